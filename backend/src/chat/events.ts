@@ -1,0 +1,20 @@
+/** What a running generation tells its listeners; the names are the SSE event names. */
+export type GenerationEvent =
+  | { event: 'delta'; data: { content: string } }
+  | { event: 'reasoning'; data: { content: string } }
+  | {
+      event: 'usage';
+      data: {
+        promptTokens: number;
+        completionTokens: number;
+        reasoningTokens: number;
+        cost: number | null;
+      };
+    }
+  | {
+      event: 'done';
+      data: { messageId: string; finishReason: string | null; status: 'complete' | 'stopped' };
+    }
+  | { event: 'error'; data: { code: string; message: string } };
+
+export type GenerationListener = (event: GenerationEvent) => void;

@@ -1,0 +1,176 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/connection.js';
+import { isAppError } from '../errors.js';
+import type { ChatRequest, OpenRouterClient, Usage } from '../openrouter/types.js';
+import type { GenerationEvent, GenerationListener } from './events.js';
+import type { PartialFlusher } from './flusher.js';
+import { createChatRepo, type FinishedGeneration } from './repo.js';
+
+export interface GenerationDeps {
+  db: Database;
+  openrouter: OpenRouterClient;
+  flusher: PartialFlusher;
+  log: FastifyBaseLogger;
+}
+
+type EndReason = 'stop' | 'shutdown';
+
+const interruptedText = 'The server shut down while this answer was being written.';
+
+/**
+ * One upstream call and the answer it writes. It runs independently of the HTTP request
+ * that started it: listeners come and go, the answer is saved either way.
+ */
+export class Generation {
+  readonly done: Promise<void>;
+  private content = '';
+  private reasoning = '';
+  private readonly listeners = new Set<GenerationListener>();
+  private readonly controller = new AbortController();
+  private endReason: EndReason | null = null;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly conversationId: string,
+    readonly messageId: string,
+    readonly model: string,
+    private readonly request: ChatRequest,
+    private readonly deps: GenerationDeps,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  subscribe(listener: GenerationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Aborts the upstream call; what was written so far is kept (status stopped, or interrupted at shutdown). */
+  abort(reason: EndReason): void {
+    this.endReason ??= reason;
+    this.controller.abort();
+  }
+
+  start(requestId?: string): void {
+    void this.run(requestId).finally(() => this.resolveDone());
+  }
+
+  private emit(event: GenerationEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private async run(requestId: string | undefined): Promise<void> {
+    const { openrouter, flusher, log } = this.deps;
+    const startedAt = performance.now();
+    let firstTokenAt: number | null = null;
+    let usage: Usage | null = null;
+    let finishReason: string | null = null;
+    let upstreamId: string | null = null;
+    let provider: string | null = null;
+    let failure: { code: string; message: string } | null = null;
+
+    try {
+      const stream = openrouter.streamChat(this.request, {
+        signal: this.controller.signal,
+        requestId,
+      });
+      for await (const event of stream) {
+        switch (event.type) {
+          case 'meta':
+            upstreamId = event.upstreamId;
+            provider = event.provider ?? provider;
+            break;
+          case 'delta':
+          case 'reasoning':
+            if (event.content === '') break;
+            firstTokenAt ??= performance.now();
+            if (event.type === 'delta') this.content += event.content;
+            else this.reasoning += event.content;
+            flusher.mark(this.messageId, this.content, this.reasoning || null);
+            this.emit({ event: event.type, data: { content: event.content } });
+            break;
+          case 'usage':
+            usage = event.usage;
+            this.emit({
+              event: 'usage',
+              data: {
+                promptTokens: usage.promptTokens,
+                completionTokens: usage.completionTokens,
+                reasoningTokens: usage.reasoningTokens,
+                cost: usage.cost,
+              },
+            });
+            break;
+          case 'finish':
+            finishReason = event.finishReason;
+            break;
+        }
+      }
+    } catch (error) {
+      if (this.endReason === null) {
+        if (isAppError(error)) {
+          failure = { code: error.code, message: error.message };
+        } else {
+          log.error({ err: error, generationId: this.id }, 'generation failed');
+          failure = { code: 'internal', message: 'The answer failed because of a server error.' };
+        }
+      }
+    }
+
+    if (failure) finishReason ??= 'error';
+    const status: FinishedGeneration['status'] = failure
+      ? 'error'
+      : this.endReason === 'stop'
+        ? 'stopped'
+        : this.endReason === 'shutdown'
+          ? 'interrupted'
+          : 'complete';
+    flusher.forget(this.messageId);
+    try {
+      await this.deps.db.transaction((tx) =>
+        createChatRepo(tx).finish({
+          messageId: this.messageId,
+          generationId: this.id,
+          conversationId: this.conversationId,
+          content: this.content,
+          reasoning: this.reasoning || null,
+          status,
+          error: failure?.message ?? (status === 'interrupted' ? interruptedText : null),
+          errorCode: failure?.code ?? null,
+          upstreamId,
+          provider,
+          usage,
+          timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - startedAt),
+          durationMs: Math.round(performance.now() - startedAt),
+          finishReason,
+          now: new Date().toISOString(),
+        }),
+      );
+    } catch (error) {
+      // The partial text is still in the last flush; the row stays `streaming` and is
+      // marked interrupted at the next start.
+      log.error({ err: error, generationId: this.id }, 'saving the finished answer failed');
+      failure ??= { code: 'internal', message: 'The answer could not be saved.' };
+    }
+
+    if (failure) this.emit({ event: 'error', data: failure });
+    else if (status === 'interrupted') {
+      this.emit({
+        event: 'error',
+        data: { code: 'server.shutting_down', message: interruptedText },
+      });
+    } else {
+      this.emit({
+        event: 'done',
+        data: {
+          messageId: this.messageId,
+          finishReason,
+          status: status === 'stopped' ? 'stopped' : 'complete',
+        },
+      });
+    }
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,147 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/connection.js';
+import { AppError } from '../errors.js';
+import type { OpenRouterClient } from '../openrouter/types.js';
+import { createConversationsRepo } from '../conversations/repo.js';
+import { DEFAULT_TITLE } from '../conversations/service.js';
+import type { Message } from '../conversations/schemas.js';
+import { createPartialFlusher, type PartialFlusher } from './flusher.js';
+import { Generation } from './generation.js';
+import { GenerationRegistry } from './registry.js';
+import { createChatRepo } from './repo.js';
+
+export interface ChatDeps {
+  db: Database;
+  openrouter: OpenRouterClient;
+  log: FastifyBaseLogger;
+  flushIntervalMs?: number;
+}
+
+export interface Turn {
+  userMessage: Message;
+  generation: Generation;
+}
+
+export function createChatService({ db, openrouter, log, flushIntervalMs }: ChatDeps) {
+  const repo = createChatRepo(db);
+  const conversations = createConversationsRepo(db);
+  const flusher: PartialFlusher = createPartialFlusher(db, log, flushIntervalMs);
+  const registry = new GenerationRegistry();
+
+  return {
+    registry,
+
+    /**
+     * Saves the user's message and the answer's row (status streaming) before any
+     * upstream call, so nothing the user wrote is lost whatever happens next. The caller
+     * subscribes to the returned generation, then starts it.
+     */
+    async send(
+      userId: string,
+      conversationId: string,
+      input: { content: string; model?: string; parentId?: string },
+    ): Promise<Turn> {
+      const conversation = await conversations.find(userId, conversationId);
+      if (!conversation) throw new AppError('conversation.not_found');
+      const model = input.model ?? conversation.model;
+      if (!model) throw new AppError('model.required');
+      if (!openrouter.hasKey) throw new AppError('upstream.no_key');
+
+      let parentId: string | null;
+      if (input.parentId !== undefined) {
+        if (!(await repo.messageExists(userId, conversationId, input.parentId))) {
+          throw new AppError('message.parent_invalid');
+        }
+        parentId = input.parentId;
+      } else {
+        parentId = await repo.newestMessageId(userId, conversationId);
+      }
+
+      const created = new Date();
+      const userMessage: Message = {
+        id: crypto.randomUUID(),
+        conversationId,
+        parentId,
+        role: 'user',
+        content: input.content,
+        reasoning: null,
+        model: null,
+        status: 'complete',
+        error: null,
+        createdAt: created.toISOString(),
+        updatedAt: created.toISOString(),
+        generation: null,
+      };
+      // One millisecond later, so "oldest first" puts the answer after its question.
+      const answerCreatedAt = new Date(created.getTime() + 1).toISOString();
+      const assistantId = crypto.randomUUID();
+      const generationId = crypto.randomUUID();
+      const title =
+        parentId === null && conversation.title === DEFAULT_TITLE ? titleFrom(input.content) : null;
+
+      await db.transaction((tx) =>
+        createChatRepo(tx).insertTurn({
+          userId,
+          conversationId,
+          userMessage: {
+            id: userMessage.id,
+            parentId,
+            content: input.content,
+            createdAt: userMessage.createdAt,
+          },
+          assistantMessage: { id: assistantId, createdAt: answerCreatedAt },
+          generationId,
+          model,
+          title,
+        }),
+      );
+
+      const history = await repo.pathTo(userId, conversationId, userMessage.id);
+      const messages = history
+        .filter((m) => m.content !== '')
+        .map(({ role, content }) => ({ role, content }));
+      const generation = new Generation(
+        generationId,
+        userId,
+        conversationId,
+        assistantId,
+        model,
+        { model, messages },
+        { db, openrouter, flusher, log },
+      );
+      registry.add(generation);
+      return { userMessage, generation };
+    },
+
+    stop(userId: string, generationId: string): void {
+      const generation = registry.find(userId, generationId);
+      if (!generation) throw new AppError('generation.not_found');
+      generation.abort('stop');
+    },
+
+    /** At start-up: answers left `streaming` by a previous process are marked interrupted. */
+    recoverInterrupted(): Promise<number> {
+      return repo.interruptStreaming(
+        new Date().toISOString(),
+        'The server restarted while this answer was being written.',
+      );
+    },
+
+    /** At shutdown: lets running answers finish for `graceMs`, saves the rest as interrupted. */
+    async shutdown(graceMs: number): Promise<void> {
+      await registry.drain(graceMs);
+      await flusher.close();
+    },
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;
+
+/** A provisional title from the first words of the first message. */
+export function titleFrom(content: string): string {
+  const words = content.replace(/\s+/g, ' ').trim();
+  if (words.length <= 60) return words;
+  const cut = words.slice(0, 60);
+  const space = cut.lastIndexOf(' ');
+  return `${space > 30 ? cut.slice(0, space) : cut}…`;
+}

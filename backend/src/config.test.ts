@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 12015,
+      databasePath: 'data/app.db',
+      openrouterBaseUrl: 'https://openrouter.ai/api/v1',
+      openrouterApiKey: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('names every bad variable at once', () => {
+    const attempt = () =>
+      loadConfig({
+        PORT: 'eighty',
+        OPENROUTER_BASE_URL: 'ftp://x',
+        LOG_LEVEL: 'loud',
+        APP_URL: 'nope',
+      });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['PORT', 'OPENROUTER_BASE_URL', 'LOG_LEVEL', 'APP_URL'])
+        expect(problems).toContain(name);
+    }
+  });
+
+  it('accepts any OpenAI-compatible base URL and trims the trailing slash', () => {
+    expect(loadConfig({ OPENROUTER_BASE_URL: 'http://127.0.0.1:8080/v1/' }).openrouterBaseUrl).toBe(
+      'http://127.0.0.1:8080/v1',
+    );
+  });
+});

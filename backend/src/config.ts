@@ -1,0 +1,75 @@
+/**
+ * Configuration, read and validated once at start. Every problem is collected and
+ * reported together, each naming its variable, so one failed start shows all of them.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  databasePath: string;
+  openrouterApiKey: string | undefined;
+  openrouterBaseUrl: string;
+  appUrl: string | undefined;
+  appTitle: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long the cached model catalog is served before a refresh is attempted. */
+  modelsTtlSeconds: number;
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, fallback: string | undefined): string | undefined => {
+    const raw = read(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an http(s) URL, got "${raw}"`);
+      return fallback;
+    }
+  };
+
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  }
+  const config: Config = {
+    port: integer('PORT', 12015, 0, 65535),
+    host: read('HOST') ?? '0.0.0.0',
+    databasePath: read('DATABASE_PATH') ?? 'data/app.db',
+    openrouterApiKey: read('OPENROUTER_API_KEY'),
+    openrouterBaseUrl: url('OPENROUTER_BASE_URL', 'https://openrouter.ai/api/v1') as string,
+    appUrl: url('APP_URL', undefined),
+    appTitle: read('APP_TITLE') ?? 'AI',
+    logLevel: logLevel as Config['logLevel'],
+    modelsTtlSeconds: integer('MODELS_TTL_SECONDS', 3600, 0, 7 * 24 * 3600),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

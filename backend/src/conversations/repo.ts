@@ -1,0 +1,186 @@
+import type { Queryable } from '../db/connection.js';
+import type { Conversation, Message, MessageStatus } from './schemas.js';
+
+type ConversationRow = {
+  id: string;
+  title: string;
+  model: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+const conversationColumns = 'id, title, model, created_at, updated_at';
+
+function toConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    title: row.title,
+    model: row.model,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+type MessageRow = {
+  id: string;
+  conversation_id: string;
+  parent_id: string | null;
+  role: Message['role'];
+  content: string;
+  reasoning: string | null;
+  model: string | null;
+  status: MessageStatus;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  g_id: string | null;
+  g_model: string | null;
+  provider: string | null;
+  upstream_id: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  reasoning_tokens: number | null;
+  cost_usd: number | null;
+  time_to_first_token_ms: number | null;
+  duration_ms: number | null;
+  finish_reason: string | null;
+};
+
+function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    parentId: row.parent_id,
+    role: row.role,
+    content: row.content,
+    reasoning: row.reasoning,
+    model: row.model,
+    status: row.status,
+    error: row.error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    generation:
+      row.g_id === null
+        ? null
+        : {
+            id: row.g_id,
+            model: row.g_model ?? '',
+            provider: row.provider,
+            upstreamId: row.upstream_id,
+            promptTokens: row.prompt_tokens,
+            completionTokens: row.completion_tokens,
+            reasoningTokens: row.reasoning_tokens,
+            cost: row.cost_usd,
+            timeToFirstTokenMs: row.time_to_first_token_ms,
+            durationMs: row.duration_ms,
+            finishReason: row.finish_reason,
+          },
+  };
+}
+
+/** Every statement here filters on user_id: a conversation is only ever found by its owner. */
+export function createConversationsRepo(db: Queryable) {
+  return {
+    async insert(userId: string, c: Conversation): Promise<void> {
+      await db.run(
+        `INSERT INTO conversations (id, user_id, title, model, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMPTZ), CAST($6 AS TIMESTAMPTZ))`,
+        [c.id, userId, c.title, c.model, c.createdAt, c.updatedAt],
+      );
+    },
+
+    async find(userId: string, id: string): Promise<Conversation | undefined> {
+      const row = await db.one<ConversationRow>(
+        `SELECT ${conversationColumns} FROM conversations WHERE id = $1 AND user_id = $2`,
+        [id, userId],
+      );
+      return row && toConversation(row);
+    },
+
+    /** Newest activity first; keyset pagination on (updated_at, id), stable under inserts. */
+    async list(
+      userId: string,
+      limit: number,
+      after: { updatedAt: string; id: string } | null,
+    ): Promise<Conversation[]> {
+      const rows = after
+        ? await db.all<ConversationRow>(
+            `SELECT ${conversationColumns} FROM conversations
+             WHERE user_id = $1
+               AND (updated_at < CAST($2 AS TIMESTAMPTZ)
+                    OR (updated_at = CAST($2 AS TIMESTAMPTZ) AND id < $3))
+             ORDER BY updated_at DESC, id DESC LIMIT $4`,
+            [userId, after.updatedAt, after.id, limit],
+          )
+        : await db.all<ConversationRow>(
+            `SELECT ${conversationColumns} FROM conversations
+             WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2`,
+            [userId, limit],
+          );
+      return rows.map(toConversation);
+    },
+
+    async update(
+      userId: string,
+      id: string,
+      changes: { title?: string; model?: string | null },
+      now: string,
+    ): Promise<Conversation | undefined> {
+      const row = await db.one<ConversationRow>(
+        `UPDATE conversations
+         SET title = CASE WHEN $3 THEN $4 ELSE title END,
+             model = CASE WHEN $5 THEN $6 ELSE model END,
+             updated_at = CAST($7 AS TIMESTAMPTZ)
+         WHERE id = $1 AND user_id = $2
+         RETURNING ${conversationColumns}`,
+        [
+          id,
+          userId,
+          changes.title !== undefined,
+          changes.title ?? null,
+          changes.model !== undefined,
+          changes.model ?? null,
+          now,
+        ],
+      );
+      return row && toConversation(row);
+    },
+
+    /** Deletes the conversation with its messages and generations; false when not the user's. */
+    async delete(userId: string, id: string): Promise<boolean> {
+      const owned = await db.one('SELECT id FROM conversations WHERE id = $1 AND user_id = $2', [
+        id,
+        userId,
+      ]);
+      if (!owned) return false;
+      await db.run('DELETE FROM generations WHERE conversation_id = $1 AND user_id = $2', [
+        id,
+        userId,
+      ]);
+      await db.run('DELETE FROM messages WHERE conversation_id = $1 AND user_id = $2', [
+        id,
+        userId,
+      ]);
+      await db.run('DELETE FROM conversations WHERE id = $1 AND user_id = $2', [id, userId]);
+      return true;
+    },
+
+    /** All messages of one conversation, oldest first, each with its generation's figures. */
+    async listMessages(userId: string, conversationId: string): Promise<Message[]> {
+      const rows = await db.all<MessageRow>(
+        `SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.reasoning, m.model,
+                m.status, m.error, m.created_at, m.updated_at,
+                g.id AS g_id, g.model AS g_model, g.provider, g.upstream_id, g.prompt_tokens,
+                g.completion_tokens, g.reasoning_tokens, g.cost_usd, g.time_to_first_token_ms,
+                g.duration_ms, g.finish_reason
+         FROM messages m LEFT JOIN generations g ON g.message_id = m.id
+         WHERE m.conversation_id = $1 AND m.user_id = $2
+         ORDER BY m.created_at, m.id`,
+        [conversationId, userId],
+      );
+      return rows.map(toMessage);
+    },
+  };
+}
+
+export type ConversationsRepo = ReturnType<typeof createConversationsRepo>;

@@ -1,0 +1,87 @@
+import { Type, type Static } from 'typebox';
+
+const Timestamp = Type.String({ format: 'date-time' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const Conversation = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  model: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Conversation = Static<typeof Conversation>;
+
+export const MessageStatus = Type.Union([
+  Type.Literal('streaming'),
+  Type.Literal('complete'),
+  Type.Literal('stopped'),
+  Type.Literal('error'),
+  Type.Literal('interrupted'),
+]);
+export type MessageStatus = Static<typeof MessageStatus>;
+
+export const Generation = Type.Object({
+  id: Type.String(),
+  model: Type.String(),
+  provider: Nullable(Type.String()),
+  upstreamId: Nullable(Type.String()),
+  promptTokens: Nullable(Type.Integer()),
+  completionTokens: Nullable(Type.Integer()),
+  reasoningTokens: Nullable(Type.Integer()),
+  cost: Nullable(Type.Number({ description: 'USD, as reported by OpenRouter' })),
+  timeToFirstTokenMs: Nullable(Type.Integer()),
+  durationMs: Nullable(Type.Integer()),
+  finishReason: Nullable(Type.String()),
+});
+export type Generation = Static<typeof Generation>;
+
+export const Message = Type.Object({
+  id: Type.String(),
+  conversationId: Type.String(),
+  parentId: Nullable(Type.String()),
+  role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
+  content: Type.String(),
+  reasoning: Nullable(Type.String()),
+  model: Nullable(Type.String()),
+  status: MessageStatus,
+  error: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  generation: Nullable(Generation),
+});
+export type Message = Static<typeof Message>;
+
+const Title = Type.String({ minLength: 1, maxLength: 200 });
+const ModelId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' });
+
+export const CreateConversationBody = Type.Object(
+  { title: Type.Optional(Title), model: Type.Optional(ModelId) },
+  { additionalProperties: false },
+);
+
+export const UpdateConversationBody = Type.Object(
+  { title: Type.Optional(Title), model: Type.Optional(Nullable(ModelId)) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ListConversationsQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 30 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ConversationPage = Type.Object({
+  conversations: Type.Array(Conversation),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const ConversationWithMessages = Type.Object({
+  conversation: Conversation,
+  messages: Type.Array(Message),
+});
+
+export { ModelId, Nullable };

@@ -1,0 +1,115 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+export type SqlParam = string | number | bigint | boolean | null;
+export type Row = Record<string, string | number | boolean | null>;
+
+/** What repositories see: parameterized SQL (`$1`, `$2`, …), plain JS values back. */
+export interface Queryable {
+  all<T extends object = Row>(sql: string, params?: SqlParam[]): Promise<T[]>;
+  one<T extends object = Row>(sql: string, params?: SqlParam[]): Promise<T | undefined>;
+  run(sql: string, params?: SqlParam[]): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  /** Runs `work` in one transaction; other queries wait until it commits or rolls back. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DatabaseLockedError extends Error {
+  constructor(file: string, cause: unknown) {
+    super(
+      `The database file ${file} is already opened by another process (another backend is running on it). ` +
+        'Stop that process or point DATABASE_PATH at another file.',
+      { cause },
+    );
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+/**
+ * Opens the DuckDB file with one connection. A DuckDB connection runs one statement at
+ * a time, so every call goes through a FIFO queue; a transaction holds the queue from
+ * BEGIN to COMMIT, which also means two writers can never conflict inside this process.
+ */
+export async function openDatabase(file: string): Promise<Database> {
+  if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file);
+  } catch (error) {
+    if (error instanceof Error && /Could not set lock on file/i.test(error.message)) {
+      throw new DatabaseLockedError(file, error);
+    }
+    throw error;
+  }
+  const connection = await instance.connect();
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(() => {
+      if (closed) throw new Error('The database is closed.');
+      return work();
+    });
+    // Keep the chain alive whatever this job's outcome; the caller gets the real result.
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const direct = queryable(connection);
+  return {
+    all: (sql, params) => exclusive(() => direct.all(sql, params)),
+    one: (sql, params) => exclusive(() => direct.one(sql, params)),
+    run: (sql, params) => exclusive(() => direct.run(sql, params)),
+    transaction: (work) =>
+      exclusive(async () => {
+        await connection.run('BEGIN TRANSACTION');
+        try {
+          const result = await work(direct);
+          await connection.run('COMMIT');
+          return result;
+        } catch (error) {
+          await connection.run('ROLLBACK');
+          throw error;
+        }
+      }),
+    checkpoint: () => exclusive(() => direct.run('CHECKPOINT')),
+    close: () =>
+      exclusive(async () => {
+        closed = true;
+        connection.closeSync();
+        instance.closeSync();
+      }),
+  };
+}
+
+function queryable(connection: DuckDBConnection): Queryable {
+  const all = async <T extends object>(sql: string, params: SqlParam[] = []): Promise<T[]> => {
+    const reader = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+    return reader.getRowObjectsJS().map((row) => plain(row) as T);
+  };
+  return {
+    all,
+    one: async <T extends object>(sql: string, params?: SqlParam[]): Promise<T | undefined> =>
+      (await all<T>(sql, params))[0],
+    run: async (sql, params = []) => {
+      await connection.run(sql, params as DuckDBValue[]);
+    },
+  };
+}
+
+/** BIGINT and counts come back as bigint, timestamps as Date: turn them into JSON-ready values. */
+function plain(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (typeof value === 'bigint') out[key] = Number(value);
+    else if (value instanceof Date) out[key] = value.toISOString();
+    else if (value === undefined) out[key] = null;
+    else out[key] = value as string | number | boolean | null;
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Database } from './connection.js';
+
+const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+export interface MigrationResult {
+  applied: string[];
+}
+
+/**
+ * Applies the numbered `.sql` files not yet recorded, all in one transaction, then
+ * checkpoints: schema changes left in the WAL are where DuckDB's crash recovery has
+ * had bugs, so they never stay there.
+ */
+export async function migrate(db: Database, dir = migrationsDir): Promise<MigrationResult> {
+  const files = (await readdir(dir)).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+  const applied = await db.transaction(async (tx) => {
+    await tx.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
+    );
+    const done = new Set(
+      (await tx.all<{ name: string }>('SELECT name FROM schema_migrations')).map((r) => r.name),
+    );
+    const pending = files.filter((f) => !done.has(f));
+    for (const file of pending) {
+      await tx.run(await readFile(`${dir}/${file}`, 'utf8'));
+      await tx.run(
+        'INSERT INTO schema_migrations (name, applied_at) VALUES ($1, CAST($2 AS TIMESTAMPTZ))',
+        [file, new Date().toISOString()],
+      );
+    }
+    return pending;
+  });
+  await db.checkpoint();
+  return { applied };
+}

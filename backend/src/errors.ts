@@ -1,0 +1,136 @@
+/**
+ * Typed application errors. Code raises `new AppError('conversation.not_found')`;
+ * `errorCatalog` maps each code, in this one place, to an HTTP status, a safe default
+ * message and a log level. Upstream errors keep the upstream's own message, which is
+ * safe to show (it is what OpenRouter tells its own users).
+ */
+export const errorCatalog = {
+  'request.invalid': { status: 400, message: 'The request is invalid.', level: 'info' },
+  'request.not_found': { status: 404, message: 'No such route.', level: 'info' },
+  'request.too_large': { status: 413, message: 'The request body is too large.', level: 'info' },
+  'request.unsupported_media_type': {
+    status: 415,
+    message: 'The request body must be JSON.',
+    level: 'info',
+  },
+  'auth.unauthenticated': { status: 401, message: 'Sign in first.', level: 'info' },
+  'auth.invalid_credentials': {
+    status: 401,
+    message: 'Wrong username or password.',
+    level: 'info',
+  },
+  'auth.setup_done': {
+    status: 409,
+    message: 'Setup is already done: sign in instead.',
+    level: 'info',
+  },
+  'conversation.not_found': { status: 404, message: 'Conversation not found.', level: 'info' },
+  'message.not_found': { status: 404, message: 'Message not found.', level: 'info' },
+  'message.parent_invalid': {
+    status: 400,
+    message: 'The parent message does not belong to this conversation.',
+    level: 'info',
+  },
+  'generation.not_found': {
+    status: 404,
+    message: 'No running generation with this id.',
+    level: 'info',
+  },
+  'model.required': {
+    status: 400,
+    message: 'Choose a model for this conversation first.',
+    level: 'info',
+  },
+  'upstream.no_key': {
+    status: 503,
+    message: 'No OpenRouter API key is configured: set OPENROUTER_API_KEY on the backend.',
+    level: 'warn',
+  },
+  'upstream.bad_request': {
+    status: 400,
+    message: 'The model rejected the request.',
+    level: 'warn',
+  },
+  'upstream.unauthorized': {
+    status: 401,
+    message: 'OpenRouter rejected the API key.',
+    level: 'warn',
+  },
+  'upstream.insufficient_credits': {
+    status: 402,
+    message: 'The OpenRouter account has insufficient credits.',
+    level: 'warn',
+  },
+  'upstream.moderation': {
+    status: 403,
+    message: 'The input was flagged by moderation.',
+    level: 'warn',
+  },
+  'upstream.timeout': { status: 408, message: 'The model timed out.', level: 'warn' },
+  'upstream.rate_limited': {
+    status: 429,
+    message: 'The model is rate limited; try again shortly.',
+    level: 'warn',
+  },
+  'upstream.unavailable': {
+    status: 502,
+    message: 'The model provider is unavailable.',
+    level: 'warn',
+  },
+  'upstream.no_provider': {
+    status: 503,
+    message: 'No provider is available for this model.',
+    level: 'warn',
+  },
+  'upstream.stream_error': {
+    status: 502,
+    message: 'The model stream failed.',
+    level: 'warn',
+  },
+  'upstream.network': {
+    status: 502,
+    message: 'Could not reach the model provider.',
+    level: 'warn',
+  },
+  'upstream.bad_response': {
+    status: 502,
+    message: 'The model provider sent an unreadable response.',
+    level: 'warn',
+  },
+  'database.locked': {
+    status: 503,
+    message: 'The database is in use by another process.',
+    level: 'error',
+  },
+  internal: { status: 500, message: 'Something went wrong on the server.', level: 'error' },
+} as const satisfies Record<
+  string,
+  { status: number; message: string; level: 'info' | 'warn' | 'error' }
+>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status of the upstream response, when the error came from upstream. */
+  readonly upstreamStatus: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; upstreamStatus?: number },
+  ) {
+    super(message ?? errorCatalog[code].message, { cause: options?.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.upstreamStatus = options?.upstreamStatus;
+  }
+
+  get status(): number {
+    return errorCatalog[this.code].status;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

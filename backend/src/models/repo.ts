@@ -1,0 +1,70 @@
+import type { Queryable } from '../db/connection.js';
+import type { UpstreamModel } from '../openrouter/types.js';
+import type { Model } from './schemas.js';
+
+type ModelRow = {
+  id: string;
+  name: string;
+  description: string;
+  context_length: number | null;
+  prompt_price: string;
+  completion_price: string;
+  input_modalities: string;
+  output_modalities: string;
+  supported_parameters: string;
+  fetched_at: string;
+};
+
+export function createModelsRepo(db: Queryable) {
+  return {
+    async list(): Promise<{ models: Model[]; fetchedAt: string | null }> {
+      const rows = await db.all<ModelRow>(
+        `SELECT id, name, description, context_length, prompt_price, completion_price,
+                input_modalities, output_modalities, supported_parameters, fetched_at
+         FROM models ORDER BY name, id`,
+      );
+      const fetchedAt = rows.reduce<string | null>(
+        (oldest, r) => (oldest === null || r.fetched_at < oldest ? r.fetched_at : oldest),
+        null,
+      );
+      return {
+        fetchedAt,
+        models: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          description: r.description,
+          contextLength: r.context_length,
+          pricing: { prompt: r.prompt_price, completion: r.completion_price },
+          inputModalities: JSON.parse(r.input_modalities) as string[],
+          outputModalities: JSON.parse(r.output_modalities) as string[],
+          supportedParameters: JSON.parse(r.supported_parameters) as string[],
+        })),
+      };
+    },
+
+    /** Replaces the whole catalog (call inside a transaction). */
+    async replaceAll(models: UpstreamModel[], fetchedAt: string): Promise<void> {
+      await db.run('DELETE FROM models');
+      for (const m of models) {
+        await db.run(
+          `INSERT INTO models (id, name, description, context_length, prompt_price, completion_price,
+                               input_modalities, output_modalities, supported_parameters, created, fetched_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CAST($11 AS TIMESTAMPTZ))`,
+          [
+            m.id,
+            m.name,
+            m.description,
+            m.contextLength,
+            m.pricing.prompt,
+            m.pricing.completion,
+            JSON.stringify(m.inputModalities),
+            JSON.stringify(m.outputModalities),
+            JSON.stringify(m.supportedParameters),
+            m.created,
+            fetchedAt,
+          ],
+        );
+      }
+    },
+  };
+}

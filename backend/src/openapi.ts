@@ -1,0 +1,24 @@
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/connection.js';
+import { migrate } from './db/migrate.js';
+import { createOpenRouterClient } from './openrouter/client.js';
+
+/** The OpenAPI document, built from the same schemas that validate requests. */
+export async function renderOpenApi(): Promise<string> {
+  const config = loadConfig({});
+  const db = await openDatabase(':memory:');
+  await migrate(db);
+  const openrouter = createOpenRouterClient({
+    baseUrl: config.openrouterBaseUrl,
+    apiKey: undefined,
+  });
+  const app = await buildApp({ config, db, openrouter, logger: false });
+  try {
+    await app.ready();
+    return `${JSON.stringify(app.swagger(), null, 2)}\n`;
+  } finally {
+    await app.close();
+    await db.close();
+  }
+}

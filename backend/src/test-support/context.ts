@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import {
+  startFakeOpenRouter,
+  type FakeOpenRouter,
+} from '../../../tools/fake-openrouter/src/server.js';
+import { buildApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { openDatabase, type Database } from '../db/connection.js';
+import { migrate } from '../db/migrate.js';
+import { createOpenRouterClient } from '../openrouter/client.js';
+
+export interface TestContext {
+  app: FastifyInstance;
+  db: Database;
+  fake: FakeOpenRouter;
+  /** http://127.0.0.1:<port> of the listening backend, for streaming over a real socket. */
+  baseUrl: string;
+  databasePath: string;
+  /** Takes the fake upstream down, as an outage would. */
+  stopUpstream(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The backend as it runs, on a real DuckDB file in a temp folder, talking to the fake
+ * OpenRouter through the real client. Close it in afterEach.
+ */
+export async function startTestApp(
+  options: { apiKey?: string | null; modelsTtlSeconds?: number } = {},
+) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ai-backend-test-'));
+  const databasePath = path.join(dir, 'app.db');
+  const fake = await startFakeOpenRouter();
+  const config = loadConfig({
+    DATABASE_PATH: databasePath,
+    OPENROUTER_BASE_URL: fake.url,
+    OPENROUTER_API_KEY: options.apiKey === null ? undefined : (options.apiKey ?? 'sk-or-test-key'),
+    APP_URL: 'https://ai.example.test',
+    APP_TITLE: 'AI test',
+    MODELS_TTL_SECONDS: String(options.modelsTtlSeconds ?? 3600),
+  });
+  const db = await openDatabase(databasePath);
+  await migrate(db);
+  const openrouter = createOpenRouterClient({
+    baseUrl: config.openrouterBaseUrl,
+    apiKey: config.openrouterApiKey,
+    appUrl: config.appUrl,
+    appTitle: config.appTitle,
+  });
+  const app = await buildApp({
+    config,
+    db,
+    openrouter,
+    logger: false,
+    flushIntervalMs: 100,
+    shutdownGraceMs: 2000,
+  });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  let upstreamUp = true;
+  const context: TestContext = {
+    app,
+    db,
+    fake,
+    baseUrl: address,
+    databasePath,
+    async stopUpstream() {
+      upstreamUp = false;
+      await fake.close();
+    },
+    async close() {
+      await app.close();
+      await db.close();
+      if (upstreamUp) await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return context;
+}

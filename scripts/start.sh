@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, builds and starts both services on data/app.db, as production runs them.
+#   npm start                                     (OPENROUTER_API_KEY from the env or .env)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+load_env
+
+ensure_deps backend
+ensure_deps frontend
+echo "==> building"
+(cd "$ROOT/backend" && npm run build --silent)
+(cd "$ROOT/frontend" && npm run build --silent)
+
+export DATABASE_PATH="${DATABASE_PATH:-$ROOT/data/app.db}"
+BACKEND_PORT="${BACKEND_PORT:-12015}"
+FRONTEND_PORT="${FRONTEND_PORT:-12016}"
+
+pids=()
+cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
+trap cleanup EXIT INT TERM
+
+(cd "$ROOT/backend" && NODE_ENV=production PORT="$BACKEND_PORT" exec node dist/main.js) &
+pids+=($!)
+(cd "$ROOT/frontend" && NODE_ENV=production PORT="$FRONTEND_PORT" BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" exec node dist/server/main.js) &
+pids+=($!)
+
+echo "==> AI is starting: open http://localhost:$FRONTEND_PORT (database: $DATABASE_PATH)"
+# Stops both when either exits.
+wait -n

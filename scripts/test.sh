@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every check CI runs, from a fresh clone: installs what is missing (npm packages,
+# Debian's chromium), then per package format, lint (zero warnings), tsc and tests, then
+# the end-to-end browser suite against the production builds.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+packages=(tools/fake-openrouter backend frontend e2e)
+for pkg in "${packages[@]}"; do ensure_deps "$pkg"; done
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+run_package() {
+  local pkg="$1" name
+  name="$(basename "$pkg")"
+  echo "==> $pkg: format, lint, typecheck"
+  (cd "$ROOT/$pkg" && npm run --silent format && npm run --silent lint && npm run --silent typecheck)
+  echo "==> $pkg: tests"
+  (cd "$ROOT/$pkg" && npx vitest run --reporter=default --reporter=json --outputFile.json="$results/$name.json")
+}
+
+for pkg in tools/fake-openrouter backend frontend; do run_package "$pkg"; done
+
+echo "==> production builds for the end-to-end suite"
+(cd "$ROOT/backend" && npm run --silent build)
+(cd "$ROOT/frontend" && npm run --silent build)
+run_package e2e
+
+# One closing line over every suite, in the plain form CI reads.
+node -e '
+  const fs = require("fs"), path = require("path");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+' "$results"
