@@ -67,7 +67,10 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     return result;
   }
 
-  /** Starts a request; the returned controller aborts it (and its body) at any time. */
+  /**
+   * Starts a request tied to the caller's signal and to the connect timeout. The caller must
+   * call `release()` when done: it also closes the connection if the body was not read to the end.
+   */
   async function open(
     path: string,
     init: { method: string; headers: Record<string, string>; body?: string },
@@ -98,7 +101,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       if (timedOut) {
         throw new AppError(
           'upstream.timeout',
-          `OpenRouter did not answer within ${Math.round(connectTimeoutMs / 1000)} s.`,
+          `OpenRouter did not answer within ${formatDuration(connectTimeoutMs)}.`,
           { cause: error },
         );
       }
@@ -401,6 +404,10 @@ function errorCodeOf(text: string): number | null {
   } catch {
     return null;
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Header values must be byte strings: drop what fetch would reject. */

@@ -1,0 +1,161 @@
+/**
+ * Scenario selection, options and the deterministic answer the fake streams.
+ *
+ * Scenario: header `X-Fake-Scenario`, else the model id `fake/<scenario>`, else `echo`.
+ * Options: a `[fake key=value ...]` directive in the LAST user message, overridden by the header
+ * `X-Fake-Options: key=value,key=value`.
+ */
+
+export const SCENARIOS = [
+  'echo',
+  'slow',
+  'reasoning',
+  'error',
+  'midstream-error',
+  'drop',
+  'length',
+] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export function isScenario(value: string): value is Scenario {
+  return (SCENARIOS as readonly string[]).includes(value);
+}
+
+export interface ScenarioOptions {
+  /** Number of content chunks. */
+  chunks?: number;
+  /** Milliseconds before each content (and reasoning) chunk. */
+  delay?: number;
+  /** HTTP status of the `error` scenario. */
+  status?: number;
+  /** Content chunks sent before `midstream-error` / `drop` fail. */
+  after?: number;
+  /** Milliseconds before the first chunk (time to first token). */
+  wait?: number;
+  /** Interval of `: OPENROUTER PROCESSING` keep-alive comments during long pauses. */
+  keepalive?: number;
+  /** Number of reasoning chunks of the `reasoning` scenario. */
+  reasoning?: number;
+  /** prompt_tokens_details.cached_tokens reported in usage. */
+  cached?: number;
+}
+
+const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> = {
+  chunks: [1, 10_000],
+  delay: [0, 60_000],
+  status: [100, 599],
+  after: [0, 10_000],
+  wait: [0, 600_000],
+  keepalive: [10, 600_000],
+  reasoning: [1, 10_000],
+  cached: [0, 10_000_000],
+};
+
+function isOptionKey(key: string): key is keyof ScenarioOptions {
+  return Object.hasOwn(OPTION_LIMITS, key);
+}
+
+/** Parses `chunks=50,delay=10` or `chunks=50 delay=10`; unknown keys and bad values are ignored. */
+export function parseOptions(text: string): ScenarioOptions {
+  const options: ScenarioOptions = {};
+  for (const pair of text.split(/[\s,;]+/)) {
+    const match = /^([a-z]+)=(\d+)$/i.exec(pair.trim());
+    if (!match) continue;
+    const key = (match[1] ?? '').toLowerCase();
+    const value = Number(match[2]);
+    if (!isOptionKey(key)) continue;
+    const [min, max] = OPTION_LIMITS[key];
+    if (Number.isSafeInteger(value) && value >= min && value <= max) options[key] = value;
+  }
+  return options;
+}
+
+const DIRECTIVE = /\[fake((?:\s+[a-z]+=\d+)*)\s*\]/i;
+
+/** Finds a `[fake chunks=50 delay=10]` directive anywhere in a message. */
+export function findDirective(text: string): ScenarioOptions | null {
+  const match = DIRECTIVE.exec(text);
+  return match ? parseOptions(match[1] ?? '') : null;
+}
+
+export function selectScenario(header: string | undefined, model: string): Scenario {
+  const fromHeader = header?.trim().toLowerCase();
+  if (fromHeader && isScenario(fromHeader)) return fromHeader;
+  if (model.startsWith('fake/')) {
+    const name = model.slice('fake/'.length);
+    if (isScenario(name)) return name;
+  }
+  return 'echo';
+}
+
+export interface Plan {
+  scenario: Scenario;
+  chunks: number;
+  /** Delay before content chunk i (ms). */
+  delayFor(index: number): number;
+  status: number;
+  after: number;
+  wait: number;
+  keepalive: number;
+  reasoningChunks: number;
+  cached: number;
+}
+
+export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
+  const slow = scenario === 'slow';
+  const fixedDelay = options.delay ?? (slow ? 50 : undefined);
+  return {
+    scenario,
+    chunks: options.chunks ?? (slow ? 40 : 8),
+    // echo and friends: a small deterministic jitter of 0–5 ms, like a fast real model.
+    delayFor: (index) => fixedDelay ?? (index * 7) % 6,
+    status: options.status ?? 500,
+    after: options.after ?? 3,
+    wait: options.wait ?? 0,
+    keepalive: options.keepalive ?? 1000,
+    reasoningChunks: scenario === 'reasoning' ? (options.reasoning ?? 4) : 0,
+    cached: options.cached ?? 0,
+  };
+}
+
+const FILLER = (
+  'This answer comes from the fake OpenRouter server and every word after the echo is filler ' +
+  'text that only exists so the stream has the requested number of chunks'
+).split(' ');
+
+/**
+ * Splits `You said: <message>. ` plus filler words into exactly `count` pieces whose
+ * concatenation is the whole answer. Deterministic for a given message and count.
+ */
+export function answerPieces(lastUserMessage: string, count: number): string[] {
+  const said = lastUserMessage.trim() === '' ? '(nothing)' : lastUserMessage;
+  const words = `You said: ${said}. `.split(/(?<= )/);
+  for (let i = 0; words.length < count; i++) {
+    words.push(`${FILLER[i % FILLER.length] ?? 'filler'} `);
+  }
+  if (words.length === count) return words;
+  // More words than chunks: group neighbouring words so there are exactly `count` pieces.
+  const pieces: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = Math.floor((i * words.length) / count);
+    const end = Math.floor(((i + 1) * words.length) / count);
+    pieces.push(words.slice(start, end).join(''));
+  }
+  return pieces;
+}
+
+/** The reasoning text of the `reasoning` scenario, in `count` pieces. */
+export function reasoningPieces(lastUserMessage: string, count: number): string[] {
+  const topic = lastUserMessage.trim().slice(0, 60) || '(nothing)';
+  const steps = [
+    'The user wrote: ',
+    `"${topic}". `,
+    'I should echo it back ',
+    'and then add some filler words. ',
+  ];
+  const pieces: string[] = [];
+  for (let i = 0; i < count; i++) {
+    pieces.push(i < steps.length ? (steps[i] ?? '') : `Step ${i + 1} of fake thinking. `);
+  }
+  return pieces;
+}

@@ -1,0 +1,388 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startFakeOpenRouter, type FakeOpenRouter } from './server.js';
+import { jsonChunks, rawEvents } from './testing.js';
+
+let fake: FakeOpenRouter;
+
+beforeAll(async () => {
+  fake = await startFakeOpenRouter();
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+interface ChatOptions {
+  model?: string;
+  content?: string;
+  stream?: boolean;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+function chat(options: ChatOptions = {}): Promise<Response> {
+  return fetch(`${fake.url}/chat/completions`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Bearer sk-or-v1-fake',
+      'content-type': 'application/json',
+      ...options.headers,
+    },
+    body: JSON.stringify({
+      model: options.model ?? 'fake/echo',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: options.content ?? 'hello there' },
+      ],
+      stream: options.stream ?? true,
+    }),
+    signal: options.signal,
+  });
+}
+
+type Chunk = Record<string, unknown> & {
+  choices: {
+    delta: Record<string, unknown>;
+    finish_reason: string | null;
+    native_finish_reason: string | null;
+  }[];
+};
+
+function contentOf(chunks: Chunk[]): string {
+  return chunks.map((c) => String(c.choices[0]?.delta.content ?? '')).join('');
+}
+
+describe('GET /api/v1/models', () => {
+  it('returns the catalog in the OpenRouter shape, without auth', async () => {
+    const res = await fetch(`${fake.url}/models`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: Record<string, unknown>[] };
+    const ids = body.data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['fake/echo', 'fake/slow', 'fake/reasoning']));
+    expect(ids).toEqual(expect.arrayContaining(['fake/error', 'fake/drop', 'openai/gpt-4o-mini']));
+    for (const model of body.data) {
+      expect(model).toMatchObject({
+        id: expect.any(String),
+        canonical_slug: expect.any(String),
+        name: expect.any(String),
+        created: expect.any(Number),
+        description: expect.stringContaining('FAKE'),
+        context_length: expect.any(Number),
+        architecture: {
+          modality: expect.any(String),
+          input_modalities: expect.any(Array),
+          output_modalities: expect.any(Array),
+          tokenizer: expect.any(String),
+        },
+        pricing: { prompt: expect.any(String), completion: expect.any(String) },
+        top_provider: { is_moderated: expect.any(Boolean) },
+        supported_parameters: expect.any(Array),
+      });
+      expect(model).toHaveProperty('per_request_limits');
+    }
+  });
+});
+
+describe('errors and auth', () => {
+  it('answers 401 without a bearer token', async () => {
+    for (const authorization of [undefined, 'Bearer ', 'Basic abc']) {
+      const res = await fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: authorization ? { authorization } : {},
+        body: JSON.stringify({ model: 'fake/echo', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: { code: 401, message: expect.any(String) } });
+    }
+  });
+
+  it('answers 400 for a bad body', async () => {
+    const bodies = [
+      'not json',
+      JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+      JSON.stringify({ model: 'fake/echo', messages: [] }),
+      JSON.stringify({ model: 'fake/echo', messages: [{ role: 'wizard', content: 'x' }] }),
+      JSON.stringify({ model: 'fake/echo', messages: [{ role: 'user', content: 3 }] }),
+    ];
+    for (const body of bodies) {
+      const res = await fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(400);
+      const json = (await res.json()) as { error: { code: number; message: string } };
+      expect(json.error.code).toBe(400);
+      expect(json.error.message).not.toBe('');
+    }
+  });
+
+  it('answers 404 JSON for unknown routes', async () => {
+    const res = await fetch(`${fake.url}/nope`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toMatchObject({ error: { code: 404 } });
+    expect((await fetch(`${fake.url}/models`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('error scenario: status from the option, OpenRouter-shaped body', async () => {
+    const byDefault = await chat({ model: 'fake/error' });
+    expect(byDefault.status).toBe(500);
+    for (const status of [400, 401, 402, 403, 408, 429, 502, 503]) {
+      const res = await chat({ model: 'fake/error', content: `hi [fake status=${status}]` });
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as { error: { code: number; message: string } };
+      expect(body.error.code).toBe(status);
+      expect(body.error.message.length).toBeGreaterThan(5);
+      expect(res.headers.get('retry-after')).toBe(status === 429 || status === 503 ? '1' : null);
+    }
+    const viaHeader = await chat({
+      headers: { 'x-fake-scenario': 'error', 'x-fake-options': 'status=402' },
+    });
+    expect(viaHeader.status).toBe(402);
+    await viaHeader.body?.cancel();
+  });
+});
+
+describe('streams', () => {
+  it('echo: comments, role chunk, content, finish, usage, [DONE]', async () => {
+    const res = await chat({ content: 'hello there' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const raw = await res.text();
+    const events = rawEvents(raw);
+    expect(events[0]).toEqual({ kind: 'comment', text: 'OPENROUTER PROCESSING' });
+    expect(events.at(-1)).toEqual({ kind: 'data', text: '[DONE]' });
+
+    const chunks = jsonChunks(raw) as Chunk[];
+    expect(chunks).toHaveLength(1 + 8 + 1 + 1);
+    const [first] = chunks;
+    expect(first).toMatchObject({
+      id: expect.stringMatching(/^gen-\d+-[A-Za-z0-9]{20}$/),
+      provider: 'FakeProvider',
+      model: 'fake/echo',
+      object: 'chat.completion.chunk',
+      created: expect.any(Number),
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
+    expect(res.headers.get('x-generation-id')).toBe(first?.id);
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+
+    const text = contentOf(chunks);
+    expect(text).toMatch(/^You said: hello there\. /);
+    const finish = chunks[9];
+    expect(finish?.choices[0]).toMatchObject({
+      finish_reason: 'stop',
+      native_finish_reason: 'stop',
+    });
+
+    const usageChunk = chunks[10] as Chunk & { usage: Record<string, unknown> };
+    expect(usageChunk.choices).toEqual([]);
+    const inputChars = 'Be brief.'.length + 'hello there'.length;
+    expect(usageChunk.usage).toEqual({
+      prompt_tokens: Math.ceil(inputChars / 4),
+      completion_tokens: 8,
+      total_tokens: Math.ceil(inputChars / 4) + 8,
+      cost: expect.closeTo(Math.ceil(inputChars / 4) * 0.000001 + 8 * 0.000002, 12),
+      is_byok: false,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      cost_details: {
+        upstream_inference_cost: null,
+        upstream_inference_prompt_cost: expect.any(Number),
+        upstream_inference_completions_cost: expect.any(Number),
+      },
+      completion_tokens_details: { reasoning_tokens: 0, image_tokens: 0 },
+    });
+
+    const record = await fake.waitForStreamClosed(fake.streams.length - 1);
+    expect(record).toMatchObject({ model: 'fake/echo', chunksSent: 11, endedBy: 'complete' });
+    expect(record.closedAt).toEqual(expect.any(Number));
+  });
+
+  it('records requests with headers and the parsed body', async () => {
+    const before = fake.requests.length;
+    const res = await chat({ headers: { 'x-title': 'Test App' }, content: 'recorded?' });
+    await res.text();
+    const request = fake.requests[before];
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/api/v1/chat/completions',
+      headers: { authorization: 'Bearer sk-or-v1-fake', 'x-title': 'Test App' },
+      body: { model: 'fake/echo', stream: true },
+      receivedAt: expect.any(Number),
+    });
+    expect(fake.streams.at(-1)?.requestIndex).toBe(before);
+  });
+
+  it('directive in the last user message sets options; the header overrides it', async () => {
+    const viaDirective = jsonChunks(await (await chat({ content: 'x [fake chunks=3]' })).text());
+    expect(viaDirective).toHaveLength(1 + 3 + 2);
+    const overridden = await chat({
+      content: 'x [fake chunks=3]',
+      headers: { 'x-fake-options': 'chunks=5' },
+    });
+    expect(jsonChunks(await overridden.text())).toHaveLength(1 + 5 + 2);
+  });
+
+  it('X-Fake-Scenario overrides the model', async () => {
+    const res = await chat({
+      model: 'openai/gpt-4o-mini',
+      headers: { 'x-fake-scenario': 'length' },
+    });
+    const chunks = jsonChunks(await res.text()) as Chunk[];
+    expect(chunks[0]?.provider).toBe('OpenAI');
+    expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('length');
+  });
+
+  it('length: finish_reason "length"', async () => {
+    const chunks = jsonChunks(await (await chat({ model: 'fake/length' })).text()) as Chunk[];
+    expect(chunks.at(-2)?.choices[0]).toMatchObject({
+      finish_reason: 'length',
+      native_finish_reason: 'length',
+    });
+  });
+
+  it('slow: paces chunks and sends keep-alive comments during long pauses', async () => {
+    const started = Date.now();
+    const res = await chat({
+      model: 'fake/slow',
+      content: 'go [fake chunks=3 delay=250 keepalive=100]',
+    });
+    const raw = await res.text();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    const events = rawEvents(raw);
+    const contentIndexes = events
+      .map((e, i) => (e.kind === 'data' && e.text.includes('You said') ? i : -1))
+      .filter((i) => i >= 0);
+    const firstContent = contentIndexes[0] ?? 0;
+    // Two keep-alives (at 100 and 200 ms) before each 250 ms-delayed content chunk.
+    expect(events.slice(firstContent - 2, firstContent).map((e) => e.kind)).toEqual([
+      'comment',
+      'comment',
+    ]);
+    expect(jsonChunks(raw)).toHaveLength(1 + 3 + 2);
+  });
+
+  it('reasoning: reasoning chunks with reasoning_details before the content', async () => {
+    const raw = await (await chat({ model: 'fake/reasoning', content: 'think' })).text();
+    const chunks = jsonChunks(raw) as Chunk[];
+    const reasoning = chunks.filter((c) => typeof c.choices[0]?.delta.reasoning === 'string');
+    expect(reasoning).toHaveLength(4);
+    for (const chunk of reasoning) {
+      const delta = chunk.choices[0]?.delta;
+      expect(delta?.content).toBe('');
+      expect(delta?.reasoning_details).toEqual([
+        { type: 'reasoning.text', text: delta?.reasoning, format: 'unknown', index: 0 },
+      ]);
+    }
+    const firstContent = chunks.findIndex((c) => String(c.choices[0]?.delta.content ?? '') !== '');
+    const lastReasoning = chunks.lastIndexOf(reasoning.at(-1) as Chunk);
+    expect(lastReasoning).toBeLessThan(firstContent);
+    const usage = (chunks.at(-1) as unknown as { usage: Record<string, unknown> }).usage;
+    expect(usage).toMatchObject({
+      completion_tokens: 8 + 4,
+      completion_tokens_details: { reasoning_tokens: 4 },
+    });
+    expect(usage.cost).toBeGreaterThan(0);
+  });
+
+  it('midstream-error: `after` chunks then an error chunk, no [DONE]', async () => {
+    const res = await chat({ model: 'fake/midstream-error', content: 'x [fake after=2]' });
+    expect(res.status).toBe(200);
+    const raw = await res.text();
+    expect(raw).not.toContain('[DONE]');
+    const chunks = jsonChunks(raw) as Chunk[];
+    expect(chunks).toHaveLength(1 + 2 + 1);
+    expect(chunks.at(-1)).toMatchObject({
+      object: 'chat.completion.chunk',
+      error: { code: 'server_error', message: expect.any(String) },
+      choices: [{ finish_reason: 'error', native_finish_reason: 'error' }],
+    });
+    const record = await fake.waitForStreamClosed(fake.streams.length - 1);
+    expect(record).toMatchObject({ endedBy: 'error', chunksSent: 4 });
+  });
+
+  it('drop: `after` chunks then the socket is destroyed', async () => {
+    const res = await chat({ model: 'fake/drop', content: 'x [fake after=2]' });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const failure = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return null;
+        received += decoder.decode(value, { stream: true });
+      }
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(jsonChunks(received)).toHaveLength(1 + 2);
+    const record = await fake.waitForStreamClosed(fake.streams.length - 1);
+    expect(record).toMatchObject({ endedBy: 'dropped', chunksSent: 3 });
+  });
+
+  it('detects the client going away and stops writing', async () => {
+    const controller = new AbortController();
+    const res = await chat({
+      model: 'fake/slow',
+      content: 'x [fake chunks=100 delay=20]',
+      signal: controller.signal,
+    });
+    const index = fake.streams.length - 1;
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const started = Date.now();
+    const record = await fake.waitForStreamClosed(index, 1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(record.endedBy).toBe('client-closed');
+    expect(record.chunksSent).toBeLessThan(100);
+    const sent = record.chunksSent;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(record.chunksSent).toBe(sent);
+  });
+
+  it('close() can be called twice', async () => {
+    const other = await startFakeOpenRouter();
+    await Promise.all([other.close(), other.close()]);
+    await other.close();
+  });
+
+  it('waitForStreamClosed rejects after its timeout', async () => {
+    await expect(fake.waitForStreamClosed(10_000, 50)).rejects.toThrow(/did not close/);
+  });
+});
+
+describe('non-streamed completions', () => {
+  it('returns a chat.completion with usage and cost', async () => {
+    const res = await chat({ stream: false, model: 'openai/gpt-4o-mini', content: 'plain' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      id: expect.stringMatching(/^gen-/),
+      provider: 'OpenAI',
+      model: 'openai/gpt-4o-mini',
+      object: 'chat.completion',
+      choices: [
+        {
+          finish_reason: 'stop',
+          native_finish_reason: 'stop',
+          message: { role: 'assistant', content: expect.stringMatching(/^You said: plain\. /) },
+        },
+      ],
+      usage: { completion_tokens: 8, cost: expect.any(Number), is_byok: false },
+    });
+    expect((body.usage as { cost: number }).cost).toBeGreaterThan(0);
+  });
+
+  it('reports the free model at cost 0 and cached tokens when asked', async () => {
+    const res = await chat({
+      stream: false,
+      model: 'meta-llama/llama-3.3-70b-instruct:free',
+      content: 'a long enough message to have several prompt tokens [fake cached=2]',
+    });
+    const body = (await res.json()) as { usage: Record<string, unknown> };
+    expect(body.usage).toMatchObject({ cost: 0, prompt_tokens_details: { cached_tokens: 2 } });
+  });
+});

@@ -1,0 +1,511 @@
+/**
+ * A FAKE OpenRouter server (node:http only) for tests and local development.
+ * Routes: GET /api/v1/models, POST /api/v1/chat/completions; anything else is a 404 JSON error.
+ * See README.md for the scenarios.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { errorBody, scenarioError, type ErrorBody } from './errors.js';
+import { defaultModels, fallbackPricing, providerFor, type FakeModel } from './models.js';
+import {
+  answerPieces,
+  findDirective,
+  makePlan,
+  parseOptions,
+  reasoningPieces,
+  selectScenario,
+  type Plan,
+  type Scenario,
+} from './scenarios.js';
+import {
+  contentChunk,
+  dataEvent,
+  DONE_EVENT,
+  errorChunk,
+  finishChunk,
+  PROCESSING_COMMENT,
+  reasoningChunk,
+  roleChunk,
+  usageChunk,
+  type ChunkContext,
+} from './sse.js';
+import { computeUsage } from './usage.js';
+
+export type { FakeModel } from './models.js';
+export type { Scenario, ScenarioOptions } from './scenarios.js';
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. `/api/v1/chat/completions`. */
+  path: string;
+  /** Lower-cased header names, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body, or null when there was none or it was not JSON. */
+  body: unknown;
+  receivedAt: number;
+}
+
+export type StreamEnd = 'complete' | 'client-closed' | 'error' | 'dropped';
+
+export interface StreamRecord {
+  requestIndex: number;
+  model: string;
+  scenario: Scenario;
+  /** `data:` JSON chunks written (not counting comments or `[DONE]`). */
+  chunksSent: number;
+  endedBy: StreamEnd | null;
+  closedAt: number | null;
+}
+
+export interface FakeOpenRouter {
+  /** Base URL to use as OPENROUTER_BASE_URL, e.g. http://127.0.0.1:54321/api/v1 */
+  url: string;
+  requests: RecordedRequest[];
+  streams: StreamRecord[];
+  /** Resolves once streams[index] exists and its connection has closed (for any reason). */
+  waitForStreamClosed(index: number, timeoutMs?: number): Promise<StreamRecord>;
+  close(): Promise<void>;
+}
+
+export interface FakeOpenRouterOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Replaces the default catalog. */
+  models?: FakeModel[];
+  /** Called with one line per request (the CLI prints them). */
+  log?: (line: string) => void;
+}
+
+const API = '/api/v1';
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export async function startFakeOpenRouter(
+  options: FakeOpenRouterOptions = {},
+): Promise<FakeOpenRouter> {
+  const models = options.models ?? defaultModels;
+  const host = options.host ?? '127.0.0.1';
+  const requests: RecordedRequest[] = [];
+  const streams: StreamRecord[] = [];
+  const changes = new EventEmitter();
+  changes.setMaxListeners(0);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log?.(`fake-openrouter: handler failed: ${String(error)}`);
+      if (!res.headersSent) sendJson(res, 500, errorBody(500, 'Fake server failure.'));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/\/+$/, '') || '/';
+    const raw = await readBody(req);
+    const record: RecordedRequest = {
+      method,
+      path,
+      headers: req.headers,
+      body: parseJson(raw),
+      receivedAt: Date.now(),
+    };
+    const requestIndex = requests.push(record) - 1;
+    options.log?.(`${method} ${path}`);
+
+    if (raw === null) {
+      sendJson(res, 413, errorBody(413, 'Request body too large.'));
+    } else if (method === 'GET' && path === `${API}/models`) {
+      sendJson(res, 200, { data: models });
+    } else if (method === 'POST' && path === `${API}/chat/completions`) {
+      await chatCompletions(req, res, record, requestIndex);
+    } else {
+      sendJson(res, 404, errorBody(404, `Not Found: ${method} ${path} (fake OpenRouter)`));
+    }
+  }
+
+  async function chatCompletions(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    requestIndex: number,
+  ): Promise<void> {
+    if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
+      sendJson(res, 401, errorBody(401, 'No auth credentials found'));
+      return;
+    }
+    const invalid = validateChatBody(record.body);
+    if (invalid !== null) {
+      sendJson(res, 400, invalid);
+      return;
+    }
+    const body = record.body as ChatBody;
+    const lastUser = lastUserText(body.messages);
+    const scenario = selectScenario(header(req, 'x-fake-scenario'), body.model);
+    const plan = makePlan(scenario, {
+      ...findDirective(lastUser),
+      ...parseOptions(header(req, 'x-fake-options') ?? ''),
+    });
+    const provider = providerFor(body.model);
+    const ctx: ChunkContext = {
+      id: generationId(),
+      provider,
+      model: body.model,
+      created: Math.floor(Date.now() / 1000),
+    };
+    if (scenario === 'error') {
+      const { body: errBody, headers } = scenarioError(plan.status, body.model, provider);
+      sendJson(res, plan.status, errBody, headers);
+      return;
+    }
+    const model = models.find((m) => m.id === body.model);
+    const turn: Turn = {
+      plan,
+      ctx,
+      content: answerPieces(lastUser, plan.chunks),
+      reasoning: reasoningPieces(lastUser, plan.reasoningChunks),
+      inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
+      pricing: model?.pricing ?? fallbackPricing,
+    };
+    if (body.stream === true) await stream(res, turn, requestIndex);
+    else await complete(res, turn);
+  }
+
+  async function stream(res: ServerResponse, turn: Turn, requestIndex: number): Promise<void> {
+    const { plan, ctx } = turn;
+    const record: StreamRecord = {
+      requestIndex,
+      model: ctx.model,
+      scenario: plan.scenario,
+      chunksSent: 0,
+      endedBy: null,
+      closedAt: null,
+    };
+    streams.push(record);
+    changes.emit('change');
+
+    const stop = new AbortController();
+    let ending: StreamEnd | null = null;
+    res.on('close', () => {
+      if (ending === 'dropped') record.endedBy = 'dropped';
+      else if (ending !== null && res.writableFinished) record.endedBy = ending;
+      else record.endedBy = 'client-closed';
+      record.closedAt = Date.now();
+      stop.abort();
+      changes.emit('change');
+    });
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-generation-id': ctx.id,
+      'x-fake-openrouter': 'true',
+    });
+    const write = (text: string): Promise<void> =>
+      new Promise((resolve) => {
+        if (stop.signal.aborted || res.destroyed) return resolve();
+        res.write(text, () => resolve());
+      });
+    const send = async (payload: unknown): Promise<void> => {
+      if (stop.signal.aborted) return;
+      await write(dataEvent(payload));
+      record.chunksSent++;
+    };
+    const pause = (ms: number) => pauseWithKeepAlive(ms, plan.keepalive, stop.signal, write);
+
+    await write(PROCESSING_COMMENT);
+    await pause(plan.wait);
+    await write(PROCESSING_COMMENT);
+    await send(roleChunk(ctx));
+    for (const [i, text] of turn.reasoning.entries()) {
+      await pause(plan.delayFor(i));
+      await send(reasoningChunk(ctx, text));
+    }
+    const fails = plan.scenario === 'midstream-error' || plan.scenario === 'drop';
+    const sendCount = fails ? Math.min(plan.after, turn.content.length) : turn.content.length;
+    for (let i = 0; i < sendCount; i++) {
+      await pause(plan.delayFor(i));
+      await send(contentChunk(ctx, turn.content[i] ?? ''));
+    }
+    if (stop.signal.aborted) return;
+
+    if (plan.scenario === 'midstream-error') {
+      await send(errorChunk(ctx, 'Provider disconnected unexpectedly (fake mid-stream error).'));
+      ending = 'error';
+      res.end();
+      return;
+    }
+    if (plan.scenario === 'drop') {
+      ending = 'dropped';
+      res.socket?.destroy();
+      return;
+    }
+    await send(finishChunk(ctx, plan.scenario === 'length' ? 'length' : 'stop'));
+    await send(usageChunk(ctx, usageOf(turn, sendCount)));
+    await write(DONE_EVENT);
+    if (stop.signal.aborted) return;
+    ending = 'complete';
+    res.end();
+  }
+
+  async function complete(res: ServerResponse, turn: Turn): Promise<void> {
+    const { plan, ctx } = turn;
+    const closed = new AbortController();
+    res.on('close', () => closed.abort());
+    let total = plan.wait;
+    for (let i = 0; i < turn.content.length + turn.reasoning.length; i++) total += plan.delayFor(i);
+    await sleep(total, undefined, { signal: closed.signal }).catch(() => undefined);
+    if (closed.signal.aborted) return;
+    if (plan.scenario === 'drop') {
+      res.socket?.destroy();
+      return;
+    }
+    const sent =
+      plan.scenario === 'midstream-error'
+        ? Math.min(plan.after, turn.content.length)
+        : turn.content.length;
+    const failed = plan.scenario === 'midstream-error';
+    const finish = failed ? 'error' : plan.scenario === 'length' ? 'length' : 'stop';
+    const reasoning = turn.reasoning.join('');
+    sendJson(res, 200, {
+      id: ctx.id,
+      provider: ctx.provider,
+      model: ctx.model,
+      object: 'chat.completion',
+      created: ctx.created,
+      choices: [
+        {
+          logprobs: null,
+          finish_reason: finish,
+          native_finish_reason: finish,
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: turn.content.slice(0, sent).join(''),
+            refusal: null,
+            reasoning: reasoning === '' ? null : reasoning,
+            ...(reasoning === ''
+              ? {}
+              : {
+                  reasoning_details: [
+                    { type: 'reasoning.text', text: reasoning, format: 'unknown', index: 0 },
+                  ],
+                }),
+          },
+        },
+      ],
+      ...(failed
+        ? {
+            error: {
+              code: 'server_error',
+              message: 'Provider disconnected unexpectedly (fake mid-stream error).',
+            },
+          }
+        : { usage: usageOf(turn, sent) }),
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${urlHost}:${port}${API}`,
+    requests,
+    streams,
+    waitForStreamClosed(index, timeoutMs = 2000) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const record = streams[index];
+          if (record?.closedAt == null) return false;
+          cleanup();
+          resolve(record);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          const record = streams[index];
+          reject(
+            new Error(
+              `fake-openrouter: stream ${index} did not close within ${timeoutMs} ms ` +
+                `(${record ? `endedBy=${String(record.endedBy)}` : 'no such stream yet'})`,
+            ),
+          );
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          changes.off('change', check);
+        };
+        changes.on('change', check);
+        check();
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+interface ChatMessageBody {
+  role: string;
+  content: unknown;
+}
+
+interface ChatBody {
+  model: string;
+  messages: ChatMessageBody[];
+  stream?: unknown;
+}
+
+interface Turn {
+  plan: Plan;
+  ctx: ChunkContext;
+  content: string[];
+  reasoning: string[];
+  inputChars: number;
+  pricing: FakeModel['pricing'];
+}
+
+function usageOf(turn: Turn, contentChunks: number) {
+  return computeUsage({
+    inputChars: turn.inputChars,
+    contentTokens: contentChunks,
+    reasoningTokens: turn.reasoning.length,
+    cachedTokens: turn.plan.cached,
+    pricing: turn.pricing,
+  });
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+function validateChatBody(body: unknown): ErrorBody | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return errorBody(400, 'Invalid JSON body: expected an object.');
+  }
+  const { model, messages } = body as Record<string, unknown>;
+  if (typeof model !== 'string' || model.trim() === '') {
+    return errorBody(400, 'Invalid request: "model" is required and must be a non-empty string.');
+  }
+  if (!Array.isArray(messages) || messages.length === 0) {
+    return errorBody(400, 'Input required: specify "prompt" or "messages"');
+  }
+  for (const [i, message] of messages.entries()) {
+    if (typeof message !== 'object' || message === null) {
+      return errorBody(400, `Invalid request: messages[${i}] must be an object.`);
+    }
+    const { role, content } = message as Record<string, unknown>;
+    if (typeof role !== 'string' || !ROLES.has(role)) {
+      return errorBody(400, `Invalid request: messages[${i}].role is not a valid role.`);
+    }
+    if (typeof content !== 'string' && !Array.isArray(content) && content !== null) {
+      return errorBody(400, `Invalid request: messages[${i}].content must be a string or array.`);
+    }
+  }
+  return null;
+}
+
+/** Text of a message: a string, or the `text` parts of an OpenAI-style content array. */
+function messageText(message: ChatMessageBody): string {
+  if (typeof message.content === 'string') return message.content;
+  if (!Array.isArray(message.content)) return '';
+  return message.content
+    .map((part: unknown) =>
+      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string'
+        ? part.text
+        : '',
+    )
+    .join('');
+}
+
+function lastUserText(messages: ChatMessageBody[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (message?.role === 'user') return messageText(message);
+  }
+  return '';
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function generationId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const suffix = Array.from(randomBytes(20), (b) => alphabet[b % alphabet.length]).join('');
+  return `gen-${Math.floor(Date.now() / 1000)}-${suffix}`;
+}
+
+/** Reads the whole body as text; null when it is larger than MAX_BODY_BYTES. */
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req) {
+    const buffer = part as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return null;
+    parts.push(buffer);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function parseJson(raw: string | null): unknown {
+  if (raw === null || raw.trim() === '') return null;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-fake-openrouter': 'true',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Waits `ms`, writing a keep-alive comment every `interval` ms; returns early on abort. */
+async function pauseWithKeepAlive(
+  ms: number,
+  interval: number,
+  signal: AbortSignal,
+  write: (text: string) => Promise<void>,
+): Promise<void> {
+  let remaining = ms;
+  while (remaining > 0 && !signal.aborted) {
+    const step = Math.min(remaining, interval);
+    await sleep(step, undefined, { signal }).catch(() => undefined);
+    remaining -= step;
+    if (remaining > 0 && !signal.aborted) await write(PROCESSING_COMMENT);
+  }
+}
