@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { sep } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { Agent, request as undiciRequest } from 'undici';
+import type { Config } from './config.js';
+import { registerProxy } from './proxy.js';
+
+export interface ServerDeps {
+  config: Config;
+  /** A pino-compatible logger; by default one is made with `config.logLevel`. */
+  logger?: FastifyBaseLogger;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const NO_CACHE = 'no-cache';
+const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+
+/**
+ * The SPA loads only its own scripts and styles and talks only to its own origin; model
+ * output is sanitized anyway, this is a second line of defence.
+ */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function requestIdOf(raw: IncomingMessage): string {
+  const header = raw.headers['x-request-id'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+function securityHeaders(reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+  reply.header('content-security-policy', CSP);
+}
+
+function looksLikeFile(path: string): boolean {
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  return last.includes('.');
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: { level: config.logLevel } }),
+    genReqId: requestIdOf,
+    // Streams (SSE answers) may stay open for minutes; never cut them server-side.
+    requestTimeout: 0,
+  });
+
+  // One connection pool to the backend per server; no timeout between body chunks, since a
+  // streamed answer may pause for a long time while the model thinks.
+  const dispatcher = new Agent({ bodyTimeout: 0, headersTimeout: 300_000, connectTimeout: 10_000 });
+  app.addHook('onClose', async () => {
+    await dispatcher.close();
+  });
+
+  // Every answer carries the request id (proxied answers set it themselves).
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+
+  registerProxy(app, { backendUrl: config.backendUrl, dispatcher });
+
+  app.get('/healthz', async (request, reply) => {
+    let backend: 'ok' | 'unreachable' = 'unreachable';
+    const base = config.backendUrl.pathname.replace(/\/+$/, '');
+    try {
+      const res = await undiciRequest(`${config.backendUrl.origin}${base}/api/health`, {
+        dispatcher,
+        signal: AbortSignal.timeout(3000),
+        headers: { 'x-request-id': request.id },
+      });
+      await res.body.dump();
+      backend = 'ok';
+    } catch (err) {
+      request.log.debug({ err }, 'backend health check failed');
+    }
+    return reply.header('cache-control', 'no-store').send({ status: 'ok', backend });
+  });
+
+  await app.register(fastifyStatic, {
+    root: config.staticDir,
+    prefix: '/',
+    wildcard: true,
+    index: ['index.html'],
+    preCompressed: true,
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      const hashed = path.includes(`${sep}assets${sep}`);
+      reply.header('cache-control', hashed ? IMMUTABLE : NO_CACHE);
+      if (path.endsWith('.html')) securityHeaders(reply);
+    },
+  });
+
+  // Client-side routes (e.g. /c/<id>) get the SPA's index.html; missing files stay 404s.
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const isPage =
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !path.startsWith('/api/') &&
+      !looksLikeFile(path);
+    if (isPage) {
+      return reply.sendFile('index.html');
+    }
+    return reply
+      .code(404)
+      .header('cache-control', 'no-store')
+      .send({ error: { code: 'not_found', message: 'Not found.' } });
+  });
+
+  return app;
+}

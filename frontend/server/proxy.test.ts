@@ -1,0 +1,317 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deadBackendUrl,
+  makeStaticDir,
+  readBody,
+  send,
+  startFakeBackend,
+  startFrontend,
+  within,
+  type FakeBackend,
+  type Frontend,
+} from './test-support/harness.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** One fake backend for the file; each test installs its own handler. */
+let handler: Handler = (_req, res) => {
+  res.writeHead(500).end();
+};
+let backend: FakeBackend;
+let frontend: Frontend;
+const staticDir = makeStaticDir();
+
+beforeAll(async () => {
+  backend = await startFakeBackend((req, res) => {
+    void Promise.resolve(handler(req, res)).catch((err: unknown) => {
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+  });
+  frontend = await startFrontend(backend.url, staticDir.dir);
+});
+
+afterAll(async () => {
+  await frontend.app.close();
+  await backend.close();
+  staticDir.cleanup();
+});
+
+afterEach(() => {
+  handler = (_req, res) => {
+    res.writeHead(500).end();
+  };
+});
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('proxy: streaming', () => {
+  it('delivers each SSE chunk as it arrives (fails if the proxy buffers)', async () => {
+    const clientGotHeaders = deferred();
+    const clientGotFirst = deferred();
+    const first = 'event: delta\ndata: {"content":"Hel"}\n\n';
+    const rest = ['event: delta\ndata: {"content":"lo"}\n\n', 'event: done\ndata: {}\n\n'];
+
+    handler = async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      // The headers alone must reach the client before any event is written.
+      await within(clientGotHeaders.promise, 3000, 'headers did not get through on their own');
+      res.write(first);
+      // Nothing more is written until the client has seen the first event through the proxy.
+      await within(clientGotFirst.promise, 3000, 'first chunk did not get through on its own');
+      for (const chunk of rest) res.write(chunk);
+      res.end();
+    };
+
+    const received = await within(
+      new Promise<string[]>((resolve, reject) => {
+        const req = httpRequest(
+          `${frontend.url}/api/conversations/c1/messages`,
+          { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false },
+          (res) => {
+            expect(res.statusCode).toBe(200);
+            expect(res.headers['content-type']).toBe('text/event-stream');
+            clientGotHeaders.resolve();
+            const chunks: string[] = [];
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              chunks.push(chunk);
+              if (chunks.join('') === first) clientGotFirst.resolve();
+            });
+            res.on('end', () => resolve(chunks));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end('{"content":"hi"}');
+      }),
+      8000,
+      'the stream did not complete: the proxy holds chunks back',
+    );
+
+    expect(received[0]).toBe(first);
+    expect(received.join('')).toBe(first + rest.join(''));
+  });
+
+  it('aborts the backend request when the browser goes away mid-stream', async () => {
+    const backendSawClose = deferred();
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: delta\ndata: {"content":"x"}\n\n');
+      // Never ends on its own: only the disconnect finishes this request.
+      res.on('close', () => {
+        if (!res.writableFinished) backendSawClose.resolve();
+      });
+      req.on('error', () => undefined);
+    };
+
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${frontend.url}/api/stream`, { agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ECONNRESET') reject(err);
+      });
+      req.end();
+    });
+
+    await within(backendSawClose.promise, 3000, 'the backend never saw the disconnect');
+  });
+
+  it('aborts the backend request when the browser goes away before the backend answers', async () => {
+    const backendSawClose = deferred();
+    const backendGotRequest = deferred();
+    handler = (_req, res) => {
+      backendGotRequest.resolve();
+      res.on('close', () => backendSawClose.resolve());
+    };
+    const req = httpRequest(`${frontend.url}/api/slow`, { agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await within(backendGotRequest.promise, 3000, 'the request never reached the backend');
+    req.destroy();
+    await within(backendSawClose.promise, 3000, 'the backend never saw the disconnect');
+  });
+});
+
+describe('proxy: requests and responses', () => {
+  it('passes method, path and query through', async () => {
+    let seen = '';
+    handler = (req, res) => {
+      seen = `${req.method} ${req.url}`;
+      res.writeHead(204).end();
+    };
+    const res = await send(`${frontend.url}/api/conversations/abc?limit=30&cursor=a%2Fb%3D`, {
+      method: 'DELETE',
+    });
+    expect(res.status).toBe(204);
+    expect(seen).toBe('DELETE /api/conversations/abc?limit=30&cursor=a%2Fb%3D');
+
+    const long = `/api/${'x'.repeat(500)}/y?${'q'.repeat(2000)}=1`;
+    const longRes = await send(`${frontend.url}${long}`);
+    expect(longRes.status).toBe(204);
+    expect(seen).toBe(`GET ${long}`);
+
+    const head = await send(`${frontend.url}/api/auth/state`, { method: 'HEAD' });
+    expect(head.status).toBe(204);
+    expect(seen).toBe('HEAD /api/auth/state');
+  });
+
+  it('passes POST bodies through byte for byte, unparsed', async () => {
+    handler = async (req, res) => {
+      const body = await readBody(req);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          contentType: req.headers['content-type'],
+          length: body.length,
+          sha256: createHash('sha256').update(body).digest('hex'),
+          text: body.length < 1000 ? body.toString('utf8') : null,
+        }),
+      );
+    };
+
+    const json = '{"content":"héllo 👋","model":"openai/gpt-4o"}';
+    const small = await send(`${frontend.url}/api/conversations/c1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(small.status).toBe(200);
+    expect(JSON.parse(small.body.toString())).toMatchObject({
+      contentType: 'application/json',
+      text: json,
+    });
+
+    // Not JSON at all, yet labelled JSON: the proxy must not try to parse it.
+    const broken = await send(`${frontend.url}/api/x`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(JSON.parse(broken.body.toString())).toMatchObject({ text: '{not json' });
+
+    const big = randomBytes(3 * 1024 * 1024);
+    const large = await send(`${frontend.url}/api/upload`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: big,
+    });
+    expect(JSON.parse(large.body.toString())).toMatchObject({
+      contentType: 'application/octet-stream',
+      length: big.length,
+      sha256: createHash('sha256').update(big).digest('hex'),
+    });
+  });
+
+  it('passes cookies in and several Set-Cookie headers out', async () => {
+    let cookie: string | undefined;
+    handler = (req, res) => {
+      cookie = req.headers.cookie;
+      res.setHeader('set-cookie', [
+        'ai_session=new; Path=/; HttpOnly; SameSite=Lax',
+        'other=1; Path=/; Max-Age=60',
+      ]);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"user":null}');
+    };
+    const res = await send(`${frontend.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { cookie: 'ai_session=old; theme=dark', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(cookie).toBe('ai_session=old; theme=dark');
+    expect(res.headers['set-cookie']).toEqual([
+      'ai_session=new; Path=/; HttpOnly; SameSite=Lax',
+      'other=1; Path=/; Max-Age=60',
+    ]);
+  });
+
+  it('passes status, headers and error bodies back', async () => {
+    handler = (_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json', 'x-backend': 'yes' });
+      res.end('{"error":{"code":"conversation.not_found","message":"Conversation not found."}}');
+    };
+    const res = await send(`${frontend.url}/api/conversations/nope`);
+    expect(res.status).toBe(404);
+    expect(res.headers['x-backend']).toBe('yes');
+    expect(JSON.parse(res.body.toString())).toEqual({
+      error: { code: 'conversation.not_found', message: 'Conversation not found.' },
+    });
+  });
+
+  it('drops hop-by-hop headers and adds X-Forwarded-* and X-Request-Id', async () => {
+    let seen: IncomingMessage['headers'] = {};
+    handler = (req, res) => {
+      seen = req.headers;
+      res.setHeader('x-hop-back', 'secret');
+      res.setHeader('connection', 'keep-alive, x-hop-back');
+      res.writeHead(200).end('ok');
+    };
+    const res = await send(`${frontend.url}/api/auth/me`, {
+      headers: {
+        connection: 'keep-alive, x-hop-out',
+        'x-hop-out': 'secret',
+        'proxy-authorization': 'Basic abc',
+        'x-custom': 'kept',
+        host: 'chat.example.test',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(seen['x-custom']).toBe('kept');
+    expect(seen['x-hop-out']).toBeUndefined();
+    expect(seen['proxy-authorization']).toBeUndefined();
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen['x-forwarded-host']).toBe('chat.example.test');
+    expect(seen.host).toBe(new URL(backend.url).host);
+    expect(seen['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-request-id']).toBe(seen['x-request-id']);
+    expect(res.headers['x-hop-back']).toBeUndefined();
+
+    await send(`${frontend.url}/api/auth/me`, {
+      headers: {
+        'x-request-id': 'req-123',
+        'x-forwarded-for': '203.0.113.7',
+        'x-forwarded-proto': 'https',
+      },
+    });
+    expect(seen['x-request-id']).toBe('req-123');
+    expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('https');
+  });
+});
+
+describe('proxy: backend down', () => {
+  it('answers 502 with a JSON error', async () => {
+    const down = await startFrontend(await deadBackendUrl(), staticDir.dir);
+    try {
+      const res = await send(`${down.url}/api/health`);
+      expect(res.status).toBe(502);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.parse(res.body.toString())).toEqual({
+        error: { code: 'backend.unavailable', message: 'The backend is not reachable.' },
+      });
+
+      const post = await send(`${down.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"username":"a","password":"b"}',
+      });
+      expect(post.status).toBe(502);
+    } finally {
+      await down.app.close();
+    }
+  });
+});

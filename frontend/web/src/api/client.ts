@@ -1,0 +1,201 @@
+/**
+ * A small typed wrapper over fetch for the backend's JSON API (same origin, cookie session).
+ * Types come from ./types (generated from the OpenAPI document once available).
+ */
+import { readSse } from './sse';
+import type {
+  AuthState,
+  Conversation,
+  ConversationDetail,
+  ConversationPage,
+  CreateConversationBody,
+  Credentials,
+  ErrorBody,
+  Health,
+  ModelsResponse,
+  SendMessageBody,
+  StopResponse,
+  StreamEvent,
+  UpdateConversationBody,
+  UserResponse,
+} from './types';
+
+/** Fired on window when any API call (other than auth ones) answers 401. */
+export const UNAUTHORIZED_EVENT = 'api:unauthorized';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return false;
+  const error = value.error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    'message' in error &&
+    typeof error.message === 'string'
+  );
+}
+
+/** Turns a non-2xx response into an ApiError carrying the backend's own message. */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (isErrorBody(body)) return new ApiError(res.status, body.error.code, body.error.message);
+  return new ApiError(
+    res.status,
+    'http.error',
+    `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+  );
+}
+
+function networkError(err: unknown): ApiError {
+  if (err instanceof DOMException && err.name === 'AbortError') throw err;
+  return new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Do not broadcast a 401 (auth endpoints answer 401 as a normal outcome). */
+  quiet401?: boolean;
+  /** Non-2xx statuses whose body is still the answer (e.g. 503 from a degraded health check). */
+  alsoOk?: number[];
+}
+
+async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const init: RequestInit = {
+    method: options.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+  };
+  if (options.signal) init.signal = options.signal;
+  if (options.body !== undefined) {
+    init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+    init.body = JSON.stringify(options.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw networkError(err);
+  }
+  if (!res.ok && !options.alsoOk?.includes(res.status)) {
+    const error = await errorFromResponse(res);
+    if (res.status === 401 && !options.quiet401) {
+      window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+    }
+    throw error;
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  authState: () => request<AuthState>('/api/auth/state'),
+  setup: (body: Credentials) =>
+    request<UserResponse>('/api/auth/setup', { method: 'POST', body, quiet401: true }),
+  login: (body: Credentials) =>
+    request<UserResponse>('/api/auth/login', { method: 'POST', body, quiet401: true }),
+  logout: () => request<undefined>('/api/auth/logout', { method: 'POST', quiet401: true }),
+  me: () => request<UserResponse>('/api/auth/me', { quiet401: true }),
+  health: () => request<Health>('/api/health', { alsoOk: [503] }),
+  models: () => request<ModelsResponse>('/api/models'),
+  listConversations: (cursor: string | null, limit = 30) =>
+    request<ConversationPage>(
+      `/api/conversations?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+    ),
+  createConversation: (body: CreateConversationBody) =>
+    request<Conversation>('/api/conversations', { method: 'POST', body }),
+  getConversation: (id: string, signal?: AbortSignal) =>
+    request<ConversationDetail>(`/api/conversations/${enc(id)}`, signal ? { signal } : {}),
+  updateConversation: (id: string, body: UpdateConversationBody) =>
+    request<Conversation>(`/api/conversations/${enc(id)}`, { method: 'PATCH', body }),
+  deleteConversation: (id: string) =>
+    request<undefined>(`/api/conversations/${enc(id)}`, { method: 'DELETE' }),
+  stopGeneration: (generationId: string) =>
+    request<StopResponse>(`/api/generations/${enc(generationId)}/stop`, { method: 'POST' }),
+};
+
+const STREAM_EVENTS = new Set<string>([
+  'user_message',
+  'assistant_message',
+  'delta',
+  'reasoning',
+  'usage',
+  'done',
+  'error',
+]);
+
+function isStreamEvent(event: { type: string; data: unknown }): event is StreamEvent {
+  return STREAM_EVENTS.has(event.type) && typeof event.data === 'object' && event.data !== null;
+}
+
+export interface StreamHandlers {
+  /** The backend accepted the message: the answer stream has started. */
+  onOpen: () => void;
+  onEvent: (event: StreamEvent) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * POSTs a message and reads the text/event-stream answer. Rejects with an ApiError (with the
+ * backend's own message) when the request is refused before any stream starts; resolves when
+ * the stream ends.
+ */
+export async function streamMessage(
+  conversationId: string,
+  body: SendMessageBody,
+  handlers: StreamHandlers,
+): Promise<void> {
+  const init: RequestInit = {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+  if (handlers.signal) init.signal = handlers.signal;
+  let res: Response;
+  try {
+    res = await fetch(`/api/conversations/${enc(conversationId)}/messages`, init);
+  } catch (err) {
+    throw networkError(err);
+  }
+  if (!res.ok) {
+    const error = await errorFromResponse(res);
+    if (res.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+    throw error;
+  }
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.startsWith('text/event-stream') || res.body === null) {
+    throw new ApiError(res.status, 'stream.unexpected', 'The server did not start a stream.');
+  }
+  handlers.onOpen();
+  for await (const sse of readSse(res.body)) {
+    let data: unknown;
+    try {
+      data = JSON.parse(sse.data);
+    } catch {
+      continue; // not one of ours
+    }
+    const event = { type: sse.event, data };
+    if (isStreamEvent(event)) handlers.onEvent(event);
+  }
+}

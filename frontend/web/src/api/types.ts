@@ -1,0 +1,94 @@
+/**
+ * The API's data types, taken from ./schema.d.ts, which `npm run gen:api` generates from the
+ * backend's OpenAPI document (../backend/openapi.json). This is the only module that reads
+ * schema.d.ts; every other module imports its types from here.
+ *
+ * The backend's document has no named component schemas (every body is inline), so the
+ * shapes are picked out of `paths` by route, method and status. When the backend adds named
+ * schemas, these become `components['schemas']['…']` one by one, here and nowhere else.
+ *
+ * The events inside the text/event-stream answer are not described by OpenAPI; their shapes
+ * (at the end of this file) follow docs/api-contract.md.
+ */
+import type { paths } from './schema';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+
+/** The JSON body of a response: `JsonResponse<'/api/auth/me', 'get', 200>`. */
+type JsonResponse<P extends keyof paths, M extends Method, S extends number> = paths[P][M] extends {
+  responses: { [K in S]: { content: { 'application/json': infer Body } } };
+}
+  ? Body
+  : never;
+
+/** The JSON body of a request. */
+type JsonRequest<P extends keyof paths, M extends Method> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
+
+export type AuthState = JsonResponse<'/api/auth/state', 'get', 200>;
+export type UserResponse = JsonResponse<'/api/auth/me', 'get', 200>;
+export type User = UserResponse['user'];
+export type Credentials = JsonRequest<'/api/auth/login', 'post'>;
+
+/** GET /api/health answers 200 when healthy and 503 (same body) when degraded. */
+export type Health =
+  JsonResponse<'/api/health', 'get', 200> | JsonResponse<'/api/health', 'get', 503>;
+
+export type ModelsResponse = JsonResponse<'/api/models', 'get', 200>;
+export type Model = ModelsResponse['models'][number];
+
+export type ConversationPage = JsonResponse<'/api/conversations', 'get', 200>;
+export type Conversation = JsonResponse<'/api/conversations', 'post', 201>;
+export type ConversationDetail = JsonResponse<'/api/conversations/{id}', 'get', 200>;
+export type CreateConversationBody = JsonRequest<'/api/conversations', 'post'>;
+export type UpdateConversationBody = JsonRequest<'/api/conversations/{id}', 'patch'>;
+
+export type Message = ConversationDetail['messages'][number];
+export type MessageStatus = Message['status'];
+export type Generation = NonNullable<Message['generation']>;
+
+export type SendMessageBody = JsonRequest<'/api/conversations/{id}/messages', 'post'>;
+export type StopResponse = JsonResponse<'/api/generations/{id}/stop', 'post', 200>;
+export type ErrorBody = JsonResponse<'/api/conversations/{id}', 'get', 404>;
+
+// ---- Events of the text/event-stream answer to POST /api/conversations/:id/messages ----
+
+export interface AssistantMessageEvent {
+  messageId: string;
+  generationId: string;
+  model: string;
+}
+
+export interface ContentEvent {
+  content: string;
+}
+
+export interface Usage {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reasoningTokens: number | null;
+  cost: number | null;
+}
+
+export interface DoneEvent {
+  messageId: string;
+  finishReason: string | null;
+  status: 'complete' | 'stopped';
+}
+
+export interface StreamErrorEvent {
+  code: string;
+  message: string;
+}
+
+export type StreamEvent =
+  | { type: 'user_message'; data: Message }
+  | { type: 'assistant_message'; data: AssistantMessageEvent }
+  | { type: 'delta'; data: ContentEvent }
+  | { type: 'reasoning'; data: ContentEvent }
+  | { type: 'usage'; data: Usage }
+  | { type: 'done'; data: DoneEvent }
+  | { type: 'error'; data: StreamErrorEvent };

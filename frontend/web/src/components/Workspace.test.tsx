@@ -1,0 +1,279 @@
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Conversation, Message, Model, User } from '../api/types';
+import Workspace from './Workspace';
+
+declare global {
+  var IS_REACT_ACT_ENVIRONMENT: boolean;
+}
+globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+
+const user: User = { id: 'u', username: 'ada', role: 'admin', createdAt: '2025-01-01T00:00:00Z' };
+const models: Model[] = [
+  {
+    id: 'openai/gpt-4o',
+    name: 'GPT-4o',
+    description: '',
+    contextLength: 128000,
+    pricing: { prompt: '0.0000025', completion: '0.00001' },
+    inputModalities: ['text'],
+    outputModalities: ['text'],
+    supportedParameters: [],
+  },
+  {
+    id: 'anthropic/claude-sonnet',
+    name: 'Claude Sonnet',
+    description: '',
+    contextLength: 200000,
+    pricing: { prompt: '0.000003', completion: '0.000015' },
+    inputModalities: ['text'],
+    outputModalities: ['text'],
+    supportedParameters: [],
+  },
+];
+const conversation: Conversation = {
+  id: 'c1',
+  title: 'Hello',
+  model: 'openai/gpt-4o',
+  createdAt: '2025-01-01T00:00:00Z',
+  updatedAt: '2025-01-01T00:00:00Z',
+};
+
+function message(partial: Partial<Message> & Pick<Message, 'id' | 'role' | 'content'>): Message {
+  return {
+    conversationId: 'c1',
+    parentId: null,
+    reasoning: null,
+    model: null,
+    status: 'complete',
+    error: null,
+    createdAt: '2025-01-01T00:00:01Z',
+    updatedAt: '2025-01-01T00:00:01Z',
+    generation: null,
+    ...partial,
+  };
+}
+
+/** A stream the test writes to, event by event. */
+function controllableStream() {
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+  });
+  return {
+    response: new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
+    send(event: string, data: unknown) {
+      controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+    },
+    close() {
+      controller.close();
+    },
+  };
+}
+
+type Route = (init: RequestInit | undefined) => Response | Promise<Response>;
+
+let routes: Map<string, Route>;
+let calls: string[];
+let container: HTMLDivElement;
+let root: Root;
+
+beforeEach(() => {
+  window.history.replaceState(null, '', '/');
+  calls = [];
+  routes = new Map<string, Route>([
+    ['GET /api/models', () => Response.json({ models, fetchedAt: null, stale: false })],
+    [
+      'GET /api/health',
+      () => Response.json({ status: 'ok', database: 'ok', upstreamKeyConfigured: false }),
+    ],
+    [
+      'GET /api/conversations?limit=30',
+      () => Response.json({ conversations: [], nextCursor: null }),
+    ],
+  ]);
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const key = `${init?.method ?? 'GET'} ${url}`;
+      calls.push(key);
+      const route = routes.get(key);
+      if (!route) return Response.json({ error: { code: 'test', message: key } }, { status: 404 });
+      return route(init);
+    }),
+  );
+  container = document.createElement('div');
+  document.body.append(container);
+  root = createRoot(container);
+});
+
+afterEach(() => {
+  act(() => root.unmount());
+  container.remove();
+  vi.unstubAllGlobals();
+});
+
+async function render() {
+  await act(async () => {
+    root.render(<Workspace user={user} onSignedOut={() => undefined} />);
+    await Promise.resolve();
+  });
+}
+
+function $(testId: string): HTMLElement | null {
+  return container.querySelector(`[data-testid="${testId}"]`);
+}
+
+function $$(testId: string): HTMLElement[] {
+  return [...container.querySelectorAll<HTMLElement>(`[data-testid="${testId}"]`)];
+}
+
+async function waitFor(check: () => boolean, what: string) {
+  for (let i = 0; i < 100; i++) {
+    if (check()) return;
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+    });
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function type(el: HTMLElement, value: string) {
+  const textarea = el as HTMLTextAreaElement;
+  act(() => {
+    // The prototype's setter, so React notices the change as it would a user's typing.
+    Reflect.set(HTMLTextAreaElement.prototype, 'value', value, textarea);
+    textarea.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+function press(el: HTMLElement, key: string, shiftKey = false) {
+  act(() => {
+    el.dispatchEvent(new KeyboardEvent('keydown', { key, shiftKey, bubbles: true }));
+  });
+}
+
+describe('Workspace', () => {
+  it('shows the no-key notice when no OpenRouter key is configured', async () => {
+    await render();
+    await waitFor(() => $('no-key-notice') !== null, 'the notice');
+    expect($('no-key-notice')?.textContent).toContain(
+      "No OpenRouter API key is configured. Set OPENROUTER_API_KEY in the backend's environment and restart it.",
+    );
+  });
+
+  it('keeps the draft and shows the error when sending is refused', async () => {
+    routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
+    routes.set('POST /api/conversations/c1/messages', () =>
+      Response.json(
+        { error: { code: 'upstream.no_key', message: 'No OpenRouter API key is configured.' } },
+        { status: 400 },
+      ),
+    );
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    const input = $('composer-input')!;
+    type(input, 'Hello there');
+    press(input, 'Enter');
+    await waitFor(() => $('message-error') !== null, 'the error');
+    expect($('message-error')?.textContent).toBe('No OpenRouter API key is configured.');
+    expect(($('composer-input') as HTMLTextAreaElement).value).toBe('Hello there');
+    expect($$('message-user')).toHaveLength(0);
+    expect(window.location.pathname).toBe('/c/c1');
+  });
+
+  it('streams an answer token by token, stops it, and shows its status and cost', async () => {
+    const stream = controllableStream();
+    let sentBody: unknown;
+    routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
+    routes.set('POST /api/conversations/c1/messages', (init) => {
+      sentBody = JSON.parse(typeof init?.body === 'string' ? init.body : 'null');
+      return stream.response;
+    });
+    routes.set('POST /api/generations/g1/stop', () => {
+      stream.send('done', { messageId: 'a1', finishReason: null, status: 'stopped' });
+      stream.close();
+      return Response.json({ stopped: true });
+    });
+    const userMsg = message({ id: 'm1', role: 'user', content: '<b>Hi</b> *there*' });
+    routes.set('GET /api/conversations/c1', () =>
+      Response.json({
+        conversation,
+        messages: [
+          userMsg,
+          message({
+            id: 'a1',
+            parentId: 'm1',
+            role: 'assistant',
+            content: 'Hello **world**',
+            model: 'openai/gpt-4o',
+            status: 'stopped',
+            createdAt: '2025-01-01T00:00:02Z',
+            generation: {
+              id: 'g1',
+              model: 'openai/gpt-4o',
+              provider: 'OpenAI',
+              upstreamId: null,
+              promptTokens: 12,
+              completionTokens: 3,
+              reasoningTokens: 0,
+              cost: 0.00042,
+              timeToFirstTokenMs: 100,
+              durationMs: 300,
+              finishReason: null,
+            },
+          }),
+        ],
+      }),
+    );
+
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    const input = $('composer-input')!;
+    type(input, 'line one');
+    press(input, 'Enter', true); // Shift+Enter: no send
+    expect(calls).not.toContain('POST /api/conversations');
+    type(input, '<b>Hi</b> *there*');
+    press(input, 'Enter');
+
+    await waitFor(() => $('stop-button') !== null, 'the stop button');
+    await waitFor(
+      () => ($('composer-input') as HTMLTextAreaElement).value === '',
+      'the draft to clear',
+    );
+    expect(sentBody).toEqual({ content: '<b>Hi</b> *there*', model: 'openai/gpt-4o' });
+
+    stream.send('user_message', userMsg);
+    stream.send('assistant_message', {
+      messageId: 'a1',
+      generationId: 'g1',
+      model: 'openai/gpt-4o',
+    });
+    await waitFor(() => $('message-assistant') !== null, 'the answer');
+    expect($('message-assistant')?.dataset['status']).toBe('streaming');
+    // User messages are plain text: no HTML, no Markdown.
+    expect($('message-user')?.textContent).toBe('<b>Hi</b> *there*');
+    expect($('message-user')?.querySelector('b, em')).toBeNull();
+
+    stream.send('delta', { content: 'Hello ' });
+    await waitFor(() => $('message-assistant')?.textContent?.trim() === 'Hello', 'the first token');
+    stream.send('delta', { content: '**world**' });
+    await waitFor(() => $('message-assistant')?.querySelector('strong') !== null, 'markdown');
+
+    act(() => $('stop-button')!.click());
+    await waitFor(() => calls.includes('POST /api/generations/g1/stop'), 'the stop call');
+    await waitFor(() => $('send-button') !== null, 'the stream to end');
+    await waitFor(() => $('message-assistant')?.dataset['status'] === 'stopped', 'stopped');
+    const text = $('message-assistant')?.textContent ?? '';
+    expect(text).toContain('Stopped');
+    expect(text).toContain('GPT-4o');
+    expect(text).toContain('12 in · 3 out');
+    expect(text).toContain('$0.0004');
+    expect($$('conversation-item').map((el) => el.textContent)).toEqual(['Hello']);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Model } from '../api/types';
+import { formatCost, modelPriceLabel, pricePerMillion, titleFrom } from './format';
+
+function model(prompt: string, completion: string): Model {
+  return {
+    id: 'x/y',
+    name: 'Y',
+    description: '',
+    contextLength: null,
+    pricing: { prompt, completion },
+    inputModalities: [],
+    outputModalities: [],
+    supportedParameters: [],
+  };
+}
+
+describe('format', () => {
+  it('shows prices per million tokens', () => {
+    expect(pricePerMillion('0.000003')).toBe('$3');
+    expect(pricePerMillion('0.000015')).toBe('$15');
+    expect(pricePerMillion('0.00000015')).toBe('$0.15');
+    expect(pricePerMillion('0.0000025')).toBe('$2.5');
+    expect(pricePerMillion('0.000000075')).toBe('$0.075');
+    expect(pricePerMillion('0')).toBe('free');
+    expect(pricePerMillion('-1')).toBe('—');
+    expect(pricePerMillion('')).toBe('—');
+    expect(modelPriceLabel(model('0.000003', '0.000015'))).toBe('$3 in · $15 out /M');
+    expect(modelPriceLabel(model('0', '0'))).toBe('free');
+  });
+
+  it('formats costs', () => {
+    expect(formatCost(null)).toBeNull();
+    expect(formatCost(0)).toBe('$0');
+    expect(formatCost(0.00001)).toBe('<$0.0001');
+    expect(formatCost(0.001234)).toBe('$0.0012');
+    expect(formatCost(2.5)).toBe('$2.50');
+  });
+
+  it('makes titles from the first line', () => {
+    expect(titleFrom('  Hello there\nmore')).toBe('Hello there');
+    expect(titleFrom('   ')).toBe('New chat');
+    expect(titleFrom('a'.repeat(100))).toHaveLength(58);
+  });
+});

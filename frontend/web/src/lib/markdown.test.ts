@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown, sanitizeHtml } from './markdown';
+
+function dom(html: string): HTMLElement {
+  const div = document.createElement('div');
+  div.innerHTML = html;
+  return div;
+}
+
+const EVENT_ATTR = /\son[a-z]+\s*=/i;
+
+/** Attributes that could run code or load something, anywhere in the tree. */
+function riskyAttributes(el: HTMLElement): string[] {
+  const found: string[] = [];
+  for (const node of el.querySelectorAll('*')) {
+    for (const attr of node.attributes) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith('on') || name === 'style' || name === 'src' || name === 'srcset') {
+        found.push(`${node.tagName}[${name}]`);
+      }
+      if (['href', 'action', 'formaction', 'xlink:href'].includes(name)) {
+        if (!/^(https?:|mailto:|#|\/)/i.test(attr.value))
+          found.push(`${node.tagName}[${name}=${attr.value}]`);
+      }
+    }
+  }
+  return found;
+}
+
+describe('renderMarkdown', () => {
+  it('renders ordinary Markdown', () => {
+    const el = dom(
+      renderMarkdown(
+        '# Title\n\nSome **bold** and `code`.\n\n```ts\nconst x = 1 < 2;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done',
+      ),
+    );
+    expect(el.querySelector('h1')?.textContent).toBe('Title');
+    expect(el.querySelector('strong')?.textContent).toBe('bold');
+    expect(el.querySelector('pre code')?.textContent).toBe('const x = 1 < 2;\n');
+    expect(el.querySelector('pre code')?.className).toBe('language-ts');
+    expect(el.querySelectorAll('td')).toHaveLength(2);
+    const box = el.querySelector('input');
+    expect(box?.getAttribute('type')).toBe('checkbox');
+    expect(box?.hasAttribute('disabled')).toBe(true);
+  });
+
+  it('never lets HTML or script in model output through', () => {
+    const inputs = [
+      '<script>alert(1)</script>',
+      'Hi <img src=x onerror=alert(1)> there',
+      '<div onclick="alert(1)">click</div>',
+      '<a href="javascript:alert(1)">x</a>',
+      '<iframe src="https://evil.test"></iframe>',
+      '<svg onload=alert(1)><script>alert(1)</script></svg>',
+      '<style>body{display:none}</style>',
+      '<details open ontoggle=alert(1)>',
+      '[x](javascript:alert(1))',
+      '[x](JaVaScRiPt:alert(1))',
+      '[x]( javascript:alert(1))',
+      '[x](&#106;avascript:alert(1))',
+      '[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+      '[x](vbscript:msgbox(1))',
+      '<javascript:alert(1)>',
+      '`<script>` and ```\n<script>alert(1)</script>\n```',
+    ];
+    for (const input of inputs) {
+      const html = renderMarkdown(input);
+      const el = dom(html);
+      expect(el.querySelector('script, iframe, svg, style, img, object, embed'), input).toBeNull();
+      expect(riskyAttributes(el), `${input} -> ${html}`).toEqual([]);
+    }
+  });
+
+  it('shows raw HTML as text instead of rendering it', () => {
+    const el = dom(renderMarkdown('Press <kbd>Ctrl</kbd> and <b onclick="x()">go</b>'));
+    expect(el.querySelector('kbd, b')).toBeNull();
+    expect(el.textContent).toContain('<kbd>Ctrl</kbd>');
+  });
+
+  it('does not create <img> elements: images become links', () => {
+    const html = renderMarkdown(
+      '![a cat](https://example.test/cat.png "Cat") and ![](https://x.test/y.png)',
+    );
+    const el = dom(html);
+    expect(el.querySelector('img')).toBeNull();
+    const links = el.querySelectorAll('a');
+    expect(links).toHaveLength(2);
+    expect(links[0]?.getAttribute('href')).toBe('https://example.test/cat.png');
+    expect(links[0]?.textContent).toBe('a cat');
+    expect(links[1]?.textContent).toBe('https://x.test/y.png');
+  });
+
+  it('drops data: image links too', () => {
+    const el = dom(renderMarkdown('![pixel](data:image/png;base64,iVBORw0KGgo=)'));
+    expect(el.querySelector('img')).toBeNull();
+    expect(el.querySelector('a')?.hasAttribute('href')).toBe(false);
+  });
+
+  it('opens links in a new tab without an opener or referrer', () => {
+    const el = dom(renderMarkdown('See [docs](https://example.test/docs) or <https://a.test>.'));
+    const links = [...el.querySelectorAll('a')];
+    expect(links).toHaveLength(2);
+    for (const a of links) {
+      expect(a.getAttribute('target')).toBe('_blank');
+      expect(a.getAttribute('rel')).toBe('noopener noreferrer');
+    }
+  });
+});
+
+describe('sanitizeHtml', () => {
+  it('strips scripts, handlers, styles and dangerous URLs from HTML', () => {
+    const html = sanitizeHtml(
+      '<p style="color:red" onmouseover="x()">hi<script>alert(1)</script></p>' +
+        '<a href="javascript:alert(1)" onclick="x()">a</a>' +
+        '<a href="data:text/html,<script>alert(1)</script>">b</a>' +
+        '<a href="https://ok.test" target="_self">c</a>' +
+        '<img src="https://track.test/p.gif"><form action="/x"><input type="text"></form>',
+    );
+    const el = dom(html);
+    expect(el.querySelector('script, img, form')).toBeNull();
+    expect(el.querySelector('input[type="text"]')).toBeNull();
+    expect(EVENT_ATTR.test(html)).toBe(false);
+    expect(riskyAttributes(el)).toEqual([]);
+    expect(html).not.toContain('style=');
+    const [a, b, c] = [...el.querySelectorAll('a')];
+    expect(a?.hasAttribute('href')).toBe(false);
+    expect(b?.hasAttribute('href')).toBe(false);
+    expect(c?.getAttribute('href')).toBe('https://ok.test');
+    expect(c?.getAttribute('target')).toBe('_blank');
+    expect(c?.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+});
