@@ -28,8 +28,9 @@ const lastAnswer = () => byTestId('message-assistant').last();
 async function pickModel(id: string) {
   await byTestId('model-picker').click();
   await byTestId('model-search').fill(id);
-  await byTestId('model-search').press('Enter');
-  await expect.poll(() => byTestId('model-picker').textContent()).toContain(id.split('/')[1]);
+  // Waits for the catalog to have loaded: the option exists only then.
+  await page.locator(`[data-testid="model-option"][data-model-id="${id}"]`).click();
+  await expect.poll(() => byTestId('model-picker').getAttribute('title')).toBe(id);
 }
 
 async function send(text: string) {
@@ -62,7 +63,9 @@ describe('a first visit in Chromium', () => {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     await send('Hello browser [fake chunks=40 delay=50]');
-    await expect.poll(() => lastAnswer().getAttribute('data-status'), { timeout: 15_000 }).toBe('complete');
+    await expect
+      .poll(() => lastAnswer().getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('complete');
     expect(await lastAnswer().textContent()).toContain('You said: Hello browser');
 
     const samples = await page.evaluate(
@@ -82,7 +85,9 @@ describe('a first visit in Chromium', () => {
     await byTestId('new-chat').click();
     await pickModel('fake/slow');
     await send('Stop me [fake chunks=400 delay=25]');
-    await expect.poll(async () => (await lastAnswer().textContent())?.length ?? 0).toBeGreaterThan(20);
+    await expect
+      .poll(async () => (await lastAnswer().textContent())?.length ?? 0)
+      .toBeGreaterThan(20);
     await byTestId('stop-button').click();
     await expect.poll(() => lastAnswer().getAttribute('data-status')).toBe('stopped');
     const stream = await stack.fake.waitForStreamClosed(stack.fake.streams.length - 1, 2000);
@@ -91,13 +96,19 @@ describe('a first visit in Chromium', () => {
   });
 
   it('renders model output sanitized: nothing in it can run script', async () => {
-    await send('<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> [link](javascript:window.pwned=3) <svg onload="window.pwned=4">');
-    await expect.poll(() => lastAnswer().getAttribute('data-status'), { timeout: 15_000 }).toBe('complete');
+    await send(
+      '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> [link](javascript:window.pwned=3) <svg onload="window.pwned=4">',
+    );
+    await expect
+      .poll(() => lastAnswer().getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('complete');
     expect(await lastAnswer().textContent()).toContain('You said:');
     const answer = lastAnswer();
     expect(await answer.locator('img, script, svg, iframe').count()).toBe(0);
     expect(await answer.locator('a[href^="javascript:"]').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (window as unknown as { pwned?: number }).pwned),
+    ).toBeUndefined();
     expect(dialogs).toEqual([]);
     // The user's own text is shown as text.
     expect(await byTestId('message-user').last().textContent()).toContain('<img src=x');
@@ -113,7 +124,9 @@ describe('a first visit in Chromium', () => {
     expect(await lastAnswer().textContent()).toContain('You said: Hello browser');
 
     await byTestId('conversation-item').nth(0).click();
-    await expect.poll(() => byTestId('message-assistant').first().getAttribute('data-status')).toBe('stopped');
+    await expect
+      .poll(() => byTestId('message-assistant').first().getAttribute('data-status'))
+      .toBe('stopped');
     expect((await byTestId('message-assistant').first().textContent())?.length).toBeGreaterThan(20);
   });
 });

@@ -4,7 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startFakeOpenRouter, type FakeOpenRouter } from '../../tools/fake-openrouter/src/server.js';
+import {
+  startFakeOpenRouter,
+  type FakeOpenRouter,
+} from '../../tools/fake-openrouter/src/server.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -108,7 +111,9 @@ function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });
