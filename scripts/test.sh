@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Runs every check CI runs, from a fresh clone: installs what is missing (npm packages,
-# Debian's chromium), then per package format, lint (zero warnings), tsc and tests, then
+# Debian's chromium and nginx), then per package format, lint (zero warnings), tsc and tests, then
 # the end-to-end browser suite against the production builds.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing Debian's chromium for the browser tests"
+# Debian's chromium (browser tests), nginx and openssl (the TLS topology tests).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The package starts a system nginx on port 80; the tests run their own.
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then
+    $SUDO service nginx stop >/dev/null 2>&1 || $SUDO pkill -x nginx || true
+  fi
 fi
 
 packages=(tools/fake-openrouter backend frontend e2e)

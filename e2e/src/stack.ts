@@ -9,13 +9,27 @@ import {
   type FakeOpenRouter,
 } from '../../tools/fake-openrouter/src/server.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+export const root = path.resolve(import.meta.dirname, '../..');
+
+export interface Service {
+  name: string;
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
 
 export interface Stack {
-  /** The frontend's URL: what a browser opens. */
+  /** The frontend's URL: what a browser opens (nginx adds its own in front). */
   url: string;
+  frontendPort: number;
   backendUrl: string;
+  backendPort: number;
+  databasePath: string;
+  dir: string;
   fake: FakeOpenRouter;
+  backend: Service;
+  /** Starts the backend again on the same database file (after a stop or a crash). */
+  restartBackend(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +37,7 @@ export interface Stack {
  * Both services from their production builds, started as their containers start them
  * (NODE_ENV=production, `node dist/...`), on a temp DuckDB file and the fake OpenRouter.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(backendEnv: Record<string, string> = {}): Promise<Stack> {
   for (const built of ['backend/dist/main.js', 'frontend/dist/server/main.js']) {
     if (!existsSync(path.join(root, built))) {
       throw new Error(`${built} is missing: build first (npm test does)`);
@@ -34,53 +48,76 @@ export async function startStack(): Promise<Stack> {
   const [backendPort, frontendPort] = [await freePort(), await freePort()];
   const backendUrl = `http://127.0.0.1:${backendPort}`;
   const url = `http://127.0.0.1:${frontendPort}`;
+  const databasePath = path.join(dir, 'data', 'app.db');
 
-  const backend = startService('backend', 'dist/main.js', {
-    PORT: String(backendPort),
-    HOST: '127.0.0.1',
-    DATABASE_PATH: path.join(dir, 'data', 'app.db'),
-    OPENROUTER_BASE_URL: fake.url,
-    OPENROUTER_API_KEY: 'sk-or-e2e-key',
-    LOG_LEVEL: 'warn',
-  });
-  await waitForHttp(`${backendUrl}/api/health`, backend);
+  const startBackend = async (env: Record<string, string> = {}) => {
+    const service = startService('backend', 'dist/main.js', {
+      PORT: String(backendPort),
+      HOST: '127.0.0.1',
+      DATABASE_PATH: databasePath,
+      OPENROUTER_BASE_URL: fake.url,
+      OPENROUTER_API_KEY: 'sk-or-e2e-key',
+      LOG_LEVEL: 'warn',
+      ...backendEnv,
+      ...env,
+    });
+    await waitForHttp(`${backendUrl}/api/health`, service);
+    return service;
+  };
+
   const frontend = startService('frontend', 'dist/server/main.js', {
     PORT: String(frontendPort),
     HOST: '127.0.0.1',
     BACKEND_URL: backendUrl,
     LOG_LEVEL: 'warn',
   });
-  await waitForHttp(`${url}/`, frontend);
-
-  return {
+  const stack: Stack = {
     url,
+    frontendPort,
     backendUrl,
+    backendPort,
+    databasePath,
+    dir,
     fake,
+    backend: await startBackend(),
+    async restartBackend(env) {
+      await stopService(stack.backend);
+      stack.backend = await startBackend(env);
+    },
     async stop() {
-      await Promise.all([stopProcess(frontend.child), stopProcess(backend.child)]);
+      await Promise.all([stopService(frontend), stopService(stack.backend)]);
       await fake.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  await waitForHttp(`${url}/`, frontend);
+  return stack;
 }
 
-function startService(name: string, entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [entry], {
-    cwd: path.join(root, name),
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export function startService(name: string, entry: string, env: Record<string, string>): Service {
+  return startProcess(name, process.execPath, [entry], path.join(root, name), {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    ...env,
   });
+}
+
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Service {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d));
   child.stderr?.on('data', (d: Buffer) => (output += d));
-  return { name, child, output: () => output };
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { name, child, output: () => output, exited };
 }
 
-async function waitForHttp(
-  url: string,
-  service: ReturnType<typeof startService>,
-  timeoutMs = 20_000,
-): Promise<void> {
+export async function waitForHttp(url: string, service: Service, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.child.exitCode !== null) {
@@ -96,16 +133,15 @@ async function waitForHttp(
   throw new Error(`${service.name} did not answer ${url}: ${service.output()}`);
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
+export function stopService(service: Service): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null)
+    return Promise.resolve();
+  service.child.kill('SIGTERM');
+  const force = setTimeout(() => service.child.kill('SIGKILL'), 15_000);
+  return service.exited.then(() => clearTimeout(force));
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
