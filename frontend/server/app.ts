@@ -73,7 +73,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
-  registerProxy(app, { backendUrl: config.backendUrl, dispatcher });
+  registerProxy(app, {
+    backendUrl: config.backendUrl,
+    dispatcher,
+    trustedProxies: config.trustedProxies,
+  });
 
   app.get('/healthz', async (request, reply) => {
     let backend: 'ok' | 'unreachable' = 'unreachable';

@@ -47,6 +47,7 @@ describe('loadConfig', () => {
     ['BACKEND_URL', 'http://user:pw@backend'],
     ['LOG_LEVEL', 'loud'],
     ['STATIC_DIR', '/definitely/not/here'],
+    ['TRUSTED_PROXIES', 'loopback,not-an-address'],
   ])('rejects %s=%s with a message naming the variable', (name, value) => {
     const err = errorOf(() => loadConfig({ STATIC_DIR: staticDir.dir, [name]: value }));
     expect(err.variable).toBe(name);

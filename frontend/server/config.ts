@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import proxyaddr from 'proxy-addr';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -13,6 +14,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Folder holding the built SPA (index.html + assets/). */
   staticDir: string;
+  /**
+   * Addresses whose X-Forwarded-* headers are believed (nginx in front): names such as
+   * loopback/uniquelocal, or CIDRs. From anyone else they are dropped and rebuilt.
+   */
+  trustedProxies: string[];
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -91,6 +97,22 @@ function parseStaticDir(env: Env, name: string, fallback: string): string {
   return dir;
 }
 
+function parseTrustedProxies(env: Env, name: string, fallback: string): string[] {
+  const list = (value(env, name) ?? fallback)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  try {
+    proxyaddr.compile(list);
+  } catch {
+    throw new ConfigError(
+      name,
+      `"${list.join(',')}" is not a list of addresses, CIDRs or loopback/linklocal/uniquelocal.`,
+    );
+  }
+  return list;
+}
+
 /** Reads and validates the configuration once; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -99,5 +121,6 @@ export function loadConfig(env: Env = process.env): Config {
     backendUrl: parseBackendUrl(env, 'BACKEND_URL', 'http://localhost:12015'),
     logLevel: parseLogLevel(env, 'LOG_LEVEL', 'info'),
     staticDir: parseStaticDir(env, 'STATIC_DIR', defaultStaticDir()),
+    trustedProxies: parseTrustedProxies(env, 'TRUSTED_PROXIES', 'loopback,linklocal,uniquelocal'),
   };
 }

@@ -290,6 +290,30 @@ describe('proxy: requests and responses', () => {
     expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
     expect(seen['x-forwarded-proto']).toBe('https');
   });
+
+  it('ignores X-Forwarded-* from a client that is not a trusted proxy', async () => {
+    let seen: IncomingMessage['headers'] = {};
+    handler = (req, res) => {
+      seen = req.headers;
+      res.writeHead(200).end('ok');
+    };
+    const untrusting = await startFrontend(backend.url, staticDir.dir, ['10.9.9.9']);
+    try {
+      await send(`${untrusting.url}/api/auth/me`, {
+        headers: {
+          'x-forwarded-for': '203.0.113.7',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'evil.example',
+          host: 'chat.example.test',
+        },
+      });
+      expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+      expect(seen['x-forwarded-proto']).toBe('http');
+      expect(seen['x-forwarded-host']).toBe('chat.example.test');
+    } finally {
+      await untrusting.app.close();
+    }
+  });
 });
 
 describe('proxy: backend down', () => {

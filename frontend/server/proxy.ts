@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream';
+import proxyaddr from 'proxy-addr';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { request as undiciRequest } from 'undici';
@@ -33,6 +34,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEO
 export interface ProxyOptions {
   backendUrl: URL;
   dispatcher: Dispatcher;
+  /** See Config.trustedProxies. */
+  trustedProxies: string[];
 }
 
 function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
@@ -52,12 +55,22 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return first === '' ? undefined : first;
 }
 
+function withoutForwarded(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const rest = { ...headers };
+  delete rest['x-forwarded-for'];
+  delete rest['x-forwarded-proto'];
+  delete rest['x-forwarded-host'];
+  return rest;
+}
+
 /** The headers sent to the backend: the browser's, minus hop-by-hop, plus X-Forwarded-* and X-Request-Id. */
 export function forwardRequestHeaders(
   raw: IncomingMessage,
   requestId: string,
+  fromTrustedProxy = false,
 ): Record<string, string | string[]> {
-  const incoming = raw.headers;
+  // X-Forwarded-* from a client that is not our proxy are forged: start the chain afresh.
+  const incoming = fromTrustedProxy ? raw.headers : withoutForwarded(raw.headers);
   const dropped = connectionTokens(incoming);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
@@ -115,6 +128,7 @@ function errorCode(err: unknown): string | undefined {
  */
 export function registerProxy(app: FastifyInstance, options: ProxyOptions): void {
   const { backendUrl, dispatcher } = options;
+  const isTrusted = proxyaddr.compile(options.trustedProxies);
   const basePath = backendUrl.pathname.replace(/\/+$/, '');
   const origin = backendUrl.origin;
 
@@ -138,7 +152,11 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
       try {
         upstream = await undiciRequest(`${origin}${basePath}${raw.url ?? request.url}`, {
           method: request.method,
-          headers: forwardRequestHeaders(raw, request.id),
+          headers: forwardRequestHeaders(
+            raw,
+            request.id,
+            isTrusted(raw.socket.remoteAddress ?? '', 0),
+          ),
           body: hasBody(raw) ? raw : null,
           signal: controller.signal,
           dispatcher,

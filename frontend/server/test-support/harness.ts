@@ -61,13 +61,18 @@ export interface Frontend {
   url: string;
 }
 
-export async function startFrontend(backendUrl: string, staticDir: string): Promise<Frontend> {
+export async function startFrontend(
+  backendUrl: string,
+  staticDir: string,
+  trustedProxies = ['loopback'],
+): Promise<Frontend> {
   const config: Config = {
     port: 0,
     host: '127.0.0.1',
     backendUrl: new URL(backendUrl),
     logLevel: 'silent',
     staticDir,
+    trustedProxies,
   };
   const app = await buildServer({ config });
   await app.listen({ port: 0, host: '127.0.0.1' });
