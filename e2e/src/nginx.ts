@@ -24,7 +24,10 @@ export async function startNginx(frontendPort: number, dir: string): Promise<Ngi
   const prefix = path.join(dir, 'nginx');
   await mkdir(path.join(prefix, 'logs'), { recursive: true });
   await mkdir(path.join(prefix, 'temp'), { recursive: true });
-  // Workers run unprivileged; they write request bodies here.
+  // Workers run unprivileged (nobody): they must reach the temp folder through the
+  // mkdtemp folder (0700) and write request bodies there.
+  await chmod(dir, 0o755);
+  await chmod(prefix, 0o755);
   await chmod(path.join(prefix, 'temp'), 0o777);
   const cert = path.join(prefix, 'cert.pem');
   const key = path.join(prefix, 'key.pem');
