@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -6,7 +6,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import type { Database } from './db/connection.js';
 import type { OpenRouterClient } from './openrouter/types.js';
+import { instrumentDatabase } from './db/instrumented.js';
 import { registerErrorHandling } from './http/error-handler.js';
+import { loggerOptions, type LogSettings } from './http/logging.js';
+import { registerRequestIdHeader, requestIdOf } from './http/request-id.js';
+import { registerShutdownGuard } from './http/shutdown.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { registerAuthGuard } from './auth/guard.js';
 import { authRoutes } from './auth/routes.js';
@@ -16,38 +20,56 @@ import { createChatService } from './chat/service.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { createConversationsService } from './conversations/service.js';
 import { generationRoutes } from './generations/routes.js';
+import { createReadinessCheck } from './health/readiness.js';
 import { healthRoutes } from './health/routes.js';
+import { registerHttpMetrics } from './metrics/http.js';
+import { createMetrics } from './metrics/registry.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { modelRoutes } from './models/routes.js';
 import { createModelsService } from './models/service.js';
+import { opsRoutes } from './ops/routes.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   openrouter: OpenRouterClient;
-  /** Fastify logger options; tests pass `false`. */
-  logger?: FastifyServerOptions['logger'];
-  /** How long running answers may finish at shutdown before they are saved as interrupted. */
+  /** Log level and destination (default: config.logLevel, stdout); tests pass `false`. */
+  logger?: LogSettings | false;
+  /** Overrides config.shutdownGraceMs: how long running answers may finish at shutdown. */
   shutdownGraceMs?: number;
   /** How often streaming answers are saved. */
   flushIntervalMs?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config, db, openrouter } = deps;
+  const { config, openrouter } = deps;
+  const metrics = createMetrics();
+  const db = instrumentDatabase(deps.db, metrics.observeDb);
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel },
-    // The frontend (or nginx) sets X-Request-Id; it is carried into logs and upstream calls.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    logger:
+      deps.logger === false ? false : loggerOptions(deps.logger ?? { level: config.logLevel }),
+    // The frontend (or nginx) sets X-Request-Id; checked, it is carried into logs and upstream calls.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // X-Forwarded-* are trusted from the frontend's network only, never from the internet.
     trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
     bodyLimit: 2 * 1024 * 1024,
     // preClose has already let running answers finish: then every socket goes, idle or not.
     forceCloseConnections: true,
+    // The shutdown guard answers 503 itself, in our error shape (Fastify's has another).
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  let shuttingDown = false;
+  const isShuttingDown = () => shuttingDown;
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandling(app);
+  // Root hooks, in this order, before any route: every request is counted and carries its id,
+  // even those the shutdown guard refuses.
+  registerHttpMetrics(app, metrics);
+  registerRequestIdHeader(app);
+  registerShutdownGuard(app, isShuttingDown);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -73,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openrouter,
     log: app.log,
     flushIntervalMs: deps.flushIntervalMs,
+    metrics: metrics.chat,
   });
   const models = createModelsService({
     db,
@@ -83,13 +106,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (api) => {
     registerAuthGuard(api, auth);
-    await api.register(healthRoutes, { db, upstreamKeyConfigured: openrouter.hasKey });
+    await api.register(healthRoutes, {
+      db,
+      upstreamKeyConfigured: openrouter.hasKey,
+      readiness: createReadinessCheck({ db, isShuttingDown }),
+    });
     await api.register(authRoutes, { auth });
     await api.register(modelRoutes, { models });
     await api.register(conversationRoutes, { conversations });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
   });
+  // Outside /api: the frontend never forwards them (see each file for who may call them).
+  await app.register(metricsRoutes, { registry: metrics.registry });
+  await app.register(opsRoutes, { db, auth });
 
   app.addHook('onReady', async () => {
     const interrupted = await chat.recoverInterrupted();
@@ -99,9 +129,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         'answers left streaming by the last run were marked interrupted',
       );
   });
-  // Before the server stops: running answers get a bounded time to finish.
+  // Before the server stops: new requests are refused (503) and running answers get a
+  // bounded time to finish; the sockets close after this hook.
   app.addHook('preClose', async () => {
-    await chat.shutdown(deps.shutdownGraceMs ?? 10_000);
+    shuttingDown = true;
+    await chat.shutdown(deps.shutdownGraceMs ?? config.shutdownGraceMs);
   });
   return app;
 }

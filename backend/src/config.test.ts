@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       openrouterBaseUrl: 'https://openrouter.ai/api/v1',
       openrouterApiKey: undefined,
       logLevel: 'info',
+      shutdownGraceMs: 10_000,
     });
   });
 
@@ -19,13 +20,20 @@ describe('loadConfig', () => {
         OPENROUTER_BASE_URL: 'ftp://x',
         LOG_LEVEL: 'loud',
         APP_URL: 'nope',
+        SHUTDOWN_GRACE_MS: '-1',
       });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
     } catch (error) {
       const problems = (error as ConfigError).problems.join('\n');
-      for (const name of ['PORT', 'OPENROUTER_BASE_URL', 'LOG_LEVEL', 'APP_URL'])
+      for (const name of [
+        'PORT',
+        'OPENROUTER_BASE_URL',
+        'LOG_LEVEL',
+        'APP_URL',
+        'SHUTDOWN_GRACE_MS',
+      ])
         expect(problems).toContain(name);
     }
   });

@@ -13,6 +13,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long the cached model catalog is served before a refresh is attempted. */
   modelsTtlSeconds: number;
+  /** At shutdown, how long running answers may finish before the rest are saved as interrupted. */
+  shutdownGraceMs: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -69,6 +71,8 @@ export function loadConfig(env: Env = process.env): Config {
     appTitle: read('APP_TITLE') ?? 'AI',
     logLevel: logLevel as Config['logLevel'],
     modelsTtlSeconds: integer('MODELS_TTL_SECONDS', 3600, 0, 7 * 24 * 3600),
+    // An orchestrator's stop timeout must exceed this plus main.ts's 5 s for the final saves.
+    shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -97,6 +97,22 @@ export const errorCatalog = {
     message: 'The model provider sent an unreadable response.',
     level: 'warn',
   },
+  'user.not_found': { status: 404, message: 'No user with this username.', level: 'info' },
+  'server.shutting_down': {
+    status: 503,
+    message: 'The server is shutting down; try again in a moment.',
+    level: 'info',
+  },
+  'ops.loopback_only': {
+    status: 403,
+    message: 'Operations are accepted only from the host itself (loopback).',
+    level: 'warn',
+  },
+  'ops.backup_dir_invalid': {
+    status: 400,
+    message: 'The backup folder must be an absolute path to a new or empty folder.',
+    level: 'info',
+  },
   'database.locked': {
     status: 503,
     message: 'The database is in use by another process.',
@@ -133,4 +149,15 @@ export class AppError extends Error {
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
+}
+
+/**
+ * A failure of an operator command (the `ops` CLI) whose message says all the operator
+ * needs: what is wrong and what to do. Printed without a stack.
+ */
+export class OpsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OpsError';
+  }
 }

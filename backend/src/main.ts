@@ -3,11 +3,15 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DatabaseLockedError, openDatabase } from './db/connection.js';
 import { migrate } from './db/migrate.js';
+import { loggerOptions } from './http/logging.js';
 import { createOpenRouterClient } from './openrouter/client.js';
+
+/** Time allowed after the grace for aborted answers to be saved and the database closed. */
+const FINAL_SAVES_MS = 5000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.logLevel });
+  const log = pino(loggerOptions({ level: config.logLevel }));
   const db = await openDatabase(config.databasePath);
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');
@@ -23,17 +27,34 @@ async function main(): Promise<void> {
 
   const app = await buildApp({ config, db, openrouter, logger: { level: config.logLevel } });
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // The operator wants out now. Answers still running stay `streaming` in the file with
+      // their last saved text and become `interrupted` at the next start.
+      app.log.warn({ signal }, 'second signal: exiting at once, without the final saves');
+      process.exit(1);
+    }
     stopping = true;
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
-    await db.checkpoint();
-    await db.close();
+    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    // Past the grace and the final saves, something hangs: exit rather than hang on.
+    setTimeout(() => {
+      app.log.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + FINAL_SAVES_MS).unref();
+    try {
+      // Refuses new requests (503), drains running answers for the grace, closes sockets.
+      await app.close();
+      await db.checkpoint();
+      await db.close();
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    app.log.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
 
   await app.listen({ port: config.port, host: config.host });
 }

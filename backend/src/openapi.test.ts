@@ -21,6 +21,7 @@ describe('the OpenAPI document', () => {
         '/api/auth/logout',
         '/api/auth/me',
         '/api/health',
+        '/api/ready',
         '/api/models',
         '/api/conversations',
         '/api/conversations/{id}',

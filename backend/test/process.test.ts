@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,91 +6,55 @@ import {
   startFakeOpenRouter,
   type FakeOpenRouter,
 } from '../../tools/fake-openrouter/src/server.js';
-import { sessionCookie } from '../src/test-support/factories.js';
-import { postMessage } from '../src/test-support/stream.js';
+import { postMessage, type ReceivedEvent } from '../src/test-support/stream.js';
+import {
+  messagesOf,
+  Processes,
+  randomPort,
+  setupWithConversation,
+  waitUntilUp,
+} from './processes.js';
 
-// The backend as a real process (tsx runs src/main.ts), for what only a process shows:
-// the file lock between two processes and recovery after a crash.
-const backendDir = path.resolve(import.meta.dirname, '..');
 let dir: string;
 let fake: FakeOpenRouter;
-const children: ChildProcess[] = [];
+const processes = new Processes(() => ({
+  DATABASE_PATH: path.join(dir, 'app.db'),
+  OPENROUTER_BASE_URL: fake.url,
+  OPENROUTER_API_KEY: 'sk-or-process-test',
+}));
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ai-process-'));
   fake = await startFakeOpenRouter();
 });
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  processes.killAll();
   await fake.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-function startBackend(port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: backendDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_PATH: path.join(dir, 'app.db'),
-      OPENROUTER_BASE_URL: fake.url,
-      OPENROUTER_API_KEY: 'sk-or-process-test',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d));
-  child.stderr?.on('data', (d: Buffer) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-async function waitUntilUp(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/api/health`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`backend at ${url} did not start`);
-}
-
-const port = () => 20_000 + Math.floor(Math.random() * 20_000);
+const deltas = (events: ReceivedEvent[]) =>
+  events
+    .filter((e) => e.event === 'delta')
+    .map((e) => e.data.content as string)
+    .join('');
 
 describe('the backend process', () => {
   it('refuses at once to open a database file another backend holds', async () => {
-    const p = port();
-    startBackend(p);
+    const p = randomPort();
+    processes.backend(p);
     await waitUntilUp(`http://127.0.0.1:${p}`);
-    const second = startBackend(port());
+    const second = processes.backend(randomPort());
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain('already opened by another process');
   });
 
   it('after a crash mid-answer, marks the answer interrupted and keeps its saved part', async () => {
-    const p = port();
+    const p = randomPort();
     const url = `http://127.0.0.1:${p}`;
-    const first = startBackend(p);
+    const first = processes.backend(p);
     await waitUntilUp(url);
-    const setup = await fetch(`${url}/api/auth/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'correct horse battery' }),
-    });
-    const cookie = sessionCookie(setup.headers.getSetCookie());
-    const conversation = await (
-      await fetch(`${url}/api/conversations`, {
-        method: 'POST',
-        headers: { cookie, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'fake/slow' }),
-      })
-    ).json();
+    const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
 
     let received = 0;
     const controller = new AbortController();
@@ -99,7 +62,7 @@ describe('the backend process', () => {
       for await (const event of postMessage(
         url,
         cookie,
-        conversation.id,
+        conversationId,
         { content: 'crash [fake chunks=400 delay=10]' },
         controller.signal,
       )) {
@@ -114,17 +77,114 @@ describe('the backend process', () => {
     }
     await first.exited;
 
-    startBackend(p);
+    processes.backend(p);
     await waitUntilUp(url);
-    const detail = await (
-      await fetch(`${url}/api/conversations/${conversation.id}`, { headers: { cookie } })
-    ).json();
-    expect(detail.messages).toHaveLength(2);
-    expect(detail.messages[0]).toMatchObject({
+    const messages = await messagesOf(url, cookie, conversationId);
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatchObject({
       role: 'user',
       content: 'crash [fake chunks=400 delay=10]',
     });
-    expect(detail.messages[1].status).toBe('interrupted');
-    expect(detail.messages[1].content).toContain('You said: crash');
+    expect(messages[1].status).toBe('interrupted');
+    expect(messages[1].content).toContain('You said: crash');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM lets a short answer finish within the grace, then exits 0', async () => {
+    const p = randomPort();
+    const url = `http://127.0.0.1:${p}`;
+    const first = processes.backend(p, { SHUTDOWN_GRACE_MS: '5000' });
+    await waitUntilUp(url);
+    const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
+
+    const events: ReceivedEvent[] = [];
+    let signalledAt = 0;
+    for await (const event of postMessage(url, cookie, conversationId, {
+      content: 'short [fake chunks=20 delay=50]',
+    })) {
+      events.push(event);
+      if (event.event === 'delta' && signalledAt === 0) {
+        signalledAt = Date.now();
+        first.child.kill('SIGTERM');
+      }
+    }
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete' } });
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5000 + 3000);
+
+    processes.backend(p);
+    await waitUntilUp(url);
+    const messages = await messagesOf(url, cookie, conversationId);
+    expect(messages[1]).toMatchObject({ status: 'complete', content: deltas(events) });
+  });
+
+  it('past the grace, saves a long answer as interrupted with its text, tells the client, exits 0', async () => {
+    const p = randomPort();
+    const url = `http://127.0.0.1:${p}`;
+    const first = processes.backend(p, { SHUTDOWN_GRACE_MS: '500' });
+    await waitUntilUp(url);
+    const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
+
+    const events: ReceivedEvent[] = [];
+    let signalledAt = 0;
+    for await (const event of postMessage(url, cookie, conversationId, {
+      content: 'long [fake chunks=1000 delay=50]',
+    })) {
+      events.push(event);
+      if (event.event === 'delta' && signalledAt === 0) {
+        signalledAt = Date.now();
+        first.child.kill('SIGTERM');
+      }
+    }
+    // The last event before the stream ended says why.
+    expect(events.at(-1)).toMatchObject({
+      event: 'error',
+      data: { code: 'server.shutting_down' },
+    });
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(3000);
+
+    processes.backend(p);
+    await waitUntilUp(url);
+    const messages = await messagesOf(url, cookie, conversationId);
+    const partial = deltas(events);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(messages[1]).toMatchObject({ status: 'interrupted', content: partial });
+    expect(messages[1].error).toContain('shut down');
+  });
+
+  it('exits at once on a second signal; the answer is recovered as interrupted', async () => {
+    const p = randomPort();
+    const url = `http://127.0.0.1:${p}`;
+    const first = processes.backend(p, { SHUTDOWN_GRACE_MS: '60000' });
+    await waitUntilUp(url);
+    const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
+
+    let received = 0;
+    let signalledAt = 0;
+    try {
+      for await (const event of postMessage(url, cookie, conversationId, {
+        content: 'forever [fake chunks=1000 delay=20]',
+      })) {
+        if (event.event === 'delta' && ++received === 80) {
+          // Past at least one flush, so some text is saved.
+          signalledAt = Date.now();
+          first.child.kill('SIGTERM');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          first.child.kill('SIGTERM');
+        }
+      }
+    } catch {
+      // The connection dies with the process.
+    }
+    expect(await first.exited).toBe(1);
+    expect(Date.now() - signalledAt).toBeLessThan(3000);
+
+    processes.backend(p);
+    await waitUntilUp(url);
+    const messages = await messagesOf(url, cookie, conversationId);
+    expect(messages[1].status).toBe('interrupted');
+    expect(messages[1].content).toContain('You said: forever');
   });
 });

@@ -78,6 +78,22 @@ export function createAuthRepo(db: Queryable) {
     async deleteSession(tokenHash: string) {
       await db.run('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
     },
+
+    async updatePassword(userId: string, passwordHash: string, now: string) {
+      await db.run(
+        'UPDATE users SET password_hash = $2, updated_at = CAST($3 AS TIMESTAMPTZ) WHERE id = $1',
+        [userId, passwordHash, now],
+      );
+    },
+
+    /** Signs the user out everywhere; answers how many sessions there were. */
+    async deleteUserSessions(userId: string): Promise<number> {
+      const rows = await db.all<{ token_hash: string }>(
+        'DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash',
+        [userId],
+      );
+      return rows.length;
+    },
   };
 }
 

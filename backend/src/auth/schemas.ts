@@ -1,5 +1,9 @@
 import { Type } from 'typebox';
 
+/** Password bounds, shared with the service for callers that bypass the schema (ops). */
+export const MIN_PASSWORD = 8;
+export const MAX_PASSWORD = 256;
+
 export const User = Type.Object({
   id: Type.String(),
   username: Type.String(),
@@ -10,7 +14,7 @@ export const User = Type.Object({
 export const Credentials = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@+-]+$' }),
-    password: Type.String({ minLength: 8, maxLength: 256 }),
+    password: Type.String({ minLength: MIN_PASSWORD, maxLength: MAX_PASSWORD }),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@ import type { Database } from '../db/connection.js';
 import { createAuthRepo, type SessionUser } from './repo.js';
 import { dummyHashPromise, hashPassword, verifyPassword } from './password.js';
 import { hashToken, newSessionToken } from './tokens.js';
+import { MAX_PASSWORD, MIN_PASSWORD } from './schemas.js';
 
 const SESSION_DAYS = 30;
 /** Sliding expiry is written at most this often: each write costs an fsync. */
@@ -77,6 +78,31 @@ export function createAuthService(db: Database, now: () => Date = () => new Date
         createdAt: row.created_at,
       };
       return startSession(user, userAgent);
+    },
+
+    /**
+     * Sets a new password (an operator's recovery tool, not a user route) and revokes every
+     * session of that user, in one transaction.
+     */
+    async resetPassword(
+      username: string,
+      password: string,
+    ): Promise<{ username: string; sessionsRevoked: number }> {
+      if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
+        throw new AppError(
+          'request.invalid',
+          `The password must have ${MIN_PASSWORD} to ${MAX_PASSWORD} characters.`,
+        );
+      }
+      const passwordHash = await hashPassword(password);
+      const sessionsRevoked = await db.transaction(async (tx) => {
+        const txRepo = createAuthRepo(tx);
+        const user = await txRepo.findUserByUsername(username);
+        if (!user) throw new AppError('user.not_found');
+        await txRepo.updatePassword(user.id, passwordHash, now().toISOString());
+        return txRepo.deleteUserSessions(user.id);
+      });
+      return { username, sessionsRevoked };
     },
 
     async logout(token: string): Promise<void> {

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connection.js';
-import { isAppError } from '../errors.js';
+import { isAppError, type ErrorCode } from '../errors.js';
 import type { ChatRequest, OpenRouterClient, Usage } from '../openrouter/types.js';
 import type { GenerationEvent, GenerationListener } from './events.js';
 import type { PartialFlusher } from './flusher.js';
+import type { ChatMetrics } from './metrics.js';
 import { createChatRepo, type FinishedGeneration } from './repo.js';
 
 export interface GenerationDeps {
@@ -11,6 +12,7 @@ export interface GenerationDeps {
   openrouter: OpenRouterClient;
   flusher: PartialFlusher;
   log: FastifyBaseLogger;
+  metrics: ChatMetrics;
 }
 
 type EndReason = 'stop' | 'shutdown';
@@ -62,7 +64,8 @@ export class Generation {
   }
 
   private async run(requestId: string | undefined): Promise<void> {
-    const { openrouter, flusher, log } = this.deps;
+    const { openrouter, flusher, log, metrics } = this.deps;
+    metrics.generationStarted(this.model);
     const startedAt = performance.now();
     let firstTokenAt: number | null = null;
     let usage: Usage | null = null;
@@ -119,6 +122,7 @@ export class Generation {
       }
     }
 
+    const upstreamErrorCode = failure?.code ?? null;
     if (failure) finishReason ??= 'error';
     const status: FinishedGeneration['status'] = failure
       ? 'error'
@@ -128,6 +132,8 @@ export class Generation {
           ? 'interrupted'
           : 'complete';
     flusher.forget(this.messageId);
+    const timeToFirstTokenMs = firstTokenAt === null ? null : firstTokenAt - startedAt;
+    const durationMs = performance.now() - startedAt;
     try {
       await this.deps.db.transaction((tx) =>
         createChatRepo(tx).finish({
@@ -142,8 +148,8 @@ export class Generation {
           upstreamId,
           provider,
           usage,
-          timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - startedAt),
-          durationMs: Math.round(performance.now() - startedAt),
+          timeToFirstTokenMs: timeToFirstTokenMs === null ? null : Math.round(timeToFirstTokenMs),
+          durationMs: Math.round(durationMs),
           finishReason,
           now: new Date().toISOString(),
         }),
@@ -155,11 +161,31 @@ export class Generation {
       failure ??= { code: 'internal', message: 'The answer could not be saved.' };
     }
 
+    log.debug(
+      {
+        generationId: this.id,
+        model: this.model,
+        status,
+        errorCode: upstreamErrorCode,
+        finishReason,
+        durationMs: Math.round(durationMs),
+      },
+      'generation ended',
+    );
+    metrics.generationEnded({
+      model: this.model,
+      status,
+      upstreamErrorCode,
+      usage,
+      timeToFirstTokenSeconds: timeToFirstTokenMs === null ? null : timeToFirstTokenMs / 1000,
+      durationSeconds: durationMs / 1000,
+    });
+
     if (failure) this.emit({ event: 'error', data: failure });
     else if (status === 'interrupted') {
       this.emit({
         event: 'error',
-        data: { code: 'server.shutting_down', message: interruptedText },
+        data: { code: 'server.shutting_down' satisfies ErrorCode, message: interruptedText },
       });
     } else {
       this.emit({

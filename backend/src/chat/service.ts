@@ -7,6 +7,7 @@ import { DEFAULT_TITLE } from '../conversations/service.js';
 import type { Message } from '../conversations/schemas.js';
 import { createPartialFlusher, type PartialFlusher } from './flusher.js';
 import { Generation } from './generation.js';
+import { noChatMetrics, type ChatMetrics } from './metrics.js';
 import { GenerationRegistry } from './registry.js';
 import { createChatRepo } from './repo.js';
 
@@ -15,6 +16,7 @@ export interface ChatDeps {
   openrouter: OpenRouterClient;
   log: FastifyBaseLogger;
   flushIntervalMs?: number;
+  metrics?: ChatMetrics;
 }
 
 export interface Turn {
@@ -22,7 +24,13 @@ export interface Turn {
   generation: Generation;
 }
 
-export function createChatService({ db, openrouter, log, flushIntervalMs }: ChatDeps) {
+export function createChatService({
+  db,
+  openrouter,
+  log,
+  flushIntervalMs,
+  metrics = noChatMetrics,
+}: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
   const flusher: PartialFlusher = createPartialFlusher(db, log, flushIntervalMs);
@@ -107,7 +115,7 @@ export function createChatService({ db, openrouter, log, flushIntervalMs }: Chat
         assistantId,
         model,
         { model, messages },
-        { db, openrouter, flusher, log },
+        { db, openrouter, flusher, log, metrics },
       );
       registry.add(generation);
       return { userMessage, generation };

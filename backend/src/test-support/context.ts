@@ -10,6 +10,7 @@ import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
+import type { LogSettings } from '../http/logging.js';
 import { createOpenRouterClient } from '../openrouter/client.js';
 
 export interface TestContext {
@@ -29,7 +30,13 @@ export interface TestContext {
  * OpenRouter through the real client. Close it in afterEach.
  */
 export async function startTestApp(
-  options: { apiKey?: string | null; modelsTtlSeconds?: number } = {},
+  options: {
+    apiKey?: string | null;
+    modelsTtlSeconds?: number;
+    /** Logs are off unless a test wants to read them. */
+    logger?: LogSettings | false;
+    shutdownGraceMs?: number;
+  } = {},
 ) {
   const dir = await mkdtemp(path.join(tmpdir(), 'ai-backend-test-'));
   const databasePath = path.join(dir, 'app.db');
@@ -54,9 +61,9 @@ export async function startTestApp(
     config,
     db,
     openrouter,
-    logger: false,
+    logger: options.logger ?? false,
     flushIntervalMs: 100,
-    shutdownGraceMs: 2000,
+    shutdownGraceMs: options.shutdownGraceMs ?? 2000,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   let upstreamUp = true;

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { sessionCookie } from '../src/test-support/factories.js';
+
+// Real processes (tsx runs the sources), for what only a process shows: the file lock
+// between two processes, signals, exit codes, recovery after a crash.
+const backendDir = path.resolve(import.meta.dirname, '..');
+
+export interface Spawned {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Tracks every child so a test's afterEach can kill what is left. */
+export class Processes {
+  private readonly children: ChildProcess[] = [];
+
+  constructor(private readonly env: () => Record<string, string>) {}
+
+  /** The backend on `port`, with the shared environment plus `env`. */
+  backend(port: number, env: Record<string, string> = {}): Spawned {
+    return this.spawn(['src/main.ts'], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
+  }
+
+  /** The ops CLI; resolves once it exits. */
+  async ops(
+    args: string[],
+    options: { env?: Record<string, string>; input?: string } = {},
+  ): Promise<{ code: number | null; output: string }> {
+    const run = this.spawn(['src/ops.ts', ...args], options.env ?? {}, options.input);
+    const code = await run.exited;
+    return { code, output: run.output() };
+  }
+
+  killAll(): void {
+    for (const child of this.children.splice(0)) child.kill('SIGKILL');
+  }
+
+  private spawn(args: string[], env: Record<string, string>, input?: string): Spawned {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: backendDir,
+      env: { ...process.env, ...this.env(), ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    this.children.push(child);
+    if (input !== undefined) child.stdin?.end(input);
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d));
+    child.stderr?.on('data', (d: Buffer) => (output += d));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    return { child, exited, output: () => output };
+  }
+}
+
+export async function waitUntilUp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`backend at ${url} did not start`);
+}
+
+export const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
+
+/** First-run setup over HTTP, then a conversation with `model`. */
+export async function setupWithConversation(
+  url: string,
+  model: string,
+  password = 'correct horse battery',
+): Promise<{ cookie: string; conversationId: string }> {
+  const setup = await fetch(`${url}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  if (setup.status !== 201) throw new Error(`setup failed: ${await setup.text()}`);
+  const cookie = sessionCookie(setup.headers.getSetCookie());
+  const conversation = await fetch(`${url}/api/conversations`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ model }),
+  });
+  return { cookie, conversationId: ((await conversation.json()) as { id: string }).id };
+}
+
+export async function messagesOf(url: string, cookie: string, conversationId: string) {
+  const response = await fetch(`${url}/api/conversations/${conversationId}`, {
+    headers: { cookie },
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return ((await response.json()) as { messages: any[] }).messages;
+}
