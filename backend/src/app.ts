@@ -52,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: requestIdOf,
     // X-Forwarded-* are trusted from the frontend's network only, never from the internet.
-    trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
+    trustProxy: config.trustedProxies,
     bodyLimit: 2 * 1024 * 1024,
     // preClose has already let running answers finish: then every socket goes, idle or not.
     forceCloseConnections: true,

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'loud',
         APP_URL: 'nope',
         SHUTDOWN_GRACE_MS: '-1',
+        TRUSTED_PROXIES: 'loopback,not-an-address',
       });
     expect(attempt).toThrow(ConfigError);
     try {
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
         'LOG_LEVEL',
         'APP_URL',
         'SHUTDOWN_GRACE_MS',
+        'TRUSTED_PROXIES',
       ])
         expect(problems).toContain(name);
     }

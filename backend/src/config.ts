@@ -1,3 +1,5 @@
+import proxyaddr from 'proxy-addr';
+
 /**
  * Configuration, read and validated once at start. Every problem is collected and
  * reported together, each naming its variable, so one failed start shows all of them.
@@ -15,6 +17,8 @@ export interface Config {
   modelsTtlSeconds: number;
   /** At shutdown, how long running answers may finish before the rest are saved as interrupted. */
   shutdownGraceMs: number;
+  /** Addresses whose X-Forwarded-* are believed (the frontend's network): names or CIDRs. */
+  trustedProxies: string[];
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -61,6 +65,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   }
+  const trustedProxies = (read('TRUSTED_PROXIES') ?? 'loopback,linklocal,uniquelocal')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  try {
+    proxyaddr.compile(trustedProxies);
+  } catch {
+    problems.push(
+      `TRUSTED_PROXIES must list addresses, CIDRs or loopback/linklocal/uniquelocal, got "${trustedProxies.join(',')}"`,
+    );
+  }
   const config: Config = {
     port: integer('PORT', 12015, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -73,6 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
     modelsTtlSeconds: integer('MODELS_TTL_SECONDS', 3600, 0, 7 * 24 * 3600),
     // An orchestrator's stop timeout must exceed this plus main.ts's 5 s for the final saves.
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000),
+    trustedProxies,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -4,12 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { releaseRoot } from './release.js';
 import {
   startFakeOpenRouter,
   type FakeOpenRouter,
 } from '../../tools/fake-openrouter/src/server.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
+export { releaseRoot };
 
 export interface Service {
   name: string;
@@ -34,12 +36,13 @@ export interface Stack {
 }
 
 /**
- * Both services from their production builds, started as their containers start them
- * (NODE_ENV=production, `node dist/...`), on a temp DuckDB file and the fake OpenRouter.
+ * Both services from their production builds with production dependencies only (see
+ * release.ts), started as their containers start them (NODE_ENV=production,
+ * `node dist/...`), on a temp DuckDB file and the fake OpenRouter.
  */
 export async function startStack(backendEnv: Record<string, string> = {}): Promise<Stack> {
   for (const built of ['backend/dist/main.js', 'frontend/dist/server/main.js']) {
-    if (!existsSync(path.join(root, built))) {
+    if (!existsSync(path.join(releaseRoot, built))) {
       throw new Error(`${built} is missing: build first (npm test does)`);
     }
   }
@@ -95,7 +98,7 @@ export async function startStack(backendEnv: Record<string, string> = {}): Promi
 }
 
 export function startService(name: string, entry: string, env: Record<string, string>): Service {
-  return startProcess(name, process.execPath, [entry], path.join(root, name), {
+  return startProcess(name, process.execPath, [entry], path.join(releaseRoot, name), {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
     ...env,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.js';
 import { Client } from './client.js';
 import { startNginx, type Nginx } from './nginx.js';
-import { root, startStack, type Stack } from './stack.js';
+import { freePort, releaseRoot, startStack, type Stack } from './stack.js';
 
 const run = promisify(execFile);
 
@@ -170,7 +170,7 @@ describe('operations', () => {
     );
     const backupDir = path.join(stack.dir, 'backup-1');
     const ops = {
-      cwd: path.join(root, 'backend'),
+      cwd: path.join(releaseRoot, 'backend'),
       env: { ...process.env, PORT: String(stack.backendPort), DATABASE_PATH: stack.databasePath },
     };
     await run(process.execPath, ['dist/ops.js', 'backup', backupDir], ops);
@@ -182,7 +182,7 @@ describe('operations', () => {
     const restoredPath = path.join(stack.dir, 'restored', 'app.db');
     await run(process.execPath, ['dist/ops.js', 'restore', backupDir], {
       ...ops,
-      env: { ...ops.env, PORT: '1', DATABASE_PATH: restoredPath },
+      env: { ...ops.env, PORT: String(await freePort()), DATABASE_PATH: restoredPath },
     });
     const check = await run(
       process.execPath,
@@ -195,7 +195,7 @@ describe('operations', () => {
          console.log(JSON.stringify(rows));`,
         restoredPath,
       ],
-      { cwd: path.join(root, 'backend') },
+      { cwd: path.join(releaseRoot, 'backend') },
     );
     const rows = JSON.parse(check.stdout) as Array<{ id: string; status: string }>;
     for (const messageId of completed) {
