@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/connection.js';
 import type { Readiness } from './readiness.js';
+import { createHealthRepo } from './repo.js';
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
@@ -20,6 +21,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
   upstreamKeyConfigured: boolean;
   readiness: () => Promise<Readiness>;
 }> = async (app, { db, upstreamKeyConfigured, readiness }) => {
+  const repo = createHealthRepo(db);
   app.get(
     '/api/health',
     {
@@ -33,7 +35,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       let database: 'ok' | 'error' = 'ok';
       try {
-        await db.one('SELECT 1 AS ok');
+        await repo.ping();
       } catch (error) {
         request.log.error({ err: error }, 'database health check failed');
         database = 'error';
