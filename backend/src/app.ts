@@ -7,7 +7,12 @@ import type { Config } from './config.js';
 import type { Database } from './db/connection.js';
 import type { OpenRouterClient } from './openrouter/types.js';
 import { instrumentDatabase } from './db/instrumented.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  registerErrorHandling,
+} from './http/error-handler.js';
+import { registerUtf8JsonParser } from './http/json-body.js';
 import { loggerOptions, type LogSettings } from './http/logging.js';
 import { registerRequestIdHeader, requestIdOf } from './http/request-id.js';
 import { registerShutdownGuard } from './http/shutdown.js';
@@ -58,6 +63,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // The shutdown guard answers 503 itself, in our error shape (Fastify's has another).
     return503OnClosing: false,
+    // Router errors (a malformed URL) and what Node's HTTP parser refuses (headers over
+    // 16 KB, malformed HTTP) get our error shape too.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   let shuttingDown = false;
@@ -65,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandling(app);
+  registerUtf8JsonParser(app);
   // Root hooks, in this order, before any route: every request is counted and carries its id,
   // even those the shutdown guard refuses.
   registerHttpMetrics(app, metrics);

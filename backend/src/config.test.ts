@@ -10,6 +10,23 @@ describe('loadConfig', () => {
       openrouterApiKey: undefined,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      upstreamFirstByteTimeoutMs: 60_000,
+      upstreamIdleTimeoutMs: 120_000,
+      upstreamMaxRetries: 2,
+    });
+  });
+
+  it('reads the upstream timeouts and retries', () => {
+    expect(
+      loadConfig({
+        UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000',
+        UPSTREAM_IDLE_TIMEOUT_MS: '30000',
+        UPSTREAM_MAX_RETRIES: '0',
+      }),
+    ).toMatchObject({
+      upstreamFirstByteTimeoutMs: 5000,
+      upstreamIdleTimeoutMs: 30_000,
+      upstreamMaxRetries: 0,
     });
   });
 
@@ -22,6 +39,9 @@ describe('loadConfig', () => {
         APP_URL: 'nope',
         SHUTDOWN_GRACE_MS: '-1',
         TRUSTED_PROXIES: 'loopback,not-an-address',
+        UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '10',
+        UPSTREAM_IDLE_TIMEOUT_MS: 'soon',
+        UPSTREAM_MAX_RETRIES: '11',
       });
     expect(attempt).toThrow(ConfigError);
     try {
@@ -35,6 +55,9 @@ describe('loadConfig', () => {
         'APP_URL',
         'SHUTDOWN_GRACE_MS',
         'TRUSTED_PROXIES',
+        'UPSTREAM_FIRST_BYTE_TIMEOUT_MS',
+        'UPSTREAM_IDLE_TIMEOUT_MS',
+        'UPSTREAM_MAX_RETRIES',
       ])
         expect(problems).toContain(name);
     }

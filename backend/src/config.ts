@@ -19,6 +19,18 @@ export interface Config {
   shutdownGraceMs: number;
   /** Addresses whose X-Forwarded-* are believed (the frontend's network): names or CIDRs. */
   trustedProxies: string[];
+  /**
+   * DuckDB's checkpoint_threshold, e.g. "16MiB": the WAL size past which a commit also
+   * checkpoints. Unset: DuckDB's default (16 MiB). The chaos test sets it tiny, so that
+   * nearly every commit checkpoints and kills land inside checkpoints.
+   */
+  checkpointThreshold: string | undefined;
+  /** How long the upstream may take to send its response headers (the first byte). */
+  upstreamFirstByteTimeoutMs: number;
+  /** The longest silence allowed between two reads of a streamed answer (keep-alives count). */
+  upstreamIdleTimeoutMs: number;
+  /** Retries of a chat request that failed before its first byte (408, 429, 5xx, network). */
+  upstreamMaxRetries: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -76,6 +88,15 @@ export function loadConfig(env: Env = process.env): Config {
       `TRUSTED_PROXIES must list addresses, CIDRs or loopback/linklocal/uniquelocal, got "${trustedProxies.join(',')}"`,
     );
   }
+  const checkpointThreshold = read('DUCKDB_CHECKPOINT_THRESHOLD');
+  if (
+    checkpointThreshold !== undefined &&
+    !/^\d+(\.\d+)?\s*(B|bytes|KB|MB|GB|KiB|MiB|GiB)$/i.test(checkpointThreshold)
+  ) {
+    problems.push(
+      `DUCKDB_CHECKPOINT_THRESHOLD must be a size with its unit, such as 16MiB or 256KB, got "${checkpointThreshold}"`,
+    );
+  }
   const config: Config = {
     port: integer('PORT', 12015, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -89,6 +110,11 @@ export function loadConfig(env: Env = process.env): Config {
     // An orchestrator's stop timeout must exceed this plus main.ts's 5 s for the final saves.
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000),
     trustedProxies,
+    checkpointThreshold,
+    upstreamFirstByteTimeoutMs: integer('UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 60_000, 1000, 600_000),
+    // Above OpenRouter's keep-alive interval: a thinking model sends comments, not silence.
+    upstreamIdleTimeoutMs: integer('UPSTREAM_IDLE_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+    upstreamMaxRetries: integer('UPSTREAM_MAX_RETRIES', 2, 0, 10),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

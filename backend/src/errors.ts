@@ -8,6 +8,16 @@ export const errorCatalog = {
   'request.invalid': { status: 400, message: 'The request is invalid.', level: 'info' },
   'request.not_found': { status: 404, message: 'No such route.', level: 'info' },
   'request.too_large': { status: 413, message: 'The request body is too large.', level: 'info' },
+  'request.headers_too_large': {
+    status: 431,
+    message: 'The request line or headers are too large.',
+    level: 'info',
+  },
+  'request.timeout': {
+    status: 408,
+    message: 'The request took too long to arrive.',
+    level: 'info',
+  },
   'request.unsupported_media_type': {
     status: 415,
     message: 'The request body must be JSON.',

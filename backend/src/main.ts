@@ -12,7 +12,9 @@ const FINAL_SAVES_MS = 5000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino(loggerOptions({ level: config.logLevel }));
-  const db = await openDatabase(config.databasePath);
+  const db = await openDatabase(config.databasePath, {
+    checkpointThreshold: config.checkpointThreshold,
+  });
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');
 
@@ -21,6 +23,9 @@ async function main(): Promise<void> {
     apiKey: config.openrouterApiKey,
     appUrl: config.appUrl,
     appTitle: config.appTitle,
+    connectTimeoutMs: config.upstreamFirstByteTimeoutMs,
+    idleTimeoutMs: config.upstreamIdleTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
   });
   if (!openrouter.hasKey)
     log.warn('OPENROUTER_API_KEY is not set: chatting is disabled until it is');

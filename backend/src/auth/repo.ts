@@ -14,6 +14,7 @@ export type SessionUser = {
   role: 'admin' | 'user';
   created_at: string;
   last_seen_at: string;
+  expires_at: string;
 };
 
 export function createAuthRepo(db: Queryable) {
@@ -60,7 +61,7 @@ export function createAuthRepo(db: Queryable) {
 
     findSessionUser(tokenHash: string, now: string): Promise<SessionUser | undefined> {
       return db.one<SessionUser>(
-        `SELECT u.id, u.username, u.role, u.created_at, s.last_seen_at
+        `SELECT u.id, u.username, u.role, u.created_at, s.last_seen_at, s.expires_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > CAST($2 AS TIMESTAMPTZ)`,
         [tokenHash, now],

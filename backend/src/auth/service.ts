@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
 import { createAuthRepo, type SessionUser } from './repo.js';
 import { dummyHashPromise, hashPassword, verifyPassword } from './password.js';
+import { createSessionCache } from './session-cache.js';
 import { hashToken, newSessionToken } from './tokens.js';
 import { MAX_PASSWORD, MIN_PASSWORD } from './schemas.js';
 
@@ -23,6 +24,7 @@ export interface SignedIn {
 
 export function createAuthService(db: Database, now: () => Date = () => new Date()) {
   const repo = createAuthRepo(db);
+  const cache = createSessionCache();
   let dummyHash: Promise<string> | undefined;
 
   async function startSession(user: AuthUser, userAgent: string | null): Promise<SignedIn> {
@@ -100,24 +102,38 @@ export function createAuthService(db: Database, now: () => Date = () => new Date
         const user = await txRepo.findUserByUsername(username);
         if (!user) throw new AppError('user.not_found');
         await txRepo.updatePassword(user.id, passwordHash, now().toISOString());
+        cache.deleteUser(user.id);
         return txRepo.deleteUserSessions(user.id);
       });
       return { username, sessionsRevoked };
     },
 
     async logout(token: string): Promise<void> {
-      await repo.deleteSession(hashToken(token));
+      const tokenHash = hashToken(token);
+      cache.delete(tokenHash);
+      await repo.deleteSession(tokenHash);
     },
 
     async authenticate(token: string): Promise<AuthUser | null> {
       const tokenHash = hashToken(token);
       const at = now();
+      const cached = cache.get(tokenHash, at.getTime());
+      if (cached) return cached;
       const row: SessionUser | undefined = await repo.findSessionUser(tokenHash, at.toISOString());
       if (!row) return null;
+      let expiresAt = row.expires_at;
       if (at.getTime() - Date.parse(row.last_seen_at) > TOUCH_INTERVAL_MS) {
-        await repo.touchSession(tokenHash, at.toISOString(), expiry(at));
+        expiresAt = expiry(at);
+        await repo.touchSession(tokenHash, at.toISOString(), expiresAt);
       }
-      return { id: row.id, username: row.username, role: row.role, createdAt: row.created_at };
+      const user = {
+        id: row.id,
+        username: row.username,
+        role: row.role,
+        createdAt: row.created_at,
+      };
+      cache.set(tokenHash, user, at.getTime(), Date.parse(expiresAt));
+      return user;
     },
   };
 }

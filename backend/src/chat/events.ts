@@ -1,16 +1,15 @@
+export interface UsageData {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  cost: number | null;
+}
+
 /** What a running generation tells its listeners; the names are the SSE event names. */
 export type GenerationEvent =
   | { event: 'delta'; data: { content: string } }
   | { event: 'reasoning'; data: { content: string } }
-  | {
-      event: 'usage';
-      data: {
-        promptTokens: number;
-        completionTokens: number;
-        reasoningTokens: number;
-        cost: number | null;
-      };
-    }
+  | { event: 'usage'; data: UsageData }
   | {
       event: 'done';
       data: { messageId: string; finishReason: string | null; status: 'complete' | 'stopped' };
@@ -18,3 +17,10 @@ export type GenerationEvent =
   | { event: 'error'; data: { code: string; message: string } };
 
 export type GenerationListener = (event: GenerationEvent) => void;
+
+/** A running generation as a late listener first sees it: the whole text so far. */
+export interface GenerationSnapshot {
+  content: string;
+  reasoning: string;
+  usage: UsageData | null;
+}

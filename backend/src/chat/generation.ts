@@ -2,7 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connection.js';
 import { isAppError, type ErrorCode } from '../errors.js';
 import type { ChatRequest, OpenRouterClient, Usage } from '../openrouter/types.js';
-import type { GenerationEvent, GenerationListener } from './events.js';
+import type {
+  GenerationEvent,
+  GenerationListener,
+  GenerationSnapshot,
+  UsageData,
+} from './events.js';
 import type { PartialFlusher } from './flusher.js';
 import type { ChatMetrics } from './metrics.js';
 import { createChatRepo, type FinishedGeneration } from './repo.js';
@@ -27,6 +32,10 @@ export class Generation {
   readonly done: Promise<void>;
   private content = '';
   private reasoning = '';
+  /** The last usage told to listeners, replayed to whoever attaches later. */
+  private usageSoFar: UsageData | null = null;
+  /** Set when the final event (done or error) is sent: nothing more will come. */
+  private ended = false;
   private readonly listeners = new Set<GenerationListener>();
   private readonly controller = new AbortController();
   private endReason: EndReason | null = null;
@@ -44,9 +53,27 @@ export class Generation {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  subscribe(listener: GenerationListener): () => void {
+  /** True until the final event (done or error) has been sent to the listeners. */
+  get running(): boolean {
+    return !this.ended;
+  }
+
+  /**
+   * What was written so far and a subscription to what comes next, taken at one instant:
+   * listeners are called synchronously from the run loop, right after the text grows, so
+   * nothing can come between reading the snapshot and subscribing. The snapshot's text
+   * followed by every later `delta` is exactly the final text: no gap, no duplicate.
+   * Null once the generation has ended. Only the text so far is kept, not past events.
+   */
+  attach(
+    listener: GenerationListener,
+  ): { snapshot: GenerationSnapshot; detach: () => void } | null {
+    if (this.ended) return null;
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return {
+      snapshot: { content: this.content, reasoning: this.reasoning, usage: this.usageSoFar },
+      detach: () => this.listeners.delete(listener),
+    };
   }
 
   /** Aborts the upstream call; what was written so far is kept (status stopped, or interrupted at shutdown). */
@@ -72,6 +99,8 @@ export class Generation {
     let finishReason: string | null = null;
     let upstreamId: string | null = null;
     let provider: string | null = null;
+    /** The model that answered, as the chunks name it: a fallback when the first one failed. */
+    let answeredModel: string | null = null;
     let failure: { code: string; message: string } | null = null;
 
     try {
@@ -84,6 +113,7 @@ export class Generation {
           case 'meta':
             upstreamId = event.upstreamId;
             provider = event.provider ?? provider;
+            answeredModel = event.model;
             break;
           case 'delta':
           case 'reasoning':
@@ -96,15 +126,13 @@ export class Generation {
             break;
           case 'usage':
             usage = event.usage;
-            this.emit({
-              event: 'usage',
-              data: {
-                promptTokens: usage.promptTokens,
-                completionTokens: usage.completionTokens,
-                reasoningTokens: usage.reasoningTokens,
-                cost: usage.cost,
-              },
-            });
+            this.usageSoFar = {
+              promptTokens: usage.promptTokens,
+              completionTokens: usage.completionTokens,
+              reasoningTokens: usage.reasoningTokens,
+              cost: usage.cost,
+            };
+            this.emit({ event: 'usage', data: this.usageSoFar });
             break;
           case 'finish':
             finishReason = event.finishReason;
@@ -147,6 +175,7 @@ export class Generation {
           errorCode: failure?.code ?? null,
           upstreamId,
           provider,
+          answeredModel,
           usage,
           timeToFirstTokenMs: timeToFirstTokenMs === null ? null : Math.round(timeToFirstTokenMs),
           durationMs: Math.round(durationMs),
@@ -181,6 +210,9 @@ export class Generation {
       durationSeconds: durationMs / 1000,
     });
 
+    // Only now, with the final row saved: whoever finds it ended (a reattach answered 404)
+    // loads the saved message and finds it final.
+    this.ended = true;
     if (failure) this.emit({ event: 'error', data: failure });
     else if (status === 'interrupted') {
       this.emit({

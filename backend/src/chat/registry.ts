@@ -9,10 +9,14 @@ export class GenerationRegistry {
     void generation.done.then(() => this.running.delete(generation.id));
   }
 
-  /** Only the owner finds their generation: anyone else gets nothing, as for a missing id. */
+  /**
+   * A generation still running. Only the owner finds theirs: anyone else gets nothing, as for
+   * a missing id. One that has sent its final event is no longer found, even before it leaves
+   * the map.
+   */
   find(userId: string, id: string): Generation | undefined {
     const generation = this.running.get(id);
-    return generation?.userId === userId ? generation : undefined;
+    return generation?.userId === userId && generation.running ? generation : undefined;
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/connection.js';
 import type { MessageStatus } from '../conversations/schemas.js';
+import { DEFAULT_TITLE } from '../conversations/schemas.js';
 
 export interface NewTurn {
   userId: string;
@@ -23,6 +24,8 @@ export interface FinishedGeneration {
   errorCode: string | null;
   upstreamId: string | null;
   provider: string | null;
+  /** The model that answered (from the stream); null keeps the one requested. */
+  answeredModel: string | null;
   usage: {
     promptTokens: number;
     completionTokens: number;
@@ -97,10 +100,12 @@ export function createChatRepo(db: Queryable) {
         [turn.generationId, a.id, userId, conversationId, turn.model, a.createdAt],
       );
       await db.run(
+        // The provisional title replaces only the default one: a rename made meanwhile stays.
         `UPDATE conversations
-         SET updated_at = CAST($3 AS TIMESTAMPTZ), model = $4, title = COALESCE($5, title)
+         SET updated_at = CAST($3 AS TIMESTAMPTZ), model = $4,
+             title = CASE WHEN $5 IS NOT NULL AND title = $6 THEN $5 ELSE title END
          WHERE id = $1 AND user_id = $2`,
-        [conversationId, userId, u.createdAt, turn.model, turn.title],
+        [conversationId, userId, u.createdAt, turn.model, turn.title, DEFAULT_TITLE],
       );
     },
 
@@ -127,7 +132,8 @@ export function createChatRepo(db: Queryable) {
         `UPDATE generations
          SET provider = $2, upstream_id = $3, prompt_tokens = $4, completion_tokens = $5,
              reasoning_tokens = $6, cached_tokens = $7, cost_usd = $8, time_to_first_token_ms = $9,
-             duration_ms = $10, finish_reason = $11, error_code = $12
+             duration_ms = $10, finish_reason = $11, error_code = $12,
+             model = COALESCE($13, model)
          WHERE id = $1`,
         [
           g.generationId,
@@ -142,6 +148,7 @@ export function createChatRepo(db: Queryable) {
           g.durationMs,
           g.finishReason,
           g.errorCode,
+          g.answeredModel,
         ],
       );
       await db.run('UPDATE conversations SET updated_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1', [

@@ -2,11 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses, ErrorResponse, IdParams } from '../http/schemas.js';
 import { openSse } from '../http/sse.js';
+import { relayGeneration } from './relay.js';
 import { SendMessageBody, StreamDescription } from './schemas.js';
 import type { ChatService } from './service.js';
-
-/** Keeps idle proxies from closing a stream while the model thinks (SSE comments are ignored by clients). */
-const HEARTBEAT_MS = 15_000;
 
 export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = async (
   app,
@@ -47,18 +45,9 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
         generationId: generation.id,
         model: generation.model,
       });
-      const heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
-      const unsubscribe = generation.subscribe((event) => {
-        sse.send(event.event, event.data);
-        if (event.event === 'done' || event.event === 'error') end();
-      });
-      function end() {
-        clearInterval(heartbeat);
-        unsubscribe();
-        sse.close();
-      }
-      // The answer goes on when the browser leaves: it is saved complete either way.
-      reply.raw.on('close', end);
+      // The answer goes on when the browser leaves: it is saved complete either way, and
+      // GET /api/generations/:id/stream reattaches to it.
+      relayGeneration(reply.raw, sse, generation);
       generation.start(request.id);
     },
   );

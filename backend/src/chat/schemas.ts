@@ -19,4 +19,15 @@ export const StreamDescription = `A text/event-stream. Events, each \`data\` one
 - \`done\`: \`{ messageId, finishReason, status }\`, status \`complete\` or \`stopped\`
 - \`error\`: \`{ code, message }\`; the partial answer is kept with status \`error\``;
 
+export const ReattachDescription = `A text/event-stream of a running answer, from its start:
+- \`assistant_message\`: \`{ messageId, generationId, model }\`
+- then what was written so far: one \`reasoning\` and one \`delta\` with the whole text (none
+  while it is empty) and the last \`usage\`, if any
+- then the live \`delta\`, \`reasoning\`, \`usage\` events, and \`done\` or \`error\`, as for
+  POST /api/conversations/{id}/messages
+
+Concatenating the \`delta\` events of this stream gives the saved final text exactly.
+An answer no longer running (ended, or from before a restart) answers 404
+\`generation.not_found\`: load the conversation for its saved message instead.`;
+
 export const StopResponse = Type.Object({ stopped: Type.Boolean() });

@@ -3,7 +3,7 @@ import type { Database } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import type { OpenRouterClient } from '../openrouter/types.js';
 import { createConversationsRepo } from '../conversations/repo.js';
-import { DEFAULT_TITLE } from '../conversations/service.js';
+import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import type { Message } from '../conversations/schemas.js';
 import { createPartialFlusher, type PartialFlusher } from './flusher.js';
 import { Generation } from './generation.js';
@@ -42,7 +42,7 @@ export function createChatService({
     /**
      * Saves the user's message and the answer's row (status streaming) before any
      * upstream call, so nothing the user wrote is lost whatever happens next. The caller
-     * subscribes to the returned generation, then starts it.
+     * attaches to the returned generation, then starts it.
      */
     async send(
       userId: string,
@@ -114,11 +114,18 @@ export function createChatService({
         conversationId,
         assistantId,
         model,
-        { model, messages },
+        { model, models: conversation.fallbackModels, messages },
         { db, openrouter, flusher, log, metrics },
       );
       registry.add(generation);
       return { userMessage, generation };
+    },
+
+    /** The user's running generation, to reattach to; generation.not_found once it has ended. */
+    running(userId: string, generationId: string): Generation {
+      const generation = registry.find(userId, generationId);
+      if (!generation) throw new AppError('generation.not_found');
+      return generation;
     },
 
     stop(userId: string, generationId: string): void {
@@ -148,8 +155,10 @@ export type ChatService = ReturnType<typeof createChatService>;
 /** A provisional title from the first words of the first message. */
 export function titleFrom(content: string): string {
   const words = content.replace(/\s+/g, ' ').trim();
-  if (words.length <= 60) return words;
-  const cut = words.slice(0, 60);
+  // Cut by code point, so an emoji is never split into a lone surrogate.
+  const points = Array.from(words);
+  if (points.length <= 60) return words;
+  const cut = points.slice(0, 60).join('');
   const space = cut.lastIndexOf(' ');
   return `${space > 30 ? cut.slice(0, space) : cut}…`;
 }

@@ -59,6 +59,54 @@ describe('conversations', () => {
     expect(gone.json().error.code).toBe('conversation.not_found');
   });
 
+  it('keeps fallback models: set on create, changed or cleared on update, listed', async () => {
+    const plain = await create(alice, { model: 'fake/echo' });
+    expect(plain.fallbackModels).toEqual([]);
+    const c = await create(alice, {
+      model: 'fake/error',
+      fallbackModels: ['openai/gpt-4o-mini', 'fake/echo'],
+    });
+    expect(c.fallbackModels).toEqual(['openai/gpt-4o-mini', 'fake/echo']);
+
+    const patch = (payload: Record<string, unknown>) =>
+      ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/conversations/${c.id}`,
+        headers: as(alice),
+        payload,
+      });
+    const renamed = await patch({ title: 'Only the title' });
+    expect(renamed.json().fallbackModels).toEqual(['openai/gpt-4o-mini', 'fake/echo']);
+    const changed = await patch({ fallbackModels: ['anthropic/claude-3.5-haiku'] });
+    expect(changed.json()).toMatchObject({
+      model: 'fake/error',
+      fallbackModels: ['anthropic/claude-3.5-haiku'],
+    });
+    expect((await patch({ fallbackModels: [] })).json().fallbackModels).toEqual([]);
+    await patch({ fallbackModels: ['fake/echo'] });
+
+    const detail = await ctx.app.inject({ url: `/api/conversations/${c.id}`, headers: as(alice) });
+    expect(detail.json().conversation.fallbackModels).toEqual(['fake/echo']);
+    const list = (await ctx.app.inject({ url: '/api/conversations', headers: as(alice) })).json();
+    expect(list.conversations.map((x: { fallbackModels: string[] }) => x.fallbackModels)).toEqual([
+      ['fake/echo'],
+      [],
+    ]);
+
+    for (const fallbackModels of [
+      ['a/1', 'a/2', 'a/3', 'a/4'],
+      ['a/1', 'a/1'],
+      ['has space'],
+      [''],
+      'fake/echo',
+      [7],
+    ]) {
+      const response = await patch({ fallbackModels });
+      expect(response.statusCode, JSON.stringify(fallbackModels)).toBe(400);
+      expect(response.json().error.code).toBe('request.invalid');
+    }
+  });
+
   it('deletes the messages and generations with the conversation', async () => {
     const c = await create(alice, { model: 'fake/echo' });
     await collect(postMessage(ctx.baseUrl, alice.cookie, c.id, { content: 'to be deleted' }));

@@ -5,20 +5,33 @@ type ConversationRow = {
   id: string;
   title: string;
   model: string | null;
+  fallback_models: string | null;
   created_at: string;
   updated_at: string;
 };
 
-const conversationColumns = 'id, title, model, created_at, updated_at';
+const conversationColumns = 'id, title, model, fallback_models, created_at, updated_at';
 
 function toConversation(row: ConversationRow): Conversation {
   return {
     id: row.id,
     title: row.title,
     model: row.model,
+    fallbackModels: parseModelList(row.fallback_models),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** The fallback_models column: a JSON array of model ids (TEXT, portable); NULL reads as []. */
+function parseModelList(text: string | null): string[] {
+  if (text === null || text === '') return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((m): m is string => typeof m === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 type MessageRow = {
@@ -83,9 +96,17 @@ export function createConversationsRepo(db: Queryable) {
   return {
     async insert(userId: string, c: Conversation): Promise<void> {
       await db.run(
-        `INSERT INTO conversations (id, user_id, title, model, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMPTZ), CAST($6 AS TIMESTAMPTZ))`,
-        [c.id, userId, c.title, c.model, c.createdAt, c.updatedAt],
+        `INSERT INTO conversations (id, user_id, title, model, fallback_models, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ))`,
+        [
+          c.id,
+          userId,
+          c.title,
+          c.model,
+          JSON.stringify(c.fallbackModels),
+          c.createdAt,
+          c.updatedAt,
+        ],
       );
     },
 
@@ -123,14 +144,15 @@ export function createConversationsRepo(db: Queryable) {
     async update(
       userId: string,
       id: string,
-      changes: { title?: string; model?: string | null },
+      changes: { title?: string; model?: string | null; fallbackModels?: string[] },
       now: string,
     ): Promise<Conversation | undefined> {
       const row = await db.one<ConversationRow>(
         `UPDATE conversations
          SET title = CASE WHEN $3 THEN $4 ELSE title END,
              model = CASE WHEN $5 THEN $6 ELSE model END,
-             updated_at = CAST($7 AS TIMESTAMPTZ)
+             fallback_models = CASE WHEN $7 THEN $8 ELSE fallback_models END,
+             updated_at = CAST($9 AS TIMESTAMPTZ)
          WHERE id = $1 AND user_id = $2
          RETURNING ${conversationColumns}`,
         [
@@ -140,6 +162,8 @@ export function createConversationsRepo(db: Queryable) {
           changes.title ?? null,
           changes.model !== undefined,
           changes.model ?? null,
+          changes.fallbackModels !== undefined,
+          JSON.stringify(changes.fallbackModels ?? []),
           now,
         ],
       );

@@ -1,13 +1,27 @@
 import { Type, type Static } from 'typebox';
 
+/** The title of a conversation until its first message names it. */
+export const DEFAULT_TITLE = 'New chat';
+
 const Timestamp = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
+
+const ModelId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' });
+
+/** Tried in order when the conversation's model fails before answering (OpenRouter's `models`). */
+export const FallbackModels = Type.Array(ModelId, {
+  maxItems: 3,
+  uniqueItems: true,
+  description:
+    'Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it.',
+});
 
 export const Conversation = Type.Object({
   id: Type.String(),
   title: Type.String(),
   model: Nullable(Type.String()),
+  fallbackModels: FallbackModels,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -54,15 +68,22 @@ export const Message = Type.Object({
 export type Message = Static<typeof Message>;
 
 const Title = Type.String({ minLength: 1, maxLength: 200 });
-const ModelId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' });
 
 export const CreateConversationBody = Type.Object(
-  { title: Type.Optional(Title), model: Type.Optional(ModelId) },
+  {
+    title: Type.Optional(Title),
+    model: Type.Optional(ModelId),
+    fallbackModels: Type.Optional(FallbackModels),
+  },
   { additionalProperties: false },
 );
 
 export const UpdateConversationBody = Type.Object(
-  { title: Type.Optional(Title), model: Type.Optional(Nullable(ModelId)) },
+  {
+    title: Type.Optional(Title),
+    model: Type.Optional(Nullable(ModelId)),
+    fallbackModels: Type.Optional(FallbackModels),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 

@@ -1,9 +1,8 @@
 import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
 import { createConversationsRepo } from './repo.js';
-import type { Conversation, Message } from './schemas.js';
+import { DEFAULT_TITLE, type Conversation, type Message } from './schemas.js';
 
-export const DEFAULT_TITLE = 'New chat';
 
 export function createConversationsService(db: Database, now: () => Date = () => new Date()) {
   const repo = createConversationsRepo(db);
@@ -17,12 +16,16 @@ export function createConversationsService(db: Database, now: () => Date = () =>
   return {
     get,
 
-    async create(userId: string, input: { title?: string; model?: string }): Promise<Conversation> {
+    async create(
+      userId: string,
+      input: { title?: string; model?: string; fallbackModels?: string[] },
+    ): Promise<Conversation> {
       const at = now().toISOString();
       const conversation: Conversation = {
         id: crypto.randomUUID(),
         title: input.title ?? DEFAULT_TITLE,
         model: input.model ?? null,
+        fallbackModels: input.fallbackModels ?? [],
         createdAt: at,
         updatedAt: at,
       };
@@ -53,7 +56,7 @@ export function createConversationsService(db: Database, now: () => Date = () =>
     async update(
       userId: string,
       id: string,
-      changes: { title?: string; model?: string | null },
+      changes: { title?: string; model?: string | null; fallbackModels?: string[] },
     ): Promise<Conversation> {
       const updated = await repo.update(userId, id, changes, now().toISOString());
       if (!updated) throw new AppError('conversation.not_found');

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorCatalog, type ErrorCode } from '../errors.js';
 
 /** Maps every error to `{ error: { code, message } }`, in this one place. */
@@ -20,6 +22,62 @@ export function registerErrorHandling(app: FastifyInstance): void {
       },
     }),
   );
+}
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`): a
+ * malformed percent-encoding in the URL, a path parameter over the router's length limit.
+ * Without this Fastify answers them in its own shape; they get ours, and the request id.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path parameter is too long.'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'The URL is not valid: check its percent-encoding.'
+        : errorCatalog['request.invalid'].message;
+  request.log.info({ code: 'request.invalid', frameworkCode: error.code }, message);
+  void reply
+    .status(400)
+    .header('x-request-id', request.id)
+    .send({ error: { code: 'request.invalid' satisfies ErrorCode, message } });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (Fastify's `clientErrorHandler`):
+ * headers or a request line past the 16 KB limit, malformed HTTP, a request that takes too
+ * long to arrive. Answered in our shape on the raw socket, which is then closed, as Fastify's
+ * own handler does with its shape.
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'request.headers_too_large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request.timeout'
+        : 'request.invalid';
+  const message =
+    code === 'request.invalid' ? 'The request is not valid HTTP.' : errorCatalog[code].message;
+  const { status } = errorCatalog[code];
+  this.log.info({ code, clientError: error.code }, message);
+  if (socket.writable) {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 function describe(error: FastifyError): { code: ErrorCode; message: string } {

@@ -217,24 +217,42 @@ describe('streamChat against the fake OpenRouter', () => {
     [503, 'upstream.no_provider'],
     [504, 'upstream.unavailable'],
   ];
-  it.each(statuses)('maps HTTP %i to %s keeping the upstream message', async (status, code) => {
-    const direct = await fetch(`${fake.url}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer x', 'x-fake-scenario': 'error' },
-      body: JSON.stringify(chat(`[fake status=${status}]`, 'fake/error')),
-    });
-    const upstreamMessage = ((await direct.json()) as { error: { message: string } }).error.message;
+  it.each(statuses)(
+    'maps HTTP %i to %s naming the status and keeping the upstream message',
+    async (status, code) => {
+      const direct = await fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer x', 'x-fake-scenario': 'error' },
+        body: JSON.stringify(chat(`[fake status=${status}]`, 'fake/error')),
+      });
+      const upstreamMessage = ((await direct.json()) as { error: { message: string } }).error
+        .message;
 
-    const before = fake.streams.length;
-    const { events, error } = await collect(
-      client().streamChat(chat(`[fake status=${status}]`, 'fake/error'), {
+      const before = fake.streams.length;
+      const { events, error } = await collect(
+        client({ maxRetries: 0 }).streamChat(chat(`[fake status=${status}]`, 'fake/error'), {
+          signal: new AbortController().signal,
+        }),
+      );
+      expect(events).toEqual([]);
+      const appError = expectAppError(error, code);
+      expect(appError.message).toContain(`(${status}): ${upstreamMessage.replace(/\.$/, '')}`);
+      expect(appError.upstreamStatus).toBe(status);
+      expect(fake.streams.length).toBe(before);
+    },
+  );
+
+  it('names the cause and the wait of a 429', async () => {
+    const { error } = await collect(
+      client({ maxRetries: 0 }).streamChat(chat('[fake status=429 retryafter=30]', 'fake/error'), {
         signal: new AbortController().signal,
       }),
     );
-    expect(events).toEqual([]);
-    const appError = expectAppError(error, code, upstreamMessage);
-    expect(appError.upstreamStatus).toBe(status);
-    expect(fake.streams.length).toBe(before);
+    expectAppError(
+      error,
+      'upstream.rate_limited',
+      'Rate limited by the provider (429): fake/error is temporarily rate-limited upstream. Please retry shortly. Try again in 30 s.',
+    );
   });
 
   it('throws upstream.stream_error after the deltas sent before a mid-stream error', async () => {
@@ -244,7 +262,11 @@ describe('streamChat against the fake OpenRouter', () => {
       }),
     );
     expect(events.map((e) => e.type)).toEqual(['meta', 'delta', 'delta']);
-    expectAppError(error, 'upstream.stream_error', /Provider disconnected unexpectedly/);
+    expectAppError(
+      error,
+      'upstream.stream_error',
+      'The model provider reported an error mid-answer (server_error): Provider disconnected unexpectedly (fake mid-stream error).',
+    );
   });
 
   it('throws upstream.stream_error when the connection drops mid-answer', async () => {
@@ -257,7 +279,7 @@ describe('streamChat against the fake OpenRouter', () => {
     expectAppError(
       error,
       'upstream.stream_error',
-      'The stream ended before the answer was complete.',
+      'The connection to the model provider was lost mid-answer.',
     );
     const record = await fake.waitForStreamClosed(fake.streams.length - 1);
     expect(record.endedBy).toBe('dropped');
@@ -353,11 +375,15 @@ describe('streamChat without a key or a network', () => {
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
     const { error } = await collect(
-      client({ baseUrl: `http://127.0.0.1:${port}/api/v1` }).streamChat(chat('x'), {
+      client({ baseUrl: `http://127.0.0.1:${port}/api/v1`, maxRetries: 0 }).streamChat(chat('x'), {
         signal: new AbortController().signal,
       }),
     );
-    expectAppError(error, 'upstream.network');
+    expectAppError(
+      error,
+      'upstream.network',
+      `Could not connect to the model provider (127.0.0.1:${port}): connection refused.`,
+    );
   });
 
   it('throws upstream.timeout when the headers do not come in time', async () => {
@@ -370,7 +396,7 @@ describe('streamChat without a key or a network', () => {
         signal: new AbortController().signal,
       }),
     );
-    expectAppError(error, 'upstream.timeout', 'OpenRouter did not answer within 30 ms.');
+    expectAppError(error, 'upstream.timeout', 'The model did not start answering within 30 ms.');
   });
 
   it('rejects a key that cannot be sent as a header without quoting it', async () => {
@@ -393,7 +419,11 @@ describe('streamChat protocol edge cases', () => {
       client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }),
     );
     expect(text(events)).toBe('ok');
-    expectAppError(error, 'upstream.bad_response');
+    expectAppError(
+      error,
+      'upstream.bad_response',
+      'The model provider sent a malformed chunk (invalid JSON) mid-answer.',
+    );
   });
 
   it('throws upstream.stream_error when the stream ends without [DONE] or a finish_reason', async () => {
@@ -405,7 +435,7 @@ describe('streamChat protocol edge cases', () => {
     expectAppError(
       error,
       'upstream.stream_error',
-      'The stream ended before the answer was complete.',
+      'The model provider closed the stream before the answer was complete (no finish reason).',
     );
   });
 
@@ -481,8 +511,14 @@ describe('streamChat protocol edge cases', () => {
       [JSON.stringify({ error: { code: 429, message: 'Slow down, please.' } })],
       { contentType: 'application/json' },
     );
-    const { error } = await collect(client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }));
-    expectAppError(error, 'upstream.rate_limited', 'Slow down, please.');
+    const { error } = await collect(
+      client({ fetch: fetchImpl, maxRetries: 0 }).streamChat(chat('x'), { signal }),
+    );
+    expectAppError(
+      error,
+      'upstream.rate_limited',
+      'Rate limited by the provider (429): Slow down, please. Try again shortly, or choose another model.',
+    );
   });
 
   it('keeps the catalog message when the error body is not OpenRouter JSON', async () => {
@@ -490,11 +526,13 @@ describe('streamChat protocol edge cases', () => {
       status: 502,
       contentType: 'text/html',
     });
-    const { error } = await collect(client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }));
+    const { error } = await collect(
+      client({ fetch: fetchImpl, maxRetries: 0 }).streamChat(chat('x'), { signal }),
+    );
     const appError = expectAppError(
       error,
       'upstream.unavailable',
-      'The model provider is unavailable.',
+      'The model provider is unavailable (502). Try again shortly, or choose another model.',
     );
     expect(appError.upstreamStatus).toBe(502);
   });
@@ -505,7 +543,11 @@ describe('streamChat protocol edge cases', () => {
       { status: 401, contentType: 'application/json' },
     );
     const { error } = await collect(client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }));
-    expectAppError(error, 'upstream.unauthorized', 'Key [redacted] is disabled.');
+    expectAppError(
+      error,
+      'upstream.unauthorized',
+      'The model provider rejected the API key (401): Key [redacted] is disabled. Check OPENROUTER_API_KEY on the backend.',
+    );
   });
 });
 
@@ -594,7 +636,11 @@ describe('listModels', () => {
     const error = await client({ fetch: unavailable })
       .listModels()
       .catch((e: unknown) => e);
-    expectAppError(error, 'upstream.no_provider', 'Models are resting.');
+    expectAppError(
+      error,
+      'upstream.no_provider',
+      'No provider is available for this model (503): Models are resting. Try again shortly, or choose another model.',
+    );
 
     for (const body of ['not json', '{"nodata":true}']) {
       const bad = scriptedFetch([body], { contentType: 'application/json' });

@@ -1,26 +1,36 @@
 /**
  * The OpenRouter client: GET /models and streamed POST /chat/completions over the global fetch.
  *
- * Errors are AppErrors with upstream.* codes (the upstream's own message kept), except aborts:
- * when the caller's signal aborts, the request is aborted (the socket closes) and an Error named
- * 'AbortError' is thrown. The API key never appears in an error message.
+ * Errors are AppErrors with upstream.* codes whose message names the cause and keeps the
+ * upstream's own message, except aborts: when the caller's signal aborts, the request is
+ * aborted (the socket closes) and an Error named 'AbortError' is thrown. The API key never
+ * appears in an error message.
+ *
+ * A chat request that fails before its first byte with a transient failure (408, 429, 5xx, a
+ * failed connection) is retried with backoff (see retry.ts); once the answer has started it
+ * never is. Two timeouts guard the wait: until the response headers (connectTimeoutMs) and
+ * between two reads of the stream (idleTimeoutMs).
  */
 import { AppError } from '../errors.js';
+import { readChunks } from './chunks.js';
 import {
   errorBodyMessage,
-  errorObjectMessage,
+  errorBodyStatus,
+  formatDuration,
+  httpFailureError,
+  networkFailureError,
   redact,
-  upstreamErrorCode,
+  sentence,
   upstreamHttpError,
 } from './errors.js';
-import { createSseParser, type SseEvent } from './sse.js';
-import type {
-  ChatRequest,
-  ChatStreamEvent,
-  OpenRouterClient,
-  UpstreamModel,
-  Usage,
-} from './types.js';
+import {
+  decideRetry,
+  isRetryableStatus,
+  parseRetryAfter,
+  waitFor,
+  type RetryOptions,
+} from './retry.js';
+import type { ChatRequest, ChatStreamEvent, OpenRouterClient, UpstreamModel } from './types.js';
 
 export interface OpenRouterClientOptions {
   /** e.g. https://openrouter.ai/api/v1 */
@@ -31,17 +41,63 @@ export interface OpenRouterClientOptions {
   /** Sent as X-OpenRouter-Title and X-Title (OpenRouter app attribution). */
   appTitle?: string;
   fetch?: typeof fetch;
-  /** Time allowed until the response headers arrive; default 60 000 ms. */
+  /** Time allowed until the response headers arrive (the first byte); default 60 000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * The longest silence allowed between two reads of a streamed answer; default 120 000 ms.
+   * Keep-alive comments (`: OPENROUTER PROCESSING`, sent while a model thinks) count as activity.
+   */
+  idleTimeoutMs?: number;
+  /** Retries of a chat request that failed before its first byte; default 2 (0: none). */
+  maxRetries?: number;
+  /** The first backoff, doubled per retry, with jitter; default 500 ms. */
+  retryBaseDelayMs?: number;
+  /** The longest single backoff; default 8000 ms (a Retry-After may ask for more). */
+  retryMaxDelayMs?: number;
+  /**
+   * The most time spent waiting between the retries of one request; default 20 000 ms. A wait
+   * past it (a long Retry-After) ends the retries and the failure is reported with the wait.
+   */
+  retryBudgetMs?: number;
+  /** A number in [0, 1) for the backoff jitter; Math.random by default (tests fix it). */
+  random?: () => number;
 }
 
-const INCOMPLETE = 'The stream ended before the answer was complete.';
+export const clientDefaults = {
+  connectTimeoutMs: 60_000,
+  idleTimeoutMs: 120_000,
+  maxRetries: 2,
+  retryBaseDelayMs: 500,
+  retryMaxDelayMs: 8000,
+  retryBudgetMs: 20_000,
+} as const;
+
+/** fetch failed before any response: kept raw until we know whether it is retried. */
+class NetworkFailure extends Error {
+  constructor(readonly original: unknown) {
+    super('network failure', { cause: original });
+  }
+}
+
+/** Why one chat attempt failed before its first byte. */
+type EarlyFailure =
+  | { kind: 'http'; status: number; upstreamMessage: string | null; retryAfterMs: number | null }
+  | { kind: 'network'; error: unknown };
 
 export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRouterClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const host = hostOf(baseUrl);
   const apiKey = options.apiKey?.trim() || undefined;
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 60_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? clientDefaults.idleTimeoutMs;
+  const retry: RetryOptions = {
+    maxRetries: options.maxRetries ?? clientDefaults.maxRetries,
+    baseDelayMs: options.retryBaseDelayMs ?? clientDefaults.retryBaseDelayMs,
+    maxDelayMs: options.retryMaxDelayMs ?? clientDefaults.retryMaxDelayMs,
+    budgetMs: options.retryBudgetMs ?? clientDefaults.retryBudgetMs,
+    random: options.random,
+  };
   const appUrl = headerValue(options.appUrl);
   const appTitle = headerValue(options.appTitle);
 
@@ -52,7 +108,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       if (!/^[\x21-\x7e]+$/.test(apiKey)) {
         throw new AppError(
           'upstream.unauthorized',
-          'The OpenRouter API key has invalid characters.',
+          'The OpenRouter API key has invalid characters: check OPENROUTER_API_KEY on the backend.',
         );
       }
       result.Authorization = `Bearer ${apiKey}`;
@@ -68,13 +124,15 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   }
 
   /**
-   * Starts a request tied to the caller's signal and to the connect timeout. The caller must
-   * call `release()` when done: it also closes the connection if the body was not read to the end.
+   * Starts a request tied to the caller's signal and to the first-byte timeout. The caller must
+   * call `release()` when done: it also closes the connection if the body was not read to the
+   * end. Throws an AbortError, the timeout's AppError, or a NetworkFailure.
    */
   async function open(
     path: string,
     init: { method: string; headers: Record<string, string>; body?: string },
     signal: AbortSignal | undefined,
+    timeoutMessage: string,
   ): Promise<Upstream> {
     if (signal?.aborted) throw abortError(signal);
     const controller = new AbortController();
@@ -83,7 +141,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort(new Error('connect timeout'));
+      controller.abort(new Error('first-byte timeout'));
     }, connectTimeoutMs);
     const release = (): void => {
       clearTimeout(timer);
@@ -98,14 +156,8 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     } catch (error) {
       release();
       if (signal?.aborted) throw abortError(signal);
-      if (timedOut) {
-        throw new AppError(
-          'upstream.timeout',
-          `OpenRouter did not answer within ${formatDuration(connectTimeoutMs)}.`,
-          { cause: error },
-        );
-      }
-      throw new AppError('upstream.network', undefined, { cause: error });
+      if (timedOut) throw new AppError('upstream.timeout', timeoutMessage, { cause: error });
+      throw new NetworkFailure(error);
     }
   }
 
@@ -114,33 +166,114 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       return await response.text();
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
-      throw new AppError('upstream.network', undefined, { cause: error });
+      throw new NetworkFailure(error);
     }
   }
 
   async function listModels(listOptions: { signal?: AbortSignal } = {}): Promise<UpstreamModel[]> {
     const { signal } = listOptions;
-    const { response, release } = await open(
-      '/models',
-      { method: 'GET', headers: headers('application/json') },
-      signal,
-    );
     try {
-      const text = await readText(response, signal);
-      if (!response.ok) throw upstreamHttpError(response.status, text, apiKey);
-      let body: unknown;
+      const { response, release } = await open(
+        '/models',
+        { method: 'GET', headers: headers('application/json') },
+        signal,
+        `The model provider did not answer within ${formatDuration(connectTimeoutMs)}.`,
+      );
       try {
-        body = JSON.parse(text);
-      } catch (error) {
-        throw new AppError('upstream.bad_response', undefined, { cause: error });
+        const text = await readText(response, signal);
+        if (!response.ok) throw upstreamHttpError(response.status, text, apiKey);
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch (error) {
+          throw new AppError(
+            'upstream.bad_response',
+            'The model provider sent a model catalog that is not JSON.',
+            { cause: error },
+          );
+        }
+        if (!isRecord(body) || !Array.isArray(body.data)) {
+          throw new AppError(
+            'upstream.bad_response',
+            'The model provider sent a model catalog without a "data" list.',
+          );
+        }
+        return body.data.flatMap((entry: unknown) => {
+          const model = toUpstreamModel(entry);
+          return model ? [model] : [];
+        });
+      } finally {
+        release();
       }
-      if (!isRecord(body) || !Array.isArray(body.data)) throw new AppError('upstream.bad_response');
-      return body.data.flatMap((entry: unknown) => {
-        const model = toUpstreamModel(entry);
-        return model ? [model] : [];
-      });
+    } catch (error) {
+      if (error instanceof NetworkFailure) throw networkFailureError(error.original, host, 1);
+      throw error;
+    }
+  }
+
+  /**
+   * One chat request up to its first byte: the open stream, or why it failed in a way that a
+   * retry might fix. Anything else (abort, timeout, an unreadable answer) is thrown.
+   */
+  async function attemptChat(
+    init: { method: string; headers: Record<string, string>; body: string },
+    signal: AbortSignal,
+  ): Promise<{ upstream: Upstream; body: ReadableStream<Uint8Array> } | EarlyFailure> {
+    let upstream: Upstream;
+    try {
+      upstream = await open(
+        '/chat/completions',
+        init,
+        signal,
+        `The model did not start answering within ${formatDuration(connectTimeoutMs)}.`,
+      );
+    } catch (error) {
+      if (error instanceof NetworkFailure) return { kind: 'network', error: error.original };
+      throw error;
+    }
+    const { response } = upstream;
+    let opened = false;
+    try {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      if (!response.ok) {
+        const message = errorBodyMessage(await readText(response, signal));
+        return {
+          kind: 'http',
+          status: response.status,
+          upstreamMessage: message === null ? null : redact(message, apiKey),
+          retryAfterMs,
+        };
+      }
+      const contentType = response.headers.get('content-type') ?? '';
+      if (contentType.includes('application/json')) {
+        // A JSON answer to a streamed request: an error object, or something we cannot use.
+        const text = await readText(response, signal);
+        const message = errorBodyMessage(text);
+        if (message === null) {
+          throw new AppError(
+            'upstream.bad_response',
+            'The model provider answered with JSON instead of a stream.',
+          );
+        }
+        const status = errorBodyStatus(text);
+        if (status === null) {
+          throw new AppError(
+            'upstream.stream_error',
+            sentence(`The model provider answered with an error: ${redact(message, apiKey)}`),
+          );
+        }
+        return { kind: 'http', status, upstreamMessage: redact(message, apiKey), retryAfterMs };
+      }
+      if (!response.body) {
+        throw new AppError('upstream.bad_response', 'The model provider sent an empty answer.');
+      }
+      opened = true;
+      return { upstream, body: response.body };
+    } catch (error) {
+      if (error instanceof NetworkFailure) return { kind: 'network', error: error.original };
+      throw error;
     } finally {
-      release();
+      if (!opened) upstream.release();
     }
   }
 
@@ -150,42 +283,54 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   ): AsyncGenerator<ChatStreamEvent, void, undefined> {
     if (!apiKey) throw new AppError('upstream.no_key');
     const { signal, requestId } = streamOptions;
-    const { response, release } = await open(
-      '/chat/completions',
-      {
-        method: 'POST',
-        headers: { ...headers('text/event-stream', requestId), 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          model: request.model,
-          messages: request.messages.map(({ role, content }) => ({ role, content })),
-          stream: true,
-          // Deprecated upstream (usage is now always sent) but harmless; kept for older routes.
-          usage: { include: true },
-        }),
-      },
-      signal,
-    );
-    try {
-      if (!response.ok) {
-        throw upstreamHttpError(response.status, await readText(response, signal), apiKey);
+    const fallbacks = (request.models ?? []).filter((m) => m !== request.model);
+    const init = {
+      method: 'POST',
+      headers: { ...headers('text/event-stream', requestId), 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        model: request.model,
+        // OpenRouter's model fallbacks: tried in order after `model` when it fails, server-side.
+        ...(fallbacks.length > 0 ? { models: fallbacks } : {}),
+        messages: request.messages.map(({ role, content }) => ({ role, content })),
+        stream: true,
+        // Deprecated upstream (usage is now always sent) but harmless; kept for older routes.
+        usage: { include: true },
+      }),
+    };
+    let waitedMs = 0;
+    for (let retries = 0; ; retries++) {
+      const attempt = await attemptChat(init, signal);
+      if ('upstream' in attempt) {
+        try {
+          yield* readChunks(attempt.body, {
+            signal,
+            requestedModel: request.model,
+            apiKey,
+            idleTimeoutMs,
+            abortError,
+          });
+        } finally {
+          attempt.upstream.release();
+        }
+        return;
       }
-      const contentType = response.headers.get('content-type') ?? '';
-      if (contentType.includes('application/json')) {
-        // A JSON answer to a streamed request: an error object, or something we cannot use.
-        const text = await readText(response, signal);
-        const message = errorBodyMessage(text);
-        if (message === null) throw new AppError('upstream.bad_response');
-        const code = errorCodeOf(text);
-        throw new AppError(
-          code === null ? 'upstream.stream_error' : upstreamErrorCode(code),
-          redact(message, apiKey),
-          code === null ? undefined : { upstreamStatus: code },
-        );
+      const retryable = attempt.kind === 'network' || isRetryableStatus(attempt.status);
+      const retryAfterMs = attempt.kind === 'http' ? attempt.retryAfterMs : null;
+      const decision = retryable
+        ? decideRetry(retries, waitedMs, retryAfterMs, retry)
+        : { retry: false as const };
+      if (!decision.retry) {
+        throw attempt.kind === 'network'
+          ? networkFailureError(attempt.error, host, retries + 1)
+          : httpFailureError({ ...attempt, attempts: retries + 1 });
       }
-      if (!response.body) throw new AppError('upstream.bad_response');
-      yield* readChunks(response.body, signal, request.model, apiKey);
-    } finally {
-      release();
+      try {
+        await waitFor(decision.delayMs, signal);
+      } catch (error) {
+        if (signal.aborted) throw abortError(signal);
+        throw error;
+      }
+      waitedMs += decision.delayMs;
     }
   }
 
@@ -196,146 +341,6 @@ interface Upstream {
   response: Response;
   /** Stops the timer, detaches from the caller's signal and closes an unfinished body. */
   release(): void;
-}
-
-interface StreamState {
-  upstreamId: string;
-  model: string;
-  provider: string | null;
-  metaSent: boolean;
-  finished: boolean;
-}
-
-async function* readChunks(
-  body: ReadableStream<Uint8Array>,
-  signal: AbortSignal,
-  requestedModel: string,
-  apiKey: string | undefined,
-): AsyncGenerator<ChatStreamEvent, void, undefined> {
-  const reader = body.getReader();
-  const events: SseEvent[] = [];
-  const parser = createSseParser((event) => events.push(event));
-  const state: StreamState = {
-    upstreamId: '',
-    model: requestedModel,
-    provider: null,
-    metaSent: false,
-    finished: false,
-  };
-  try {
-    for (;;) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (signal.aborted) throw abortError(signal);
-        if (state.finished) return;
-        throw new AppError('upstream.stream_error', INCOMPLETE, { cause: error });
-      }
-      if (result.done) parser.end();
-      else parser.push(result.value);
-      for (const event of events.splice(0)) {
-        if (signal.aborted) throw abortError(signal);
-        if (event.type !== 'message') continue;
-        if (event.data === '[DONE]') return;
-        let chunk: unknown;
-        try {
-          chunk = JSON.parse(event.data);
-        } catch (error) {
-          throw new AppError('upstream.bad_response', undefined, { cause: error });
-        }
-        if (!isRecord(chunk)) throw new AppError('upstream.bad_response');
-        yield* interpretChunk(chunk, state, apiKey);
-      }
-      if (result.done) break;
-    }
-    if (!state.finished) throw new AppError('upstream.stream_error', INCOMPLETE);
-  } finally {
-    reader.cancel().catch(() => undefined);
-  }
-}
-
-/** Turns one `chat.completion.chunk` into events; throws on an in-band error. */
-function* interpretChunk(
-  chunk: Record<string, unknown>,
-  state: StreamState,
-  apiKey: string | undefined,
-): Generator<ChatStreamEvent, void, undefined> {
-  const upstreamId = nonEmptyString(chunk.id) ?? state.upstreamId;
-  const model = nonEmptyString(chunk.model) ?? state.model;
-  const provider = nonEmptyString(chunk.provider) ?? state.provider;
-  if (
-    !state.metaSent ||
-    upstreamId !== state.upstreamId ||
-    model !== state.model ||
-    provider !== state.provider
-  ) {
-    Object.assign(state, { upstreamId, model, provider, metaSent: true });
-    yield { type: 'meta', upstreamId, model, provider };
-  }
-
-  const choice =
-    Array.isArray(chunk.choices) && isRecord(chunk.choices[0]) ? chunk.choices[0] : null;
-  if (choice) {
-    const delta = isRecord(choice.delta)
-      ? choice.delta
-      : isRecord(choice.message)
-        ? choice.message
-        : {};
-    const reasoning =
-      nonEmptyString(delta.reasoning) ?? reasoningDetailsText(delta.reasoning_details);
-    if (reasoning) yield { type: 'reasoning', content: reasoning };
-    const content = nonEmptyString(delta.content);
-    if (content) yield { type: 'delta', content };
-  }
-
-  const error = chunk.error ?? choice?.error;
-  if (error !== undefined && error !== null) {
-    const message = errorObjectMessage(error) ?? (typeof error === 'string' ? error : null);
-    throw new AppError(
-      'upstream.stream_error',
-      message === null ? undefined : redact(message, apiKey),
-    );
-  }
-  const finishReason = nonEmptyString(choice?.finish_reason);
-  if (finishReason === 'error') throw new AppError('upstream.stream_error');
-  if (finishReason) {
-    state.finished = true;
-    yield {
-      type: 'finish',
-      finishReason,
-      nativeFinishReason: nonEmptyString(choice?.native_finish_reason),
-    };
-  }
-  if (isRecord(chunk.usage)) yield { type: 'usage', usage: toUsage(chunk.usage) };
-}
-
-function toUsage(usage: Record<string, unknown>): Usage {
-  const promptDetails = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
-  const completionDetails = isRecord(usage.completion_tokens_details)
-    ? usage.completion_tokens_details
-    : {};
-  return {
-    promptTokens: count(usage.prompt_tokens),
-    completionTokens: count(usage.completion_tokens),
-    reasoningTokens: count(completionDetails.reasoning_tokens),
-    cachedTokens: count(promptDetails.cached_tokens),
-    cost: typeof usage.cost === 'number' && Number.isFinite(usage.cost) ? usage.cost : null,
-  };
-}
-
-/** Text of `reasoning_details` entries (used only when a delta has no plain `reasoning`). */
-function reasoningDetailsText(details: unknown): string | null {
-  if (!Array.isArray(details)) return null;
-  const text = details
-    .map((detail: unknown) => {
-      if (!isRecord(detail)) return '';
-      if (detail.type === 'reasoning.text') return nonEmptyString(detail.text) ?? '';
-      if (detail.type === 'reasoning.summary') return nonEmptyString(detail.summary) ?? '';
-      return '';
-    })
-    .join('');
-  return text === '' ? null : text;
 }
 
 function toUpstreamModel(entry: unknown): UpstreamModel | null {
@@ -377,10 +382,6 @@ function strings(value: unknown): string[] | null {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : null;
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
-}
-
 function positiveInteger(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
 }
@@ -393,21 +394,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A numeric HTTP-like `error.code` (>= 400) of a JSON body `{ "error": { … } }`, or null. */
-function errorCodeOf(text: string): number | null {
+/** host[:port] of the base URL, to name in network errors (never a path, never credentials). */
+function hostOf(baseUrl: string): string {
   try {
-    const body: unknown = JSON.parse(text);
-    const code = isRecord(body) && isRecord(body.error) ? body.error.code : null;
-    return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 600
-      ? code
-      : null;
+    return new URL(baseUrl).host;
   } catch {
-    return null;
+    return 'unknown host';
   }
-}
-
-function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Header values must be byte strings: drop what fetch would reject. */

@@ -40,22 +40,23 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
       skipLeadingLf = false;
       if (text.charCodeAt(0) === LF) text = text.slice(1);
     }
-    // The leftover buffer holds no line terminator, so only the new text needs scanning.
-    let scan = buffer.length;
-    buffer += text;
+    // The leftover buffer holds no line terminator, so only the new text is scanned; the
+    // buffer itself is never indexed, which would flatten it on every push and make a long
+    // line arriving in small pieces cost quadratic time.
     let lineStart = 0;
-    for (; scan < buffer.length; scan++) {
-      const code = buffer.charCodeAt(scan);
+    for (let scan = 0; scan < text.length; scan++) {
+      const code = text.charCodeAt(scan);
       if (code !== LF && code !== CR) continue;
-      const line = buffer.slice(lineStart, scan);
+      const line = buffer + text.slice(lineStart, scan);
+      buffer = '';
       if (code === CR) {
-        if (scan + 1 === buffer.length) skipLeadingLf = true;
-        else if (buffer.charCodeAt(scan + 1) === LF) scan++;
+        if (scan + 1 === text.length) skipLeadingLf = true;
+        else if (text.charCodeAt(scan + 1) === LF) scan++;
       }
       lineStart = scan + 1;
       processLine(line);
     }
-    buffer = buffer.slice(lineStart);
+    buffer += text.slice(lineStart);
   }
 
   function processLine(line: string): void {

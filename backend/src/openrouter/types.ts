@@ -6,7 +6,14 @@ export interface ChatMessage {
 }
 
 export interface ChatRequest {
+  /** The model to try first. */
   model: string;
+  /**
+   * Fallback models, sent as OpenRouter's `models`: when `model` fails (down, rate-limited,
+   * refused), OpenRouter tries these in order, server-side. The `meta` event names the model
+   * that answered.
+   */
+  models?: string[];
   messages: ChatMessage[];
 }
 
@@ -20,7 +27,10 @@ export interface Usage {
 }
 
 export type ChatStreamEvent =
-  /** On the first chunk, and again whenever the provider/model first becomes known or changes. */
+  /**
+   * On the first chunk, and again whenever the provider/model first becomes known or changes.
+   * `model` is the model that answered (a fallback when the first model failed).
+   */
   | { type: 'meta'; upstreamId: string; model: string; provider: string | null }
   | { type: 'delta'; content: string }
   | { type: 'reasoning'; content: string }

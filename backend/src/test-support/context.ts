@@ -11,7 +11,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import type { LogSettings } from '../http/logging.js';
-import { createOpenRouterClient } from '../openrouter/client.js';
+import { createOpenRouterClient, type OpenRouterClientOptions } from '../openrouter/client.js';
 
 export interface TestContext {
   app: FastifyInstance;
@@ -36,6 +36,20 @@ export async function startTestApp(
     /** Logs are off unless a test wants to read them. */
     logger?: LogSettings | false;
     shutdownGraceMs?: number;
+    /**
+     * Timeouts and retries of the upstream client. By default the production values, except a
+     * 10 ms backoff (capped at 100 ms) so that retried failures do not slow tests down.
+     */
+    upstream?: Pick<
+      OpenRouterClientOptions,
+      | 'connectTimeoutMs'
+      | 'idleTimeoutMs'
+      | 'maxRetries'
+      | 'retryBaseDelayMs'
+      | 'retryMaxDelayMs'
+      | 'retryBudgetMs'
+      | 'random'
+    >;
   } = {},
 ) {
   const dir = await mkdtemp(path.join(tmpdir(), 'ai-backend-test-'));
@@ -56,6 +70,9 @@ export async function startTestApp(
     apiKey: config.openrouterApiKey,
     appUrl: config.appUrl,
     appTitle: config.appTitle,
+    retryBaseDelayMs: 10,
+    retryMaxDelayMs: 100,
+    ...options.upstream,
   });
   const app = await buildApp({
     config,

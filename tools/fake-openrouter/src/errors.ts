@@ -15,8 +15,22 @@ export function errorBody(
   return { error: metadata ? { code, message, metadata } : { code, message } };
 }
 
-/** The body (and extra headers) of the `error` scenario for a status. */
+/**
+ * The body and headers of an error answer for a status. `retryAfter` (seconds) replaces the
+ * default `Retry-After: 1` that 429 and 503 carry, and adds the header to any other status.
+ */
 export function scenarioError(
+  status: number,
+  model: string,
+  provider: string,
+  retryAfter: number | null = null,
+): { body: ErrorBody; headers: Record<string, string> } {
+  const answer = errorFor(status, model, provider);
+  if (retryAfter !== null) answer.headers['retry-after'] = String(retryAfter);
+  return answer;
+}
+
+function errorFor(
   status: number,
   model: string,
   provider: string,

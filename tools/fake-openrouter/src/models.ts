@@ -118,6 +118,26 @@ export const defaultModels: FakeModel[] = [
   ),
   fakeScenarioModel('drop', 'Dropped connection', 'streams a few chunks then drops the socket.'),
   fakeScenarioModel('length', 'Length limit', 'streams normally but finishes with "length".'),
+  fakeScenarioModel(
+    'stall',
+    'Stalled stream',
+    'streams a few chunks (option after) then sends nothing, not even keep-alives.',
+  ),
+  fakeScenarioModel(
+    'reset',
+    'Connection reset',
+    'streams a few chunks (option after) then resets the TCP connection.',
+  ),
+  fakeScenarioModel(
+    'malformed',
+    'Malformed chunk',
+    'streams a chunk of broken JSON after a few chunks (option after), then the rest.',
+  ),
+  fakeScenarioModel(
+    'no-done',
+    'No [DONE]',
+    'streams the content then ends without a finish_reason or [DONE].',
+  ),
   {
     id: 'openai/gpt-4o-mini',
     canonical_slug: 'openai/gpt-4o-mini',

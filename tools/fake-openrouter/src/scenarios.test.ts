@@ -18,6 +18,11 @@ describe('parseOptions', () => {
       after: 3,
     });
     expect(parseOptions('chunks=5 delay=0')).toEqual({ chunks: 5, delay: 0 });
+    expect(parseOptions('headerwait=100 retryafter=30 failfirst=2')).toEqual({
+      headerwait: 100,
+      retryafter: 30,
+      failfirst: 2,
+    });
   });
 
   it('ignores unknown keys, non-numbers and out-of-range values', () => {
@@ -51,6 +56,9 @@ describe('selectScenario', () => {
     expect(selectScenario(undefined, 'fake/midstream-error')).toBe('midstream-error');
     expect(selectScenario('nonsense', 'fake/length')).toBe('length');
     expect(selectScenario(undefined, 'fake/unknown')).toBe('echo');
+    for (const name of ['stall', 'reset', 'malformed', 'no-done']) {
+      expect(selectScenario(undefined, `fake/${name}`)).toBe(name);
+    }
     expect(selectScenario(undefined, 'openai/gpt-4o-mini')).toBe('echo');
   });
 });
@@ -67,6 +75,8 @@ describe('makePlan', () => {
     expect(makePlan('error', {}).status).toBe(500);
     expect(makePlan('drop', {}).after).toBe(3);
     expect(makePlan('slow', { chunks: 5, delay: 1 }).delayFor(0)).toBe(1);
+    expect(makePlan('echo', {})).toMatchObject({ headerWait: 0, retryAfter: null, failFirst: 0 });
+    expect(parseOptions('failfirst=0 retryafter=-1')).toEqual({});
   });
 });
 

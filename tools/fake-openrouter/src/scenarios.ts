@@ -14,6 +14,10 @@ export const SCENARIOS = [
   'midstream-error',
   'drop',
   'length',
+  'stall',
+  'reset',
+  'malformed',
+  'no-done',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -28,10 +32,16 @@ export interface ScenarioOptions {
   delay?: number;
   /** HTTP status of the `error` scenario. */
   status?: number;
-  /** Content chunks sent before `midstream-error` / `drop` fail. */
+  /** Content chunks sent before `midstream-error` / `drop` / `stall` / `reset` / `malformed` act. */
   after?: number;
-  /** Milliseconds before the first chunk (time to first token). */
+  /** Milliseconds before the first chunk (time to first token); the headers are already sent. */
   wait?: number;
+  /** Milliseconds before the response headers are sent (a connect / first-byte timeout). */
+  headerwait?: number;
+  /** Seconds sent in `Retry-After` with an error status (default: 1 for 429 and 503 only). */
+  retryafter?: number;
+  /** The first N requests with this exact last user message fail with `status`; later ones succeed. */
+  failfirst?: number;
   /** Interval of `: OPENROUTER PROCESSING` keep-alive comments during long pauses. */
   keepalive?: number;
   /** Number of reasoning chunks of the `reasoning` scenario. */
@@ -46,6 +56,9 @@ const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> =
   status: [100, 599],
   after: [0, 10_000],
   wait: [0, 600_000],
+  headerwait: [0, 600_000],
+  retryafter: [0, 86_400],
+  failfirst: [1, 1000],
   keepalive: [10, 600_000],
   reasoning: [1, 10_000],
   cached: [0, 10_000_000],
@@ -96,6 +109,11 @@ export interface Plan {
   status: number;
   after: number;
   wait: number;
+  headerWait: number;
+  /** Retry-After seconds for error answers; null: the status's default (1 for 429 and 503). */
+  retryAfter: number | null;
+  /** Requests (per last user message) that fail with `status` before the scenario runs; 0: none. */
+  failFirst: number;
   keepalive: number;
   reasoningChunks: number;
   cached: number;
@@ -112,6 +130,9 @@ export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
     status: options.status ?? 500,
     after: options.after ?? 3,
     wait: options.wait ?? 0,
+    headerWait: options.headerwait ?? 0,
+    retryAfter: options.retryafter ?? null,
+    failFirst: options.failfirst ?? 0,
     keepalive: options.keepalive ?? 1000,
     reasoningChunks: scenario === 'reasoning' ? (options.reasoning ?? 4) : 0,
     cached: options.cached ?? 0,

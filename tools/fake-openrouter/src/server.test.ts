@@ -15,6 +15,8 @@ afterAll(async () => {
 
 interface ChatOptions {
   model?: string;
+  /** OpenRouter's fallback list, sent as `models`. */
+  models?: string[];
   content?: string;
   stream?: boolean;
   headers?: Record<string, string>;
@@ -31,6 +33,7 @@ function chat(options: ChatOptions = {}): Promise<Response> {
     },
     body: JSON.stringify({
       model: options.model ?? 'fake/echo',
+      ...(options.models ? { models: options.models } : {}),
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: options.content ?? 'hello there' },
@@ -384,5 +387,222 @@ describe('non-streamed completions', () => {
     });
     const body = (await res.json()) as { usage: Record<string, unknown> };
     expect(body.usage).toMatchObject({ cost: 0, prompt_tokens_details: { cached_tokens: 2 } });
+  });
+});
+
+/** Reads a body until it ends or fails; returns the text and the failure (null when it ended). */
+async function readAll(res: Response): Promise<{ text: string; failure: unknown }> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { text, failure: null };
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (failure) {
+    return { text, failure };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('fault scenarios', () => {
+  it('stall: `after` chunks, then silence (no keep-alives) until the client leaves', async () => {
+    const controller = new AbortController();
+    const res = await chat({
+      model: 'fake/stall',
+      content: 'x [fake after=2]',
+      signal: controller.signal,
+    });
+    const index = fake.streams.length - 1;
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (jsonChunks(text.slice(0, text.lastIndexOf('\n\n') + 2)).length < 3) {
+      const { value } = await reader.read();
+      text += decoder.decode(value, { stream: true });
+    }
+    const next = reader.read();
+    const outcome = await Promise.race([next.then(() => 'data'), sleep(400).then(() => 'silent')]);
+    expect(outcome).toBe('silent');
+    expect(fake.streams[index]?.closedAt).toBeNull();
+    controller.abort();
+    await next.catch(() => undefined);
+    const record = await fake.waitForStreamClosed(index);
+    expect(record).toMatchObject({ scenario: 'stall', endedBy: 'client-closed', chunksSent: 3 });
+  });
+
+  it('reset: `after` chunks, then a TCP reset', async () => {
+    const res = await chat({ model: 'fake/reset', content: 'x [fake after=2]' });
+    expect(res.status).toBe(200);
+    const { text, failure } = await readAll(res);
+    expect(failure).toBeInstanceOf(Error);
+    expect(jsonChunks(text)).toHaveLength(1 + 2);
+    const record = await fake.waitForStreamClosed(fake.streams.length - 1);
+    expect(record).toMatchObject({ endedBy: 'reset', chunksSent: 3 });
+  });
+
+  it('malformed: a data event with broken JSON after `after` chunks, then the rest', async () => {
+    const res = await chat({ model: 'fake/malformed', content: 'x [fake after=2]' });
+    const raw = await res.text();
+    const data = rawEvents(raw).filter((e) => e.kind === 'data');
+    const broken = data.filter((e) => {
+      if (e.text === '[DONE]') return false;
+      try {
+        JSON.parse(e.text);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(broken).toHaveLength(1);
+    expect(broken[0]?.text).toMatch(/^\{"id":"gen-/);
+    // role chunk, two content chunks, then the broken one
+    expect(data.indexOf(broken[0]!)).toBe(3);
+    expect(data.at(-1)?.text).toBe('[DONE]');
+    const record = await fake.waitForStreamClosed(fake.streams.length - 1);
+    expect(record).toMatchObject({ endedBy: 'complete', chunksSent: 1 + 8 + 1 + 2 });
+  });
+
+  it('no-done: content chunks, then a clean end without finish_reason or [DONE]', async () => {
+    const res = await chat({ model: 'fake/no-done', content: 'x' });
+    const { text, failure } = await readAll(res);
+    expect(failure).toBeNull();
+    expect(text).not.toContain('[DONE]');
+    const chunks = jsonChunks(text) as Chunk[];
+    expect(chunks).toHaveLength(1 + 8);
+    expect(chunks.every((c) => c.choices[0]?.finish_reason === null)).toBe(true);
+    const record = await fake.waitForStreamClosed(fake.streams.length - 1);
+    expect(record).toMatchObject({ endedBy: 'truncated', chunksSent: 9 });
+  });
+
+  it('headerwait: nothing at all, not even the status line, for that long', async () => {
+    const started = Date.now();
+    const res = await chat({ content: 'x [fake headerwait=300]' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    expect(res.status).toBe(200);
+    await res.text();
+
+    const controller = new AbortController();
+    const streamsBefore = fake.streams.length;
+    setTimeout(() => controller.abort(), 50);
+    const error = await chat({
+      content: 'y [fake headerwait=5000]',
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('AbortError');
+    await sleep(100);
+    expect(fake.streams.length).toBe(streamsBefore);
+  });
+
+  it('retryafter: the Retry-After seconds of an error answer', async () => {
+    const limited = await chat({
+      model: 'fake/error',
+      content: 'x [fake status=429 retryafter=30]',
+    });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('30');
+    await limited.text();
+    const failed = await chat({ model: 'fake/error', content: 'x [fake status=500 retryafter=2]' });
+    expect(failed.headers.get('retry-after')).toBe('2');
+    await failed.text();
+  });
+
+  it('failfirst: the first N requests with this message fail, the next ones succeed', async () => {
+    const content = `failfirst ${crypto.randomUUID()} [fake failfirst=2 status=503]`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await chat({ content });
+      statuses.push(res.status);
+      if (i === 0) expect(res.headers.get('retry-after')).toBe('1');
+      await res.text();
+    }
+    expect(statuses).toEqual([503, 503, 200, 200]);
+    // Another message has its own count.
+    const other = await chat({ content: `other ${crypto.randomUUID()} [fake failfirst=1]` });
+    expect(other.status).toBe(500);
+    await other.text();
+  });
+});
+
+describe('model fallbacks (the `models` parameter)', () => {
+  it('serves the next model when the primary fails before its first byte', async () => {
+    const res = await chat({ model: 'fake/error', models: ['openai/gpt-4o-mini'], content: 'fb' });
+    expect(res.status).toBe(200);
+    const chunks = jsonChunks(await res.text()) as Chunk[];
+    expect(chunks[0]).toMatchObject({ model: 'openai/gpt-4o-mini', provider: 'OpenAI' });
+    expect(contentOf(chunks)).toMatch(/^You said: fb\. /);
+    expect(fake.streams.at(-1)?.model).toBe('openai/gpt-4o-mini');
+  });
+
+  it('accepts `models` alone, its first entry being the primary', async () => {
+    const res = await fetch(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        models: ['fake/error', 'fake/echo'],
+        messages: [{ role: 'user', content: 'x' }],
+        stream: false,
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model: 'fake/echo' });
+  });
+
+  it('returns the last error when every model fails', async () => {
+    const res = await chat({
+      model: 'openai/gpt-4o-mini',
+      models: ['fake/error'],
+      headers: { 'x-fake-scenario': 'error', 'x-fake-options': 'status=502' },
+    });
+    expect(res.status).toBe(502);
+    await res.text();
+    const limited = await chat({
+      model: 'openai/gpt-4o-mini',
+      models: ['fake/error', 'fake/error'],
+      headers: { 'x-fake-scenario': 'error' },
+      content: 'x [fake status=429]',
+    });
+    expect(limited.status).toBe(429);
+    const body = (await limited.json()) as { error: { message: string } };
+    expect(body.error.message).toContain('fake/error');
+  });
+
+  it('does not fall back on account errors (401, 402)', async () => {
+    for (const status of [401, 402]) {
+      const res = await chat({
+        model: 'fake/error',
+        models: ['fake/echo'],
+        content: `x [fake status=${status}]`,
+      });
+      expect(res.status).toBe(status);
+      await res.text();
+    }
+  });
+
+  it('falls back when the primary fails through failfirst', async () => {
+    const content = `ff-fallback ${crypto.randomUUID()} [fake failfirst=1 status=429]`;
+    const res = await chat({ model: 'fake/echo', models: ['openai/gpt-4o-mini'], content });
+    expect(res.status).toBe(200);
+    expect((jsonChunks(await res.text())[0] as Chunk).model).toBe('openai/gpt-4o-mini');
+  });
+
+  it('rejects a `models` that is not a list of ids', async () => {
+    for (const models of ['fake/echo', [''], [3]]) {
+      const res = await fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'fake/echo',
+          models,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      });
+      expect(res.status).toBe(400);
+      await res.text();
+    }
   });
 });

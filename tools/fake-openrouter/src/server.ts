@@ -54,7 +54,7 @@ export interface RecordedRequest {
   receivedAt: number;
 }
 
-export type StreamEnd = 'complete' | 'client-closed' | 'error' | 'dropped';
+export type StreamEnd = 'complete' | 'client-closed' | 'error' | 'dropped' | 'reset' | 'truncated';
 
 export interface StreamRecord {
   requestIndex: number;
@@ -73,6 +73,8 @@ export interface FakeOpenRouter {
   streams: StreamRecord[];
   /** Resolves once streams[index] exists and its connection has closed (for any reason). */
   waitForStreamClosed(index: number, timeoutMs?: number): Promise<StreamRecord>;
+  /** Sockets open to the fake right now, idle keep-alive ones included. */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,8 @@ export async function startFakeOpenRouter(
   const streams: StreamRecord[] = [];
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
+  /** For `failfirst`: requests seen per last user message. */
+  const failuresByMessage = new Map<string, number>();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -149,34 +153,65 @@ export async function startFakeOpenRouter(
     }
     const body = record.body as ChatBody;
     const lastUser = lastUserText(body.messages);
-    const scenario = selectScenario(header(req, 'x-fake-scenario'), body.model);
-    const plan = makePlan(scenario, {
+    const options = {
       ...findDirective(lastUser),
       ...parseOptions(header(req, 'x-fake-options') ?? ''),
-    });
-    const provider = providerFor(body.model);
-    const ctx: ChunkContext = {
-      id: generationId(),
-      provider,
-      model: body.model,
-      created: Math.floor(Date.now() / 1000),
     };
-    if (scenario === 'error') {
-      const { body: errBody, headers } = scenarioError(plan.status, body.model, provider);
-      sendJson(res, plan.status, errBody, headers);
+    const scenarioHeader = header(req, 'x-fake-scenario');
+    const primary = makePlan(selectScenario(scenarioHeader, modelsOf(body)[0] ?? ''), options);
+
+    // Before the status line: the client sees nothing at all, as with a hung upstream.
+    if (primary.headerWait > 0) {
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      await sleep(primary.headerWait, undefined, { signal: gone.signal }).catch(() => undefined);
+      if (gone.signal.aborted) return;
+    }
+    let failing = false;
+    if (primary.failFirst > 0) {
+      const seen = (failuresByMessage.get(lastUser) ?? 0) + 1;
+      failuresByMessage.set(lastUser, seen);
+      failing = seen <= primary.failFirst;
+    }
+
+    // OpenRouter's model fallbacks: `model` first, then `models` in order; a model that fails
+    // before its first byte hands the request to the next one, and the chunks name the model
+    // that answered. Account errors (401, 402) are not the model's and end the request.
+    let lastError: { status: number; model: string; provider: string } | null = null;
+    for (const [i, modelId] of modelsOf(body).entries()) {
+      const plan = i === 0 ? primary : makePlan(selectScenario(undefined, modelId), options);
+      const provider = providerFor(modelId);
+      const failStatus =
+        plan.scenario === 'error' ? plan.status : i === 0 && failing ? plan.status : null;
+      if (failStatus !== null) {
+        lastError = { status: failStatus, model: modelId, provider };
+        if (failStatus === 401 || failStatus === 402) break;
+        continue;
+      }
+      const ctx: ChunkContext = {
+        id: generationId(),
+        provider,
+        model: modelId,
+        created: Math.floor(Date.now() / 1000),
+      };
+      const model = models.find((m) => m.id === modelId);
+      const turn: Turn = {
+        plan,
+        ctx,
+        content: answerPieces(lastUser, plan.chunks),
+        reasoning: reasoningPieces(lastUser, plan.reasoningChunks),
+        inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
+        pricing: model?.pricing ?? fallbackPricing,
+      };
+      if (body.stream === true) await stream(res, turn, requestIndex);
+      else await complete(res, turn);
       return;
     }
-    const model = models.find((m) => m.id === body.model);
-    const turn: Turn = {
-      plan,
-      ctx,
-      content: answerPieces(lastUser, plan.chunks),
-      reasoning: reasoningPieces(lastUser, plan.reasoningChunks),
-      inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
-      pricing: model?.pricing ?? fallbackPricing,
-    };
-    if (body.stream === true) await stream(res, turn, requestIndex);
-    else await complete(res, turn);
+    if (lastError !== null) {
+      const { status, model, provider } = lastError;
+      const { body: errBody, headers } = scenarioError(status, model, provider, primary.retryAfter);
+      sendJson(res, status, errBody, headers);
+    }
   }
 
   async function stream(res: ServerResponse, turn: Turn, requestIndex: number): Promise<void> {
@@ -195,7 +230,7 @@ export async function startFakeOpenRouter(
     const stop = new AbortController();
     let ending: StreamEnd | null = null;
     res.on('close', () => {
-      if (ending === 'dropped') record.endedBy = 'dropped';
+      if (ending === 'dropped' || ending === 'reset') record.endedBy = ending;
       else if (ending !== null && res.writableFinished) record.endedBy = ending;
       else record.endedBy = 'client-closed';
       record.closedAt = Date.now();
@@ -230,24 +265,53 @@ export async function startFakeOpenRouter(
       await pause(plan.delayFor(i));
       await send(reasoningChunk(ctx, text));
     }
-    const fails = plan.scenario === 'midstream-error' || plan.scenario === 'drop';
-    const sendCount = fails ? Math.min(plan.after, turn.content.length) : turn.content.length;
+    /** A `data:` event whose JSON is cut off; counted in chunksSent. */
+    const sendMalformed = async (): Promise<void> => {
+      if (stop.signal.aborted) return;
+      await write(
+        `data: {"id":"${ctx.id}","object":"chat.completion.chunk","choices":[{"delta":{"content":"bro\n\n`,
+      );
+      record.chunksSent++;
+    };
+    const cut = CUTS_SHORT.has(plan.scenario);
+    const sendCount = cut ? Math.min(plan.after, turn.content.length) : turn.content.length;
     for (let i = 0; i < sendCount; i++) {
+      if (plan.scenario === 'malformed' && i === plan.after) await sendMalformed();
       await pause(plan.delayFor(i));
       await send(contentChunk(ctx, turn.content[i] ?? ''));
     }
+    if (plan.scenario === 'malformed' && plan.after >= sendCount) await sendMalformed();
     if (stop.signal.aborted) return;
 
-    if (plan.scenario === 'midstream-error') {
-      await send(errorChunk(ctx, 'Provider disconnected unexpectedly (fake mid-stream error).'));
-      ending = 'error';
-      res.end();
-      return;
-    }
-    if (plan.scenario === 'drop') {
-      ending = 'dropped';
-      res.socket?.destroy();
-      return;
+    switch (plan.scenario) {
+      case 'midstream-error':
+        await send(errorChunk(ctx, 'Provider disconnected unexpectedly (fake mid-stream error).'));
+        ending = 'error';
+        res.end();
+        return;
+      case 'drop':
+        ending = 'dropped';
+        res.socket?.destroy();
+        return;
+      case 'reset':
+        // A TCP RST instead of a FIN: the client reads ECONNRESET, as when a proxy dies.
+        ending = 'reset';
+        res.socket?.resetAndDestroy();
+        return;
+      case 'stall':
+        // Silence, not even keep-alive comments, until the client gives up.
+        await new Promise<void>((resolve) => {
+          if (stop.signal.aborted) resolve();
+          else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        return;
+      case 'no-done':
+        // A clean end of the body with neither a finish_reason nor [DONE].
+        ending = 'truncated';
+        res.end();
+        return;
+      default:
+        break;
     }
     await send(finishChunk(ctx, plan.scenario === 'length' ? 'length' : 'stop'));
     await send(usageChunk(ctx, usageOf(turn, sendCount)));
@@ -265,16 +329,44 @@ export async function startFakeOpenRouter(
     for (let i = 0; i < turn.content.length + turn.reasoning.length; i++) total += plan.delayFor(i);
     await sleep(total, undefined, { signal: closed.signal }).catch(() => undefined);
     if (closed.signal.aborted) return;
-    if (plan.scenario === 'drop') {
-      res.socket?.destroy();
-      return;
+    switch (plan.scenario) {
+      case 'drop':
+        res.socket?.destroy();
+        return;
+      case 'reset':
+        res.socket?.resetAndDestroy();
+        return;
+      case 'stall':
+        await new Promise<void>((resolve) => {
+          if (closed.signal.aborted) resolve();
+          else closed.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        return;
+      case 'malformed': {
+        const text = `{"id":"${ctx.id}","object":"chat.completion","choices":[{"message":{"content":"bro`;
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+          'x-fake-openrouter': 'true',
+        });
+        res.end(text);
+        return;
+      }
+      default:
+        break;
     }
     const sent =
       plan.scenario === 'midstream-error'
         ? Math.min(plan.after, turn.content.length)
         : turn.content.length;
     const failed = plan.scenario === 'midstream-error';
-    const finish = failed ? 'error' : plan.scenario === 'length' ? 'length' : 'stop';
+    const finish = failed
+      ? 'error'
+      : plan.scenario === 'length'
+        ? 'length'
+        : plan.scenario === 'no-done'
+          ? null
+          : 'stop';
     const reasoning = turn.reasoning.join('');
     sendJson(res, 200, {
       id: ctx.id,
@@ -356,6 +448,11 @@ export async function startFakeOpenRouter(
         check();
       });
     },
+    openConnections() {
+      return new Promise<number>((resolve, reject) => {
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      });
+    },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -372,9 +469,20 @@ interface ChatMessageBody {
 }
 
 interface ChatBody {
-  model: string;
+  model?: string;
+  /** OpenRouter's fallback list: tried in order after `model`. */
+  models?: string[];
   messages: ChatMessageBody[];
   stream?: unknown;
+}
+
+/** Scenarios whose stream stops after `after` content chunks. */
+const CUTS_SHORT: ReadonlySet<Scenario> = new Set(['midstream-error', 'drop', 'reset', 'stall']);
+
+/** The models to try, in order: `model`, then `models`, each once (as OpenRouter does). */
+function modelsOf(body: ChatBody): string[] {
+  const all = [...(body.model === undefined ? [] : [body.model]), ...(body.models ?? [])];
+  return [...new Set(all)];
 }
 
 interface Turn {
@@ -402,8 +510,17 @@ function validateChatBody(body: unknown): ErrorBody | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return errorBody(400, 'Invalid JSON body: expected an object.');
   }
-  const { model, messages } = body as Record<string, unknown>;
-  if (typeof model !== 'string' || model.trim() === '') {
+  const { model, models, messages } = body as Record<string, unknown>;
+  if (
+    models !== undefined &&
+    (!Array.isArray(models) ||
+      !models.every((m: unknown) => typeof m === 'string' && m.trim() !== ''))
+  ) {
+    return errorBody(400, 'Invalid request: "models" must be an array of model ids.');
+  }
+  // OpenRouter takes `model`, or `models` alone (its first entry is then the primary).
+  const modelsOnly = model === undefined && Array.isArray(models) && models.length > 0;
+  if (!modelsOnly && (typeof model !== 'string' || model.trim() === '')) {
     return errorBody(400, 'Invalid request: "model" is required and must be a non-empty string.');
   }
   if (!Array.isArray(messages) || messages.length === 0) {

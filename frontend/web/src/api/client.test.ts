@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, streamMessage } from './client';
+import { ApiError, api, streamGeneration, streamMessage } from './client';
 import type { StreamEvent } from './types';
 
 function sseResponse(chunks: string[]): Response {
@@ -73,6 +73,44 @@ describe('streamMessage', () => {
       message: 'Unknown model "x".',
     });
     expect(onOpen).not.toHaveBeenCalled();
+  });
+});
+
+describe('streamGeneration', () => {
+  it('reattaches with a GET and delivers the replay and live events', async () => {
+    const fetchMock = vi
+      .fn<typeof fetch>()
+      .mockResolvedValue(
+        sseResponse([
+          'event: assistant_message\ndata: {"messageId":"a1","generationId":"g 1","model":"m"}\n\n',
+          'event: delta\ndata: {"content":"Hello so far"}\n\nevent: delta\ndata: {"content":"!"}\n\n',
+        ]),
+      );
+    vi.stubGlobal('fetch', fetchMock);
+    const events: StreamEvent[] = [];
+    await streamGeneration('g 1', { onEvent: (e) => events.push(e) });
+    expect(events.map((e) => e.type)).toEqual(['assistant_message', 'delta', 'delta']);
+    const [url, init] = fetchMock.mock.calls[0] ?? [];
+    expect(url).toBe('/api/generations/g%201/stream');
+    expect(init?.method).toBe('GET');
+  });
+
+  it('rejects with 404 generation.not_found once the answer has ended', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi
+        .fn<typeof fetch>()
+        .mockResolvedValue(
+          Response.json(
+            { error: { code: 'generation.not_found', message: 'No running generation.' } },
+            { status: 404 },
+          ),
+        ),
+    );
+    await expect(streamGeneration('g1', { onEvent: vi.fn() })).rejects.toMatchObject({
+      status: 404,
+      code: 'generation.not_found',
+    });
   });
 });
 

@@ -155,26 +155,11 @@ export interface StreamHandlers {
   signal?: AbortSignal;
 }
 
-/**
- * POSTs a message and reads the text/event-stream answer. Rejects with an ApiError (with the
- * backend's own message) when the request is refused before any stream starts; resolves when
- * the stream ends.
- */
-export async function streamMessage(
-  conversationId: string,
-  body: SendMessageBody,
-  handlers: StreamHandlers,
-): Promise<void> {
-  const init: RequestInit = {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-  if (handlers.signal) init.signal = handlers.signal;
+/** Opens a text/event-stream request; rejects with an ApiError when it is answered otherwise. */
+async function openStream(path: string, init: RequestInit): Promise<ReadableStream<Uint8Array>> {
   let res: Response;
   try {
-    res = await fetch(`/api/conversations/${enc(conversationId)}/messages`, init);
+    res = await fetch(path, { credentials: 'same-origin', ...init });
   } catch (err) {
     throw networkError(err);
   }
@@ -187,8 +172,15 @@ export async function streamMessage(
   if (!type.startsWith('text/event-stream') || res.body === null) {
     throw new ApiError(res.status, 'stream.unexpected', 'The server did not start a stream.');
   }
-  handlers.onOpen();
-  for await (const sse of readSse(res.body)) {
+  return res.body;
+}
+
+/** Delivers the stream's events of ours, typed; resolves when the stream ends. */
+async function deliver(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (event: StreamEvent) => void,
+): Promise<void> {
+  for await (const sse of readSse(body)) {
     let data: unknown;
     try {
       data = JSON.parse(sse.data);
@@ -196,6 +188,43 @@ export async function streamMessage(
       continue; // not one of ours
     }
     const event = { type: sse.event, data };
-    if (isStreamEvent(event)) handlers.onEvent(event);
+    if (isStreamEvent(event)) onEvent(event);
   }
+}
+
+/**
+ * POSTs a message and reads the text/event-stream answer. Rejects with an ApiError (with the
+ * backend's own message) when the request is refused before any stream starts; resolves when
+ * the stream ends.
+ */
+export async function streamMessage(
+  conversationId: string,
+  body: SendMessageBody,
+  handlers: StreamHandlers,
+): Promise<void> {
+  const init: RequestInit = {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+  if (handlers.signal) init.signal = handlers.signal;
+  const stream = await openStream(`/api/conversations/${enc(conversationId)}/messages`, init);
+  handlers.onOpen();
+  await deliver(stream, handlers.onEvent);
+}
+
+/**
+ * Reattaches to a running answer (GET /api/generations/:id/stream): `assistant_message`, then
+ * the whole text so far in one `delta` (and one `reasoning`), then live events up to `done` or
+ * `error`. Rejects with an ApiError 404 `generation.not_found` when the answer no longer runs:
+ * its saved message is then in the conversation. Resolves when the stream ends.
+ */
+export async function streamGeneration(
+  generationId: string,
+  handlers: { onEvent: (event: StreamEvent) => void; signal?: AbortSignal },
+): Promise<void> {
+  const init: RequestInit = { method: 'GET', headers: { accept: 'text/event-stream' } };
+  if (handlers.signal) init.signal = handlers.signal;
+  const stream = await openStream(`/api/generations/${enc(generationId)}/stream`, init);
+  await deliver(stream, handlers.onEvent);
 }

@@ -569,6 +569,8 @@ export interface paths {
                                 id: string;
                                 title: string;
                                 model: string | null;
+                                /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                                fallbackModels: string[];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -641,6 +643,8 @@ export interface paths {
                     "application/json": {
                         title?: string;
                         model?: string;
+                        /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                        fallbackModels?: string[];
                     };
                 };
             };
@@ -655,6 +659,8 @@ export interface paths {
                             id: string;
                             title: string;
                             model: string | null;
+                            /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                            fallbackModels: string[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -747,6 +753,8 @@ export interface paths {
                                 id: string;
                                 title: string;
                                 model: string | null;
+                                /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                                fallbackModels: string[];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -920,6 +928,8 @@ export interface paths {
                     "application/json": {
                         title?: string;
                         model?: string | null;
+                        /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                        fallbackModels?: string[];
                     };
                 };
             };
@@ -934,6 +944,8 @@ export interface paths {
                             id: string;
                             title: string;
                             model: string | null;
+                            /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                            fallbackModels: string[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1107,6 +1119,103 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generations/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reattach to a running answer: what was written so far, then live */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /**
+                 * @description A text/event-stream of a running answer, from its start:
+                 *     - `assistant_message`: `{ messageId, generationId, model }`
+                 *     - then what was written so far: one `reasoning` and one `delta` with the whole text (none
+                 *       while it is empty) and the last `usage`, if any
+                 *     - then the live `delta`, `reasoning`, `usage` events, and `done` or `error`, as for
+                 *       POST /api/conversations/{id}/messages
+                 *
+                 *     Concatenating the `delta` events of this stream gives the saved final text exactly.
+                 *     An answer no longer running (ended, or from before a restart) answers 404
+                 *     `generation.not_found`: load the conversation for its saved message instead.
+                 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -54,7 +54,8 @@ export type SendMessageBody = JsonRequest<'/api/conversations/{id}/messages', 'p
 export type StopResponse = JsonResponse<'/api/generations/{id}/stop', 'post', 200>;
 export type ErrorBody = JsonResponse<'/api/conversations/{id}', 'get', 404>;
 
-// ---- Events of the text/event-stream answer to POST /api/conversations/:id/messages ----
+// ---- Events of the text/event-stream answers to POST /api/conversations/:id/messages and
+// ---- GET /api/generations/:id/stream (the reattach: same events, without user_message) ----
 
 export interface AssistantMessageEvent {
   messageId: string;

@@ -36,6 +36,7 @@ const conversation: Conversation = {
   id: 'c1',
   title: 'Hello',
   model: 'openai/gpt-4o',
+  fallbackModels: [],
   createdAt: '2025-01-01T00:00:00Z',
   updatedAt: '2025-01-01T00:00:00Z',
 };
@@ -71,6 +72,10 @@ function controllableStream() {
     },
     close() {
       controller.close();
+    },
+    /** The connection breaks off, as when the network goes. */
+    fail() {
+      controller.error(new TypeError('network error'));
     },
   };
 }
@@ -275,5 +280,136 @@ describe('Workspace', () => {
     expect(text).toContain('12 in · 3 out');
     expect(text).toContain('$0.0004');
     expect($$('conversation-item').map((el) => el.textContent)).toEqual(['Hello']);
+  });
+
+  it('reattaches to an answer still streaming when the conversation opens, without repeating text', async () => {
+    window.history.replaceState(null, '', '/c/c1');
+    const stream = controllableStream();
+    const question = message({ id: 'm1', role: 'user', content: 'Hi' });
+    const answer = (status: Message['status'], content: string) =>
+      message({
+        id: 'a1',
+        parentId: 'm1',
+        role: 'assistant',
+        content,
+        model: 'openai/gpt-4o',
+        status,
+        createdAt: '2025-01-01T00:00:02Z',
+        generation: {
+          id: 'g1',
+          model: 'openai/gpt-4o',
+          provider: null,
+          upstreamId: null,
+          promptTokens: null,
+          completionTokens: null,
+          reasoningTokens: null,
+          cost: null,
+          timeToFirstTokenMs: null,
+          durationMs: null,
+          finishReason: null,
+        },
+      });
+    let loads = 0;
+    routes.set('GET /api/conversations/c1', () => {
+      loads++;
+      return Response.json({
+        conversation,
+        // Saved a moment ago while streaming; complete once it has ended.
+        messages: [
+          question,
+          loads === 1 ? answer('streaming', 'Hello wo') : answer('complete', 'Hello world!'),
+        ],
+      });
+    });
+    routes.set('GET /api/generations/g1/stream', () => stream.response);
+    routes.set('POST /api/generations/g1/stop', () => Response.json({ stopped: true }));
+
+    await render();
+    await waitFor(() => calls.includes('GET /api/generations/g1/stream'), 'the reattach');
+    const shown = () => $('message-assistant')?.textContent?.trim();
+    expect(shown()).toBe('Hello wo');
+    expect($('message-assistant')?.dataset['status']).toBe('streaming');
+    expect($('stop-button')).not.toBeNull();
+
+    stream.send('assistant_message', {
+      messageId: 'a1',
+      generationId: 'g1',
+      model: 'openai/gpt-4o',
+    });
+    stream.send('delta', { content: 'Hello world' }); // the whole text so far
+    await waitFor(() => shown() === 'Hello world', 'the replayed text');
+    stream.send('delta', { content: '!' });
+    await waitFor(() => shown() === 'Hello world!', 'the live text');
+
+    // The stop button stops the reattached answer too.
+    act(() => $('stop-button')!.click());
+    await waitFor(() => calls.includes('POST /api/generations/g1/stop'), 'the stop call');
+    stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
+    stream.close();
+    await waitFor(() => loads === 2, 'the reload');
+    await waitFor(() => $('send-button') !== null, 'the end');
+    expect($('message-assistant')?.dataset['status']).toBe('complete');
+    expect(shown()).toContain('Hello world!');
+    expect(calls.filter((c) => c === 'GET /api/generations/g1/stream')).toHaveLength(1);
+  });
+
+  it('reattaches when the answer stream drops mid-way and shows the rest once', async () => {
+    const first = controllableStream();
+    const again = controllableStream();
+    routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
+    routes.set('POST /api/conversations/c1/messages', () => first.response);
+    routes.set('GET /api/generations/g1/stream', () => again.response);
+    const question = message({ id: 'm1', role: 'user', content: 'Hi' });
+    routes.set('GET /api/conversations/c1', () =>
+      Response.json({
+        conversation,
+        messages: [
+          question,
+          message({
+            id: 'a1',
+            parentId: 'm1',
+            role: 'assistant',
+            content: 'Hello there',
+            status: 'complete',
+            createdAt: '2025-01-01T00:00:02Z',
+          }),
+        ],
+      }),
+    );
+
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    type($('composer-input')!, 'Hi');
+    press($('composer-input')!, 'Enter');
+    await waitFor(() => calls.includes('POST /api/conversations/c1/messages'), 'the send');
+    first.send('user_message', question);
+    first.send('assistant_message', {
+      messageId: 'a1',
+      generationId: 'g1',
+      model: 'openai/gpt-4o',
+    });
+    first.send('delta', { content: 'Hel' });
+    const shown = () => $('message-assistant')?.textContent?.trim();
+    await waitFor(() => shown() === 'Hel', 'the first token');
+    first.fail();
+
+    await waitFor(() => calls.includes('GET /api/generations/g1/stream'), 'the reattach');
+    expect($('message-assistant')?.dataset['status']).toBe('streaming');
+    expect(shown()).toBe('Hel');
+    again.send('assistant_message', {
+      messageId: 'a1',
+      generationId: 'g1',
+      model: 'openai/gpt-4o',
+    });
+    again.send('delta', { content: 'Hello' });
+    again.send('delta', { content: ' there' });
+    await waitFor(() => shown() === 'Hello there', 'the rest of the answer');
+    again.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
+    again.close();
+    await waitFor(() => $('send-button') !== null, 'the end');
+    await waitFor(() => calls.includes('GET /api/conversations/c1'), 'the reload');
+    expect($('message-assistant')?.dataset['status']).toBe('complete');
+    expect(shown()).toBe('Hello there');
+    expect($('message-error')).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, streamMessage } from '../api/client';
 import type { Conversation, Message, StreamEvent, Usage } from '../api/types';
 import { errorText } from '../lib/errors';
+import { followGeneration } from './follow';
 
 /** A message as shown: the saved one, plus live usage while it streams. */
 export interface ViewMessage extends Message {
@@ -47,6 +48,12 @@ export interface SendOptions {
   onOpen: () => void;
 }
 
+interface AnswerWriter {
+  /** The answer's stream brought its `done` or `error`. */
+  readonly ended: boolean;
+  apply: (event: StreamEvent) => void;
+}
+
 /** All chat state of the workspace: one thread per visited conversation, and running answers. */
 export function useChats(onConversation: (conversation: Conversation) => void) {
   const [threads, setThreads] = useState<Record<string, Thread>>({});
@@ -55,6 +62,15 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
   /** The same as `running`, readable synchronously from callbacks. */
   const runningRef = useRef(running);
   const onConversationRef = useRef(onConversation);
+  /**
+   * Generations a reattach found no longer running: a conversation that still says they stream
+   * (their final save failed) is not followed again, so a reload cannot loop.
+   */
+  const gone = useRef(new Set<string>());
+  /** `resume`, for `load` (which it calls in turn once the answer has ended). */
+  const resumeRef = useRef<(id: string, assistantId: string, generationId: string) => void>(
+    () => undefined,
+  );
 
   useEffect(() => {
     onConversationRef.current = onConversation;
@@ -104,6 +120,16 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
           return;
         }
         updateThread(id, (t) => ({ ...t, messages: detail.messages, loading: false }));
+        // An answer still being written (in another tab, or before a reload): follow it live.
+        const streaming = detail.messages.filter(
+          (m) =>
+            m.role === 'assistant' &&
+            m.status === 'streaming' &&
+            m.generation !== null &&
+            !gone.current.has(m.generation.id),
+        );
+        const last = streaming.at(-1);
+        if (last?.generation) resumeRef.current(id, last.id, last.generation.id);
       } catch (err) {
         if (isAbort(err)) return;
         updateThread(id, (t) => ({ ...t, loading: false, loadError: errorMessage(err) }));
@@ -111,6 +137,117 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     },
     [updateThread],
   );
+
+  /**
+   * Applies an answer's stream events to its message. A reattached stream starts with
+   * `assistant_message`, then sends the whole text so far in its first `delta` (and
+   * `reasoning`): that replaces what is shown, which is always a beginning of it, so the text
+   * neither blinks nor repeats.
+   */
+  const answerWriter = useCallback(
+    (cid: string, messageId: string): AnswerWriter => {
+      const replace = { content: false, reasoning: false };
+      const writer = {
+        ended: false,
+        apply: (event: StreamEvent): void => {
+          switch (event.type) {
+            case 'assistant_message':
+              replace.content = true;
+              replace.reasoning = true;
+              break;
+            case 'delta': {
+              const piece = event.data.content;
+              const whole = replace.content;
+              replace.content = false;
+              updateMessage(cid, messageId, (m) => ({
+                ...m,
+                content: whole ? piece : m.content + piece,
+              }));
+              break;
+            }
+            case 'reasoning': {
+              const piece = event.data.content;
+              const whole = replace.reasoning;
+              replace.reasoning = false;
+              updateMessage(cid, messageId, (m) => ({
+                ...m,
+                reasoning: whole ? piece : (m.reasoning ?? '') + piece,
+              }));
+              break;
+            }
+            case 'usage': {
+              const usage = event.data;
+              updateMessage(cid, messageId, (m) => ({ ...m, usage }));
+              break;
+            }
+            case 'done': {
+              writer.ended = true;
+              const status = event.data.status;
+              updateMessage(cid, messageId, (m) => ({ ...m, status }));
+              break;
+            }
+            case 'error': {
+              writer.ended = true;
+              const message = event.data.message;
+              updateMessage(cid, messageId, (m) => ({ ...m, status: 'error', error: message }));
+              break;
+            }
+            case 'user_message':
+              break;
+          }
+        },
+      };
+      return writer;
+    },
+    [updateMessage],
+  );
+
+  /**
+   * Follows a running answer after its stream was lost, or when it is found streaming:
+   * reattaches (retrying a dropped connection a few times with a short backoff) and shows
+   * the replayed, then live, text. The caller reloads the conversation afterwards.
+   */
+  const follow = useCallback(
+    async (cid: string, messageId: string, generationId: string, signal: AbortSignal) => {
+      const writer = answerWriter(cid, messageId);
+      const end = await followGeneration(generationId, { signal, onEvent: writer.apply });
+      if (end === 'gone') gone.current.add(generationId);
+      if (end === 'lost') {
+        updateMessage(cid, messageId, (m) =>
+          m.status === 'streaming'
+            ? { ...m, status: 'interrupted', error: 'The connection to the answer was lost.' }
+            : m,
+        );
+      }
+    },
+    [answerWriter, updateMessage],
+  );
+
+  /** Follows an answer found streaming when the conversation loaded; then reloads it. */
+  const resume = useCallback(
+    (cid: string, messageId: string, generationId: string) => {
+      if (runningRef.current[cid]) return;
+      const controller = new AbortController();
+      controllers.current.set(cid, controller);
+      setRun(cid, { generationId, assistantId: messageId, stopping: false });
+      void (async () => {
+        try {
+          await follow(cid, messageId, generationId, controller.signal);
+        } catch {
+          return; // aborted: the tab left the conversation or signed out
+        } finally {
+          controllers.current.delete(cid);
+          setRun(cid, null);
+        }
+        await load(cid);
+      })();
+    },
+    [follow, load, setRun],
+  );
+
+  useEffect(() => {
+    resumeRef.current = resume;
+  }, [resume]);
 
   /** Starts an empty thread for a conversation this tab just created. */
   const initThread = useCallback(
@@ -151,9 +288,9 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       setRun(cid, run);
 
       let opened = false;
-      let finished = false;
       let userId: string | null = null;
-      let assistantId: string | null = null;
+      // Set from the stream's events: a cast keeps TypeScript from narrowing it to null.
+      let answer = null as { id: string; generationId: string; writer: AnswerWriter } | null;
 
       const onEvent = (event: StreamEvent): void => {
         switch (event.type) {
@@ -165,7 +302,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
           }
           case 'assistant_message': {
             const id = event.data.messageId;
-            assistantId = id;
+            answer = { id, generationId: event.data.generationId, writer: answerWriter(cid, id) };
             const at = new Date().toISOString();
             const assistant: ViewMessage = {
               id,
@@ -182,93 +319,63 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               generation: null,
             };
             updateThread(cid, (t) => ({ ...t, messages: [...t.messages, assistant] }));
-            run = { ...run, generationId: event.data.generationId, assistantId: id };
+            run = { ...run, generationId: answer.generationId, assistantId: id };
             setRun(cid, run);
             break;
           }
-          case 'delta': {
-            if (assistantId === null) break;
-            const piece = event.data.content;
-            updateMessage(cid, assistantId, (m) => ({ ...m, content: m.content + piece }));
-            break;
-          }
-          case 'reasoning': {
-            if (assistantId === null) break;
-            const piece = event.data.content;
-            updateMessage(cid, assistantId, (m) => ({
-              ...m,
-              reasoning: (m.reasoning ?? '') + piece,
-            }));
-            break;
-          }
-          case 'usage': {
-            if (assistantId === null) break;
-            const usage = event.data;
-            updateMessage(cid, assistantId, (m) => ({ ...m, usage }));
-            break;
-          }
-          case 'done': {
-            finished = true;
-            const status = event.data.status;
-            updateMessage(cid, event.data.messageId, (m) => ({ ...m, status }));
-            break;
-          }
-          case 'error': {
-            finished = true;
-            const message = event.data.message;
-            if (assistantId === null) {
+          case 'error':
+            if (answer === null) {
+              const message = event.data.message;
               updateThread(cid, (t) => ({ ...t, sendError: message }));
-            } else {
-              updateMessage(cid, assistantId, (m) => ({ ...m, status: 'error', error: message }));
-            }
+            } else answer.writer.apply(event);
             break;
-          }
+          default:
+            answer?.writer.apply(event);
         }
       };
 
+      /** The stream broke off before the answer's end: reattach to it, it goes on server-side. */
+      let lost = false;
       try {
-        await streamMessage(
-          cid,
-          {
-            content,
-            ...(model ? { model } : {}),
-            ...(parentId ? { parentId } : {}),
-          },
-          {
-            signal: controller.signal,
-            onOpen: () => {
-              opened = true;
-              options.onOpen();
+        try {
+          await streamMessage(
+            cid,
+            {
+              content,
+              ...(model ? { model } : {}),
+              ...(parentId ? { parentId } : {}),
             },
-            onEvent,
-          },
-        );
-        if (!finished && assistantId !== null) {
-          const id = assistantId;
-          updateMessage(cid, id, (m) => ({
-            ...m,
-            status: 'interrupted',
-            error: m.error ?? 'The answer stream ended unexpectedly.',
-          }));
+            {
+              signal: controller.signal,
+              onOpen: () => {
+                opened = true;
+                options.onOpen();
+              },
+              onEvent,
+            },
+          );
+          lost = answer !== null && !answer.writer.ended;
+        } catch (err) {
+          if (!opened) {
+            // Refused before any stream: drop the optimistic message; the draft stays put.
+            updateThread(cid, (t) => ({
+              ...t,
+              messages: t.messages.filter((m) => m.id !== tempId),
+              sendError: isAbort(err) ? null : errorMessage(err),
+            }));
+          } else if (answer !== null) {
+            if (isAbort(err)) {
+              const id = answer.id;
+              updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
+            } else lost = !answer.writer.ended;
+          } else if (!isAbort(err)) {
+            updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
+          }
         }
-      } catch (err) {
-        if (!opened) {
-          // Refused before any stream: drop the optimistic message; the draft stays put.
-          updateThread(cid, (t) => ({
-            ...t,
-            messages: t.messages.filter((m) => m.id !== tempId),
-            sendError: isAbort(err) ? null : errorMessage(err),
-          }));
-        } else if (assistantId !== null) {
-          const id = assistantId;
-          const aborted = isAbort(err);
-          updateMessage(cid, id, (m) => ({
-            ...m,
-            status: aborted ? 'stopped' : 'interrupted',
-            error: aborted ? null : `The connection was lost: ${errorMessage(err)}`,
-          }));
-        } else if (!isAbort(err)) {
-          updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
+        if (lost && answer !== null) {
+          await follow(cid, answer.id, answer.generationId, controller.signal).catch(
+            () => undefined, // aborted: the tab left the conversation or signed out
+          );
         }
       } finally {
         controllers.current.delete(cid);
@@ -277,7 +384,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       if (opened) await load(cid);
       return opened;
     },
-    [load, setRun, updateMessage, updateThread],
+    [answerWriter, follow, load, setRun, updateMessage, updateThread],
   );
 
   const stop = useCallback(
