@@ -3,7 +3,6 @@ import type { Database } from '../db/connection.js';
 import { createConversationsRepo } from './repo.js';
 import { DEFAULT_TITLE, type Conversation, type Message } from './schemas.js';
 
-
 export function createConversationsService(db: Database, now: () => Date = () => new Date()) {
   const repo = createConversationsRepo(db);
 
