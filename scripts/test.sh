@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs, from a fresh clone: installs what is missing (npm packages,
 # Debian's chromium and nginx), then per package format, lint (zero warnings), tsc and tests, then
-# the end-to-end browser suite against the production builds.
+# the end-to-end browser suite against the production builds, then the benchmark suite's short
+# run as a smoke test.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-packages=(tools/fake-openrouter backend frontend e2e)
+packages=(tools/fake-openrouter backend frontend e2e bench)
 for pkg in "${packages[@]}"; do ensure_deps "$pkg"; done
 
 results="$(mktemp -d)"
@@ -42,6 +43,16 @@ echo "==> production builds for the end-to-end suite"
 (cd "$ROOT/backend" && npm run --silent build)
 (cd "$ROOT/frontend" && npm run --silent build)
 run_package e2e
+
+# The benchmark suite's short run (bench/, docs/benchmarks.md) as a smoke test on the same
+# builds: it fails on errors (broken streams, failed requests, crashes), never on timings.
+# Its checks are counted in the closing line below.
+echo "==> bench: format, typecheck, short run"
+(cd "$ROOT/bench" && npm run --silent format && npm run --silent typecheck)
+if ! bash "$ROOT/bench/run.sh" --short --no-build --report-json "$results/bench.json"; then
+  [ -f "$results/bench.json" ] ||
+    echo '{"numPassedTests":0,"numFailedTests":1,"numPendingTests":0,"numTodoTests":0}' >"$results/bench.json"
+fi
 
 # One closing line over every suite, in the plain form CI reads.
 node -e '

@@ -1,0 +1,84 @@
+/** The few API calls the benchmarks make to set things up (straight to the backend). */
+import { request } from 'undici';
+
+export const ADMIN = { username: 'admin', password: 'correct horse battery staple' };
+
+/** Creates the admin account on a fresh database; returns its session cookie and id. */
+export async function setupAdmin(backendUrl: string): Promise<{ cookie: string; userId: string }> {
+  const response = await fetch(`${backendUrl}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
+  if (response.status !== 201) {
+    throw new Error(`setup: ${response.status} ${await response.text()}`);
+  }
+  const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
+  if (!cookie) throw new Error('setup: no session cookie');
+  const { user } = (await response.json()) as { user: { id: string } };
+  return { cookie, userId: user.id };
+}
+
+export async function createConversations(
+  backendUrl: string,
+  cookie: string,
+  count: number,
+  model: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  // A few at a time: each is one DuckDB commit.
+  const parallel = 8;
+  for (let start = 0; start < count; start += parallel) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(parallel, count - start) }, async (_, k) => {
+        const { statusCode, body } = await request(`${backendUrl}/api/conversations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie },
+          body: JSON.stringify({ title: `Bench ${start + k}`, model }),
+        });
+        const json = (await body.json()) as { id?: string };
+        if (statusCode !== 201 || !json.id) {
+          throw new Error(`create conversation: ${statusCode} ${JSON.stringify(json)}`);
+        }
+        return json.id;
+      }),
+    );
+    ids.push(...batch);
+  }
+  return ids;
+}
+
+/** One Prometheus sample value from the backend's /metrics, or NaN. */
+export async function metric(backendUrl: string, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${backendUrl}/metrics`)).text();
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([^\\s]+)`, 'm').exec(text);
+    return match ? Number(match[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface DbCalls {
+  queries: number;
+  querySeconds: number;
+  transactions: number;
+  transactionSeconds: number;
+}
+
+/** The backend's db_query_duration_seconds counters (wait for the one connection included). */
+export async function dbCalls(backendUrl: string): Promise<DbCalls> {
+  const text = await (await fetch(`${backendUrl}/metrics`)).text();
+  const read = (part: 'sum' | 'count', kind: string) =>
+    Number(
+      new RegExp(`^db_query_duration_seconds_${part}\\{kind="${kind}"\\} (\\S+)`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  return {
+    queries: read('count', 'query'),
+    querySeconds: read('sum', 'query'),
+    transactions: read('count', 'transaction'),
+    transactionSeconds: read('sum', 'transaction'),
+  };
+}

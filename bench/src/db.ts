@@ -1,0 +1,671 @@
+/**
+ * Database at scale: generates users, conversations, messages and their generation rows
+ * in a DuckDB file migrated by the backend itself, then times the reads a user waits for
+ * (through the HTTP API of a backend started on that file), the SQL of two endpoints that
+ * do not exist yet (search, monthly usage; through a direct DuckDB connection), and
+ * sustained message writes while reads run.
+ */
+import { createHash } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { Agent, request } from 'undici';
+import { setupAdmin } from './api.js';
+import { crashed, startBackend, startFake, stopService, type Service } from './services.js';
+import { fmt, log, summarize, table, type Summary } from './util.js';
+
+export interface DbOptions {
+  dir: string;
+  /** Where the database goes; null: a temp file in `dir`. */
+  file: string | null;
+  users: number;
+  conversations: number;
+  messages: number;
+  /** Each user's first conversation has this many messages. */
+  bigConversationMessages: number;
+  /** Timed calls per measurement. */
+  calls: number;
+  /** Timed calls of the branch query on the big conversation (seconds each at full scale). */
+  slowCalls: number;
+  writeSeconds: number;
+}
+
+export interface Timing {
+  name: string;
+  how: 'HTTP API' | 'SQL, direct DuckDB connection';
+  what: string;
+  target: number | null;
+  ms: Summary;
+}
+
+export interface DbReport {
+  file: string;
+  fileMb: number;
+  rows: Record<string, number>;
+  generateMs: number;
+  timings: Timing[];
+  writes: {
+    seconds: number;
+    writers: number;
+    turns: number;
+    messagesPerSecond: number;
+    turnMs: Summary;
+    readsDuring: Timing[];
+  } | null;
+  failedRequests: number;
+  failureSamples: string[];
+  crashes: string[];
+  /** For the UI benchmark: a signed-in user and their 500-message conversation. */
+  sample: { cookie: string; bigConversationId: string; userNo: number };
+}
+
+const MODELS = [
+  'openai/gpt-4o-mini',
+  'anthropic/claude-sonnet-4',
+  'google/gemini-2.5-flash',
+  'meta-llama/llama-3.3-70b-instruct',
+  'deepseek/deepseek-chat',
+];
+const RARE_WORD = 'zeppelin';
+const COMMON_WORD = 'people';
+
+/** The session token of generated user n (its SHA-256 is what the sessions table holds). */
+export const sessionToken = (userNo: number) => `bench-session-token-${userNo}`;
+const cookieOf = (userNo: number) => `ai_session=${sessionToken(userNo)}`;
+
+/** A deterministic UUID-shaped id, the same in SQL (buuid macro) and here. */
+export function benchId(kind: string, key: string | number): string {
+  const h = createHash('md5').update(`${kind}${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const VOCABULARY =
+  'the a of and to in is it that for on with as was by at from this be or an are not have but they which one you were all we when there can more if no out so what up about into than them could only other time new some these two may first then do any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three function value return table query index stream answer model token cost river garden window letter number system question reason example'.split(
+    ' ',
+  );
+
+/** ~200 KB of words; every message is a slice of it, so texts vary like prose does. */
+function corpus(): string {
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let text = '';
+  while (text.length < 200_000) {
+    text += VOCABULARY[Math.floor(next() * VOCABULARY.length)] + (next() < 0.08 ? '. ' : ' ');
+  }
+  return text;
+}
+
+async function run(c: DuckDBConnection, sql: string, params: DuckDBValue[] = []) {
+  await c.run(sql, params);
+}
+
+/**
+ * Fills a migrated database. Conversation k belongs to user k % users; the first conversation
+ * of each user has `bigConversationMessages` messages, the others share the rest. Messages
+ * alternate user/assistant, each the parent of the next (one branch), a minute apart; every
+ * assistant message has its generation row. Rows go in in time order, users interleaved, as
+ * a real file fills up.
+ */
+async function generate(
+  file: string,
+  o: DbOptions,
+  adminId: string,
+): Promise<Record<string, number>> {
+  const instance = await DuckDBInstance.create(file);
+  const c = await instance.connect();
+  try {
+    const big = Math.min(o.bigConversationMessages, Math.floor(o.messages / o.users));
+    const rest = o.messages - big * o.users;
+    const small = o.conversations - o.users;
+    const base = Math.floor(rest / small);
+    const extra = rest % small;
+    const models = `[${MODELS.map((m) => `'${m}'`).join(', ')}]`;
+    await run(
+      c,
+      `CREATE OR REPLACE TEMP MACRO buuid(kind, key) AS (
+         substr(md5(kind || key), 1, 8) || '-' || substr(md5(kind || key), 9, 4) || '-4' ||
+         substr(md5(kind || key), 14, 3) || '-a' || substr(md5(kind || key), 18, 3) || '-' ||
+         substr(md5(kind || key), 21, 12))`,
+    );
+    await run(c, 'CREATE OR REPLACE TEMP TABLE corpus AS SELECT $1::VARCHAR AS text', [corpus()]);
+    // User 0 is the admin created through /api/auth/setup; the others are made here.
+    await run(
+      c,
+      `CREATE OR REPLACE TEMP TABLE bench_users AS
+       SELECT u AS user_no, CASE WHEN u = 0 THEN $1 ELSE buuid('u', u) END AS id
+       FROM range(${o.users}) t(u)`,
+      [adminId],
+    );
+    await run(
+      c,
+      `INSERT INTO users (id, username, password_hash, role, created_at, updated_at)
+       SELECT id, 'user' || user_no, 'bench: no password', 'user',
+              now() - INTERVAL 400 DAY, now() - INTERVAL 400 DAY
+       FROM bench_users WHERE user_no > 0`,
+    );
+    await run(
+      c,
+      `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent)
+       SELECT sha256('bench-session-token-' || user_no), id, now(), now(), now() + INTERVAL 30 DAY, 'bench'
+       FROM bench_users`,
+    );
+    await run(
+      c,
+      `CREATE OR REPLACE TEMP TABLE bench_convs AS
+       SELECT k, buuid('c', k) AS id, u.id AS user_id,
+              CASE WHEN k < ${o.users} THEN ${big}
+                   WHEN k - ${o.users} < ${extra} THEN ${base + 1} ELSE ${base} END AS n,
+              ${models}[1 + (hash(k) % ${MODELS.length})::INT] AS model,
+              (now() - INTERVAL 365 DAY) + to_seconds((hash(k, 'start') % (360 * 86400))::BIGINT) AS started
+       FROM range(${o.conversations}) t(k) JOIN bench_users u ON u.user_no = k % ${o.users}`,
+    );
+    await run(
+      c,
+      `INSERT INTO conversations (id, user_id, title, model, created_at, updated_at)
+       SELECT id, user_id, 'Conversation ' || k, model, started, started + to_minutes(n::BIGINT)
+       FROM bench_convs ORDER BY started`,
+    );
+    await run(
+      c,
+      `CREATE OR REPLACE TEMP TABLE bench_msgs AS
+       SELECT k, i, id AS conversation_id, user_id, model, started + to_minutes(i::BIGINT) AS ts
+       FROM (SELECT *, unnest(range(n::BIGINT)) AS i FROM bench_convs)`,
+    );
+    await run(
+      c,
+      `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, reasoning,
+                             model, status, error, created_at, updated_at)
+       SELECT buuid('m' || k || '-', i), conversation_id, user_id,
+              CASE WHEN i = 0 THEN NULL ELSE buuid('m' || k || '-', i - 1) END,
+              CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END,
+              substr(corpus.text, 1 + (hash(k, i) % 190000)::BIGINT,
+                     (CASE WHEN i % 2 = 0 THEN 40 + hash(i, k) % 160 ELSE 300 + hash(i, k) % 1700 END)::BIGINT)
+                || CASE WHEN hash(k, i, 'rare') % 997 = 0 THEN ' ${RARE_WORD}' ELSE '' END,
+              NULL, CASE WHEN i % 2 = 1 THEN model END, 'complete', NULL, ts, ts
+       FROM bench_msgs, corpus ORDER BY ts`,
+    );
+    await run(
+      c,
+      `INSERT INTO generations (id, message_id, user_id, conversation_id, model, provider, upstream_id,
+                                prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens,
+                                cost_usd, time_to_first_token_ms, duration_ms, finish_reason,
+                                error_code, created_at)
+       SELECT buuid('g' || k || '-', i), buuid('m' || k || '-', i), user_id, conversation_id, model,
+              'Bench', 'gen-bench-' || k || '-' || i,
+              p, q, 0, 0, p * 0.000001 + q * 0.000002,
+              200 + (hash(k, i, 't') % 800)::INT, 2000 + (hash(k, i, 'd') % 20000)::INT, 'stop', NULL, ts
+       FROM (SELECT *, (50 + i * 150)::INT AS p, (75 + hash(k, i, 'q') % 425)::INT AS q
+             FROM bench_msgs WHERE i % 2 = 1)
+       ORDER BY ts`,
+    );
+    await run(c, 'CHECKPOINT');
+    const rows: Record<string, number> = {};
+    for (const t of ['users', 'sessions', 'conversations', 'messages', 'generations']) {
+      const reader = await c.runAndReadAll(`SELECT count(*) FROM ${t}`);
+      rows[t] = Number(reader.getRows()[0]?.[0] ?? 0);
+    }
+    return rows;
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+const SEARCH_SQL = `SELECT id, conversation_id, role, content, created_at FROM messages
+WHERE user_id = $1 AND content ILIKE $2
+ORDER BY created_at DESC LIMIT 50`;
+
+const USAGE_SQL = `SELECT model, count(*) AS generations, sum(prompt_tokens) AS prompt_tokens,
+       sum(completion_tokens) AS completion_tokens, sum(cost_usd) AS cost_usd
+FROM generations
+WHERE user_id = $1 AND created_at >= CAST($2 AS TIMESTAMPTZ) AND created_at < CAST($3 AS TIMESTAMPTZ)
+GROUP BY model ORDER BY model`;
+
+/** SQL timings through a direct connection, as the backend's Queryable runs them (prepare + run). */
+async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
+  const instance = await DuckDBInstance.create(file);
+  const c = await instance.connect();
+  try {
+    const users = (
+      await c.runAndReadAll(
+        // users[n] is generated user n (the admin is user 0).
+        "SELECT id FROM users ORDER BY CASE WHEN username = 'admin' THEN 0 ELSE CAST(substr(username, 5) AS INTEGER) END",
+      )
+    )
+      .getRows()
+      .map((r) => String(r[0]));
+    const time: Timer = async (sql, params, calls = o.calls) => {
+      const ms: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const start = performance.now();
+        (await c.runAndReadAll(sql, params(i))).getRowObjectsJS();
+        ms.push(performance.now() - start);
+      }
+      return summarize(ms);
+    };
+    const user = (i: number) => users[(i * 7) % users.length] ?? '';
+    const month = (i: number) => {
+      const start = new Date();
+      start.setUTCDate(1);
+      start.setUTCHours(0, 0, 0, 0);
+      start.setUTCMonth(start.getUTCMonth() - (i % 12));
+      const end = new Date(start);
+      end.setUTCMonth(end.getUTCMonth() + 1);
+      return [start.toISOString(), end.toISOString()];
+    };
+    const conversationCount = o.conversations;
+    return [
+      {
+        name: 'one conversation by id (the floor of every API call)',
+        how: 'SQL, direct DuckDB connection',
+        what: 'SELECT … FROM conversations WHERE id = $1 AND user_id = $2',
+        target: null,
+        ms: await time(
+          'SELECT id, title, model, created_at, updated_at FROM conversations WHERE id = $1 AND user_id = $2',
+          (i) => {
+            const k = (i * 7919) % conversationCount;
+            return [benchId('c', k), users[k % o.users] ?? ''];
+          },
+        ),
+      },
+      ...(await hotPath(c, o, users, time)),
+      {
+        name: 'search one user’s messages, rare word',
+        how: 'SQL, direct DuckDB connection',
+        what: `ILIKE '%${RARE_WORD}%' (≈1 message in 1,000), newest 50`,
+        target: 150,
+        ms: await time(SEARCH_SQL, (i) => [user(i), `%${RARE_WORD}%`]),
+      },
+      {
+        name: 'search one user’s messages, common word',
+        how: 'SQL, direct DuckDB connection',
+        what: `ILIKE '%${COMMON_WORD}%', newest 50`,
+        target: 150,
+        ms: await time(SEARCH_SQL, (i) => [user(i), `%${COMMON_WORD}%`]),
+      },
+      {
+        name: 'usage summary for a month',
+        how: 'SQL, direct DuckDB connection',
+        what: 'sum of tokens and cost by model, one user, one calendar month',
+        target: 100,
+        ms: await time(USAGE_SQL, (i) => [user(i), ...month(i)]),
+      },
+    ];
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+type Timer = (
+  sql: string,
+  params: (i: number) => DuckDBValue[],
+  calls?: number,
+) => Promise<Summary>;
+
+/**
+ * The statements the backend runs before an answer's first token (besides the turn's insert
+ * transaction), as its repos write them: what bounds time to first token and answers/s,
+ * since they all queue for the backend's one connection.
+ */
+async function hotPath(
+  c: DuckDBConnection,
+  o: DbOptions,
+  users: string[],
+  time: Timer,
+): Promise<Timing[]> {
+  const small = (i: number) => o.users * (1 + (i % 5)) + (i % o.users);
+  const leaf = async (k: number) => {
+    const reader = await c.runAndReadAll(
+      'SELECT id FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT 1',
+      [benchId('c', k)],
+    );
+    return String(reader.getRows()[0]?.[0] ?? '');
+  };
+  const smallLeaves = await Promise.all([0, 1, 2, 3, 4].map(async (i) => leaf(small(i))));
+  const bigLeaf = await leaf(0);
+  const pathSql = `WITH RECURSIVE path(id, parent_id, role, content, depth) AS (
+     SELECT id, parent_id, role, content, 0 FROM messages
+     WHERE id = $1 AND conversation_id = $2 AND user_id = $3
+     UNION ALL
+     SELECT m.id, m.parent_id, m.role, m.content, p.depth + 1
+     FROM messages m JOIN path p ON m.id = p.parent_id
+     WHERE m.conversation_id = $2 AND m.user_id = $3
+   )
+   SELECT id, role, content, depth FROM path ORDER BY depth DESC`;
+  const typical = Math.floor(
+    (o.messages - o.bigConversationMessages * o.users) / (o.conversations - o.users),
+  );
+  const how = 'SQL, direct DuckDB connection' as const;
+  return [
+    {
+      name: 'send: session lookup (every API call)',
+      how,
+      what: 'sessions JOIN users WHERE token_hash = $1',
+      target: null,
+      ms: await time(
+        `SELECT u.id, u.username, u.role, u.created_at, s.last_seen_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > CAST($2 AS TIMESTAMPTZ)`,
+        (i) => [
+          createHash('sha256')
+            .update(sessionToken(i % o.users))
+            .digest('hex'),
+          new Date().toISOString(),
+        ],
+      ),
+    },
+    {
+      name: 'send: newest message of a conversation',
+      how,
+      what: 'messages WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT 1',
+      target: null,
+      ms: await time(
+        `SELECT id FROM messages WHERE conversation_id = $1 AND user_id = $2
+         ORDER BY created_at DESC, id DESC LIMIT 1`,
+        (i) => [benchId('c', small(i)), users[small(i) % o.users] ?? ''],
+      ),
+    },
+    {
+      name: `send: the branch sent upstream, ${typical}-message conversation`,
+      how,
+      what: 'WITH RECURSIVE path … (chat repo pathTo)',
+      target: null,
+      // Slow at scale (one scan of messages per level): fewer calls, as for the next one.
+      ms: await time(
+        pathSql,
+        (i) => [
+          smallLeaves[i % 5] ?? '',
+          benchId('c', small(i % 5)),
+          users[small(i % 5) % o.users] ?? '',
+        ],
+        Math.min(o.calls, 20),
+      ),
+    },
+    {
+      name: `send: the branch sent upstream, ${o.bigConversationMessages}-message conversation`,
+      how,
+      what: 'WITH RECURSIVE path … (chat repo pathTo)',
+      target: null,
+      ms: await time(pathSql, () => [bigLeaf, benchId('c', 0), users[0] ?? ''], o.slowCalls),
+    },
+  ];
+}
+
+interface HttpCall {
+  path: string;
+  cookie: string;
+  check?: (json: unknown) => string | null;
+}
+
+class Http {
+  failures = 0;
+  samples: string[] = [];
+  constructor(
+    private readonly base: string,
+    private readonly agent: Agent,
+  ) {}
+
+  async call(c: HttpCall): Promise<number> {
+    const start = performance.now();
+    try {
+      const { statusCode, body } = await request(`${this.base}${c.path}`, {
+        headers: { cookie: c.cookie },
+        dispatcher: this.agent,
+      });
+      const text = await body.text();
+      const ms = performance.now() - start;
+      if (statusCode !== 200) this.fail(`GET ${c.path}: ${statusCode} ${text.slice(0, 200)}`);
+      else if (c.check) {
+        const problem = c.check(JSON.parse(text));
+        if (problem) this.fail(`GET ${c.path}: ${problem}`);
+      }
+      return ms;
+    } catch (error) {
+      this.fail(`GET ${c.path}: ${String(error)}`);
+      return performance.now() - start;
+    }
+  }
+
+  fail(message: string): void {
+    this.failures++;
+    if (this.samples.length < 5) this.samples.push(message);
+  }
+}
+
+export async function dbBench(o: DbOptions): Promise<DbReport> {
+  const file = o.file ?? path.join(o.dir, 'bench.db');
+  const services: Service[] = [];
+  const crashes: string[] = [];
+  try {
+    await rm(file, { force: true });
+    await rm(`${file}.wal`, { force: true });
+    const fake = await startFake(o.dir);
+    services.push(fake.service);
+
+    // The backend migrates the new file itself; the admin comes from /api/auth/setup.
+    log(`db: migrating ${file} by starting the backend on it`);
+    let backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fake.url });
+    services.push(backend.service);
+    const { userId: adminId } = await setupAdmin(backend.url);
+    await stopService(backend.service);
+    services.pop();
+
+    log(
+      `db: generating ${o.users} users, ${o.conversations} conversations, ${o.messages} messages`,
+    );
+    const genStart = performance.now();
+    const rows = await generate(file, o, adminId);
+    const generateMs = performance.now() - genStart;
+    log(`db: generated in ${(generateMs / 1000).toFixed(1)} s: ${JSON.stringify(rows)}`);
+
+    log('db: timing search and usage SQL (direct connection; the backend is stopped)');
+    const timings = await sqlTimings(file, o);
+
+    backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fake.url });
+    services.push(backend.service);
+    const agent = new Agent({ connections: 16 });
+    const http = new Http(backend.url, agent);
+    const user = (i: number) => (i * 7) % o.users;
+    const bigOf = (u: number) => benchId('c', u); // conversation k = u is user u's big one
+    const smallOf = (u: number, i: number) => benchId('c', u + o.users * (1 + (i % 5)));
+    const list = (i: number): HttpCall => ({
+      path: '/api/conversations?limit=30',
+      cookie: cookieOf(user(i)),
+      check: (j) =>
+        (j as { conversations?: unknown[] }).conversations?.length ===
+        Math.min(30, o.conversations / o.users)
+          ? null
+          : 'wrong page size',
+    });
+    const openBig = (i: number): HttpCall => ({
+      path: `/api/conversations/${bigOf(user(i))}`,
+      cookie: cookieOf(user(i)),
+      check: (j) =>
+        (j as { messages?: unknown[] }).messages?.length ===
+        Math.min(o.bigConversationMessages, o.messages / o.users)
+          ? null
+          : 'wrong message count',
+    });
+    const openSmall = (i: number): HttpCall => ({
+      path: `/api/conversations/${smallOf(user(i), i)}`,
+      cookie: cookieOf(user(i)),
+    });
+    const timed = async (make: (i: number) => HttpCall, calls: number) => {
+      for (let i = 0; i < 5; i++) await http.call(make(i)); // warm-up
+      const ms: number[] = [];
+      for (let i = 0; i < calls; i++) ms.push(await http.call(make(i)));
+      return summarize(ms);
+    };
+    log('db: timing reads through the HTTP API');
+    timings.unshift(
+      {
+        name: 'conversation list, first page',
+        how: 'HTTP API',
+        what: 'GET /api/conversations?limit=30',
+        target: 10,
+        ms: await timed(list, o.calls),
+      },
+      {
+        name: `open a ${o.bigConversationMessages}-message conversation`,
+        how: 'HTTP API',
+        what: 'GET /api/conversations/:id',
+        target: 25,
+        ms: await timed(openBig, o.calls),
+      },
+      {
+        name: 'open a typical conversation',
+        how: 'HTTP API',
+        what: `GET /api/conversations/:id (${Math.floor((o.messages - o.bigConversationMessages * o.users) / (o.conversations - o.users))} messages)`,
+        target: null,
+        ms: await timed(openSmall, o.calls),
+      },
+    );
+
+    log(`db: sustained message writes for ${o.writeSeconds} s while reads run`);
+    const writers = 8;
+    const deadline = performance.now() + o.writeSeconds * 1000;
+    const turnMs: number[] = [];
+    let turns = 0;
+    const writeLoop = async (w: number) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        // Writer w writes in small conversations of its own (each a few turns long).
+        const u = user(w * 13 + n);
+        const perUser = Math.floor(o.conversations / o.users);
+        const j = 1 + ((6 + w + writers * (n % 10)) % (perUser - 1));
+        const conversation = benchId('c', u + o.users * j);
+        const start = performance.now();
+        try {
+          const { statusCode, body } = await request(
+            `${backend.url}/api/conversations/${conversation}/messages`,
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', cookie: cookieOf(u) },
+              body: JSON.stringify({
+                content: `Bench write ${w}-${n} [fake chunks=1 delay=0]`,
+                model: 'fake/echo',
+              }),
+              dispatcher: agent,
+            },
+          );
+          const text = await body.text();
+          if (statusCode !== 200 || !text.includes('event: done')) {
+            http.fail(`POST message: ${statusCode} ${text.slice(-200)}`);
+          } else {
+            turns++;
+            turnMs.push(performance.now() - start);
+          }
+        } catch (error) {
+          http.fail(`POST message: ${String(error)}`);
+        }
+      }
+    };
+    const readLoop = async (make: (i: number) => HttpCall, out: number[]) => {
+      for (let i = 0; performance.now() < deadline; i++) out.push(await http.call(make(i)));
+    };
+    const listDuring: number[] = [];
+    const openDuring: number[] = [];
+    const writeStart = performance.now();
+    await Promise.all([
+      ...Array.from({ length: writers }, (_, w) => writeLoop(w)),
+      readLoop(list, listDuring),
+      readLoop(openBig, openDuring),
+    ]);
+    const writeSeconds = (performance.now() - writeStart) / 1000;
+    await agent.close();
+    for (const s of services) if (crashed(s)) crashes.push(`${s.name} exited: ${s.tail(10)}`);
+
+    const { size } = await stat(file);
+    return {
+      file,
+      fileMb: size / 2 ** 20,
+      rows,
+      generateMs,
+      timings,
+      writes: {
+        seconds: writeSeconds,
+        writers,
+        turns,
+        // Each turn writes two messages (question and answer) and a generation row.
+        messagesPerSecond: (turns * 2) / writeSeconds,
+        turnMs: summarize(turnMs),
+        readsDuring: [
+          {
+            name: 'conversation list during writes',
+            how: 'HTTP API',
+            what: 'GET /api/conversations?limit=30',
+            target: null,
+            ms: summarize(listDuring),
+          },
+          {
+            name: `open ${o.bigConversationMessages}-message conversation during writes`,
+            how: 'HTTP API',
+            what: 'GET /api/conversations/:id',
+            target: null,
+            ms: summarize(openDuring),
+          },
+        ],
+      },
+      failedRequests: http.failures,
+      failureSamples: http.samples,
+      crashes,
+      sample: { cookie: cookieOf(0), bigConversationId: bigOf(0), userNo: 0 },
+    };
+  } finally {
+    for (const s of services.reverse()) {
+      if (crashed(s)) crashes.push(`${s.name} exited: ${s.tail(10)}`);
+      await stopService(s);
+    }
+  }
+}
+
+export function dbMarkdown(r: DbReport): string {
+  const met = (t: Timing) =>
+    t.target === null
+      ? ''
+      : t.ms.p50 <= t.target && t.ms.p99 <= t.target
+        ? 'met'
+        : t.ms.p50 <= t.target
+          ? 'p50 met, p99 not'
+          : 'not met';
+  const lines = [
+    `File ${r.file}: ${fmt(r.fileMb, 0)} MB; ${Object.entries(r.rows)
+      .map(([t, n]) => `${n.toLocaleString('en')} ${t}`)
+      .join(', ')}; generated in ${fmt(r.generateMs / 1000, 1)} s.\n`,
+    table(
+      ['what', 'how', 'call', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'target ms', 'target'],
+      r.timings.map((t) => [
+        t.name,
+        t.how,
+        t.what,
+        String(t.ms.n),
+        fmt(t.ms.p50, 2),
+        fmt(t.ms.p99, 2),
+        fmt(t.ms.max, 2),
+        t.target === null ? '–' : `≤ ${t.target}`,
+        met(t),
+      ]),
+    ),
+    '',
+  ];
+  if (r.writes) {
+    const w = r.writes;
+    lines.push(
+      `Sustained writes: ${w.writers} concurrent writers sending messages (each turn = question + answer + generation row, fake upstream answering at once) for ${fmt(w.seconds, 1)} s while one reader lists and one opens the 500-message conversation in a loop: **${fmt(w.messagesPerSecond, 0)} messages/s** (${w.turns} turns; turn p50 ${fmt(w.turnMs.p50, 1)} ms, p99 ${fmt(w.turnMs.p99, 1)} ms).\n`,
+      table(
+        ['read during writes', 'calls', 'p50 ms', 'p99 ms', 'max ms'],
+        w.readsDuring.map((t) => [
+          t.name,
+          String(t.ms.n),
+          fmt(t.ms.p50, 2),
+          fmt(t.ms.p99, 2),
+          fmt(t.ms.max, 2),
+        ]),
+      ),
+      '',
+    );
+  }
+  if (r.failedRequests)
+    lines.push(`Failed requests: ${r.failedRequests}: ${r.failureSamples.join(' | ')}\n`);
+  return lines.join('\n');
+}

@@ -1,0 +1,219 @@
+/**
+ * The benchmark suite. `--short` (the default; CI's smoke run: fails on errors, never on
+ * timings) or `--full` (the figures in docs/benchmarks.md).
+ *
+ *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak] [--no-build]
+ *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
+ *                   [--json FILE] [--report-json FILE]
+ *
+ * --json writes every figure; --report-json writes a vitest-like summary (checks passed and
+ * failed) that scripts/test.sh adds to its closing line. Results are also written to
+ * bench/.results/<mode>-<time>.{json,md}.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dbBench, dbMarkdown, type DbOptions, type DbReport } from './db.js';
+import { machineInfo, machineMarkdown } from './machine.js';
+import { relayBench, relayMarkdown, type RelayOptions, type RelayReport } from './relay.js';
+import { benchRoot, buildAll, prepareRelease, root } from './services.js';
+import { soakBench, soakMarkdown, type SoakReport } from './soak.js';
+import { uiBench, uiMarkdown, type UiReport } from './ui.js';
+import { log } from './util.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
+const mode: 'short' | 'full' = flag('--full') ? 'full' : 'short';
+const only = new Set((value('--only') ?? 'relay,db,ui,soak').split(','));
+const full = mode === 'full';
+
+const levelsFlag = value('--relay-levels'); // e.g. 1x30,100x5: concurrency x streams per slot
+const relayOptions: Omit<RelayOptions, 'dir'> = {
+  levels: levelsFlag
+    ? levelsFlag.split(',').map((l) => {
+        const [concurrency, perSlot] = l.split('x').map(Number);
+        return { concurrency: concurrency ?? 1, perSlot: perSlot ?? 1 };
+      })
+    : full
+      ? [
+          { concurrency: 1, perSlot: 30 },
+          { concurrency: 100, perSlot: 5 },
+          { concurrency: 1000, perSlot: 2 },
+        ]
+      : [
+          { concurrency: 1, perSlot: 5 },
+          { concurrency: 20, perSlot: 3 },
+        ],
+  chunks: 50,
+  delayMs: 10,
+};
+const dbOptions: Omit<DbOptions, 'dir'> = full
+  ? {
+      file: path.join(root, 'data', 'bench.db'),
+      users: 100,
+      conversations: 50_000,
+      messages: 1_000_000,
+      bigConversationMessages: 500,
+      calls: 300,
+      slowCalls: 30,
+      writeSeconds: 20,
+    }
+  : {
+      file: null,
+      users: 2,
+      conversations: 40,
+      messages: 2_000,
+      bigConversationMessages: 500,
+      calls: 40,
+      slowCalls: 5,
+      writeSeconds: 3,
+    };
+const soakSeconds = Number(value('--soak-seconds') ?? (full ? 600 : 20));
+const soakConcurrency = Number(value('--soak-streams') ?? (full ? 200 : 20));
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const dir = await mkdtemp(path.join(tmpdir(), 'ai-bench-'));
+  const checks: Check[] = [];
+  const report: {
+    mode: string;
+    startedAt: string;
+    machine: Awaited<ReturnType<typeof machineInfo>>;
+    relay?: RelayReport;
+    db?: DbReport;
+    ui?: UiReport;
+    soak?: SoakReport;
+  } = { mode, startedAt: started.toISOString(), machine: await machineInfo() };
+  const md: string[] = [
+    `# Benchmark run (${mode}), ${started.toISOString()}\n`,
+    machineMarkdown(report.machine),
+  ];
+
+  const step = async (name: string, work: () => Promise<{ ok: boolean; detail: string }>) => {
+    if (!only.has(name)) return;
+    log(`== ${name}`);
+    try {
+      const { ok, detail } = await work();
+      checks.push({ name, ok, detail });
+    } catch (error) {
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      checks.push({ name, ok: false, detail });
+    }
+    const check = checks.at(-1);
+    log(`== ${name}: ${check?.ok ? 'ok' : `FAILED: ${check?.detail}`}`);
+  };
+
+  try {
+    if (!flag('--no-build')) await buildAll();
+    await prepareRelease();
+
+    await step('relay', async () => {
+      const relay = await relayBench({ ...relayOptions, dir: await sub(dir, 'relay') });
+      report.relay = relay;
+      md.push('## Streaming relay overhead\n', relayMarkdown(relay));
+      const broken = relay.results.reduce((n, r) => n + r.errors, 0);
+      return {
+        ok: broken === 0 && relay.crashes.length === 0,
+        detail: `${broken} broken streams${relay.crashes.length ? `; crashes: ${relay.crashes.join('; ')}` : ''}`,
+      };
+    });
+
+    await step('db', async () => {
+      const db = await dbBench({ ...dbOptions, dir: await sub(dir, 'db') });
+      report.db = db;
+      md.push('## Database at scale\n', dbMarkdown(db));
+      return {
+        ok: db.failedRequests === 0 && db.crashes.length === 0,
+        detail: `${db.failedRequests} failed requests${db.crashes.length ? `; crashes: ${db.crashes.join('; ')}` : ''}`,
+      };
+    });
+
+    await step('ui', async () => {
+      const ui = await uiBench({
+        dir: await sub(dir, 'ui'),
+        full,
+        databaseFile: report.db?.file ?? null,
+        sample: report.db?.sample,
+      });
+      report.ui = ui;
+      md.push('## UI\n', uiMarkdown(ui));
+      return { ok: ui.errors.length === 0, detail: ui.errors.join('; ') || 'no errors' };
+    });
+
+    await step('soak', async () => {
+      const soak = await soakBench({
+        dir: await sub(dir, 'soak'),
+        seconds: soakSeconds,
+        concurrency: soakConcurrency,
+        chunks: 50,
+        delayMs: 10,
+        fdWaitSeconds: full ? 90 : 5,
+      });
+      report.soak = soak;
+      md.push('## Soak\n', soakMarkdown(soak));
+      return {
+        ok: soak.broken === 0 && soak.crashes.length === 0,
+        detail: `${soak.broken} broken of ${soak.streams} streams${soak.crashes.length ? `; crashes: ${soak.crashes.join('; ')}` : ''}`,
+      };
+    });
+  } catch (error) {
+    checks.push({
+      name: 'setup',
+      ok: false,
+      detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  const resultsDir = path.join(benchRoot, '.results');
+  await mkdir(resultsDir, { recursive: true });
+  const stamp = `${mode}-${started.toISOString().replace(/[:.]/g, '-')}`;
+  md.push(
+    '## Checks (errors only, never timings)\n',
+    ...checks.map((c) => `- ${c.ok ? 'ok' : 'FAILED'} ${c.name}: ${c.detail}`),
+    '',
+  );
+  await writeFile(
+    path.join(resultsDir, `${stamp}.json`),
+    JSON.stringify({ ...report, checks }, null, 2),
+  );
+  await writeFile(path.join(resultsDir, `${stamp}.md`), md.join('\n'));
+  const jsonOut = value('--json');
+  if (jsonOut) await writeFile(jsonOut, JSON.stringify({ ...report, checks }, null, 2));
+  const summaryOut = value('--report-json');
+  const failed = checks.filter((c) => !c.ok).length;
+  if (summaryOut) {
+    await writeFile(
+      summaryOut,
+      JSON.stringify({
+        numPassedTests: checks.length - failed,
+        numFailedTests: failed,
+        numPendingTests: 0,
+        numTodoTests: 0,
+      }),
+    );
+  }
+  process.stdout.write(`\n${md.join('\n')}\n`);
+  log(`results: bench/.results/${stamp}.md (and .json)`);
+  log(`bench ${mode} finished: ${checks.length - failed} checks ok, ${failed} failed`);
+  return failed === 0 && checks.length > 0 ? 0 : 1;
+}
+
+async function sub(dir: string, name: string): Promise<string> {
+  const p = path.join(dir, name);
+  await mkdir(p, { recursive: true });
+  return p;
+}
+
+process.exitCode = await main();
