@@ -7,7 +7,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenRouter } from '../../../tools/fake-openrouter/src/server.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
-import { buildUser, setupAdmin, type SignedInUser } from '../test-support/factories.js';
+import {
+  createConversation,
+  buildUser,
+  setupAdmin,
+  type SignedInUser,
+} from '../test-support/factories.js';
 import { collect, postMessage, type ReceivedEvent } from '../test-support/stream.js';
 
 /** Small enough for quick tests, large enough for a loaded 2-core machine. */
@@ -25,19 +30,15 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
-async function newConversation(
+function newConversation(
   user: SignedInUser,
   model: string,
   fallbackModels?: string[],
 ): Promise<string> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/conversations',
-    headers: { cookie: user.cookie },
-    payload: { model, ...(fallbackModels ? { fallbackModels } : {}) },
+  return createConversation(ctx.app, user, {
+    model,
+    ...(fallbackModels ? { fallbackModels } : {}),
   });
-  expect(response.statusCode).toBe(201);
-  return response.json().id;
 }
 
 async function messagesOf(user: SignedInUser, id: string) {

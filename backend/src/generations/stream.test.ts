@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
-import { buildUser, setupAdmin, type SignedInUser } from '../test-support/factories.js';
+import {
+  createConversation,
+  buildUser,
+  setupAdmin,
+  type SignedInUser,
+} from '../test-support/factories.js';
 import { openSseRequest, type SseConnection } from '../test-support/sse-client.js';
 import type { ReceivedEvent } from '../test-support/stream.js';
 
@@ -13,16 +18,7 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
-async function newConversation(model: string): Promise<string> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/conversations',
-    headers: { cookie: admin.cookie },
-    payload: { model },
-  });
-  expect(response.statusCode).toBe(201);
-  return response.json().id;
-}
+const newConversation = (model: string) => createConversation(ctx.app, admin, { model });
 
 async function savedAnswer(conversationId: string) {
   const response = await ctx.app.inject({

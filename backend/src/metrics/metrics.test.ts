@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
-import { setupAdmin, type SignedInUser } from '../test-support/factories.js';
+import { createConversation, setupAdmin, type SignedInUser } from '../test-support/factories.js';
 import { collect, postMessage } from '../test-support/stream.js';
 
 let ctx: TestContext;
@@ -12,15 +12,7 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
-async function newConversation(model: string): Promise<string> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/conversations',
-    headers: { cookie: admin.cookie },
-    payload: { model },
-  });
-  return response.json().id;
-}
+const newConversation = (model: string) => createConversation(ctx.app, admin, { model });
 
 async function scrape(): Promise<string> {
   const response = await ctx.app.inject({ url: '/metrics' });

@@ -6,7 +6,12 @@ import { openDatabase } from '../db/connection.js';
 import { migrationFiles } from '../db/migrate.js';
 import { OpsError } from '../errors.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
-import { sessionCookie, setupAdmin, type SignedInUser } from '../test-support/factories.js';
+import {
+  createConversation,
+  sessionCookie,
+  setupAdmin,
+  type SignedInUser,
+} from '../test-support/factories.js';
 import { collect, postMessage } from '../test-support/stream.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { restoreDatabase } from './restore.js';
@@ -26,15 +31,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function newConversation(model: string): Promise<string> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/conversations',
-    headers: { cookie: admin.cookie },
-    payload: { model },
-  });
-  return response.json().id;
-}
+const newConversation = (model: string) => createConversation(ctx.app, admin, { model });
 
 function backup(target: string, remoteAddress?: string) {
   return ctx.app.inject({

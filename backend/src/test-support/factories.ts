@@ -55,3 +55,20 @@ export function sessionCookie(header: string | string[] | undefined): string {
   if (!pair) throw new Error('no session cookie was set');
   return pair;
 }
+
+/** A conversation of `user`, created through the API; returns its id. */
+export async function createConversation(
+  app: FastifyInstance,
+  user: SignedInUser,
+  payload: Record<string, unknown>,
+): Promise<string> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/conversations',
+    headers: { cookie: user.cookie },
+    payload,
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`creating a conversation failed: ${response.body}`);
+  return response.json().id as string;
+}
