@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
-import type { Database } from './db/connection.js';
+import type { ObservableDatabase } from './db/connection.js';
 import type { OpenRouterClient } from './openrouter/types.js';
 import { instrumentDatabase } from './db/instrumented.js';
 import {
@@ -25,6 +25,7 @@ import { createChatService } from './chat/service.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { createConversationsService } from './conversations/service.js';
 import { generationRoutes } from './generations/routes.js';
+import { createLivenessCheck } from './health/liveness.js';
 import { createReadinessCheck } from './health/readiness.js';
 import { healthRoutes } from './health/routes.js';
 import { registerHttpMetrics } from './metrics/http.js';
@@ -36,7 +37,8 @@ import { opsRoutes } from './ops/routes.js';
 
 export interface AppDeps {
   config: Config;
-  db: Database;
+  /** As openDatabase returns it: the health checks read its queue's state. */
+  db: ObservableDatabase;
   openrouter: OpenRouterClient;
   /** Log level and destination (default: config.logLevel, stdout); tests pass `false`. */
   logger?: LogSettings | false;
@@ -44,6 +46,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** How often streaming answers are saved. */
   flushIntervalMs?: number;
+  /** Overrides config.healthDbStuckMs: how long one database call may run before health says stuck. */
+  healthDbStuckMs?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -116,10 +120,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (api) => {
     registerAuthGuard(api, auth);
-    await api.register(healthRoutes, {
+    const probe = {
       db,
+      queueState: () => deps.db.queueState(),
+      stuckAfterMs: deps.healthDbStuckMs ?? config.healthDbStuckMs,
+    };
+    await api.register(healthRoutes, {
       upstreamKeyConfigured: openrouter.hasKey,
-      readiness: createReadinessCheck({ db, isShuttingDown }),
+      liveness: createLivenessCheck(probe),
+      readiness: createReadinessCheck({ ...probe, isShuttingDown }),
     });
     await api.register(authRoutes, { auth });
     await api.register(modelRoutes, { models });

@@ -13,7 +13,12 @@ describe('loadConfig', () => {
       upstreamFirstByteTimeoutMs: 60_000,
       upstreamIdleTimeoutMs: 120_000,
       upstreamMaxRetries: 2,
+      healthDbStuckMs: 60_000,
     });
+  });
+
+  it('reads how long a database call may run before health says stuck', () => {
+    expect(loadConfig({ HEALTH_DB_STUCK_MS: '30000' }).healthDbStuckMs).toBe(30_000);
   });
 
   it('reads the upstream timeouts and retries', () => {
@@ -42,6 +47,7 @@ describe('loadConfig', () => {
         UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '10',
         UPSTREAM_IDLE_TIMEOUT_MS: 'soon',
         UPSTREAM_MAX_RETRIES: '11',
+        HEALTH_DB_STUCK_MS: '999',
       });
     expect(attempt).toThrow(ConfigError);
     try {
@@ -58,6 +64,7 @@ describe('loadConfig', () => {
         'UPSTREAM_FIRST_BYTE_TIMEOUT_MS',
         'UPSTREAM_IDLE_TIMEOUT_MS',
         'UPSTREAM_MAX_RETRIES',
+        'HEALTH_DB_STUCK_MS',
       ])
         expect(problems).toContain(name);
     }

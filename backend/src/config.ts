@@ -31,6 +31,11 @@ export interface Config {
   upstreamIdleTimeoutMs: number;
   /** Retries of a chat request that failed before its first byte (408, 429, 5xx, network). */
   upstreamMaxRetries: number;
+  /**
+   * How long one database call may hold the connection before /api/health answers 503
+   * (and /api/ready not_ready): past it the database counts as stuck, not busy.
+   */
+  healthDbStuckMs: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -115,6 +120,9 @@ export function loadConfig(env: Env = process.env): Config {
     // Above OpenRouter's keep-alive interval: a thinking model sends comments, not silence.
     upstreamIdleTimeoutMs: integer('UPSTREAM_IDLE_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     upstreamMaxRetries: integer('UPSTREAM_MAX_RETRIES', 2, 0, 10),
+    // Well above any chat statement; a backup's EXPORT DATABASE of a large file holds the
+    // connection longest (raise it if yours takes longer).
+    healthDbStuckMs: integer('HEALTH_DB_STUCK_MS', 60_000, 1000, 3_600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -20,6 +20,27 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * A snapshot of the connection's queue, read without entering it: what a health check
+ * needs to tell a busy queue that makes progress from a stuck or closed one.
+ */
+export interface QueueState {
+  /** Calls waiting for the connection, not yet started. */
+  waiting: number;
+  /** How long the call holding the connection has been running, in ms; null when none runs. */
+  runningForMs: number | null;
+  /** How long ago the last call finished (succeeded or failed), in ms; null before the first. */
+  lastCompletedMsAgo: number | null;
+  /** True once close() has run: every later call fails. */
+  closed: boolean;
+}
+
+/** The database as openDatabase returns it: its queue can also be observed. */
+export interface ObservableDatabase extends Database {
+  /** Reads the queue's state synchronously; never waits and never enters the queue. */
+  queueState(): QueueState;
+}
+
 export class DatabaseLockedError extends Error {
   constructor(file: string, cause: unknown) {
     super(
@@ -39,7 +60,7 @@ export class DatabaseLockedError extends Error {
 export async function openDatabase(
   file: string,
   options: { checkpointThreshold?: string } = {},
-): Promise<Database> {
+): Promise<ObservableDatabase> {
   keepLeadingByteOrderMarks();
   if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   let instance: DuckDBInstance;
@@ -59,11 +80,29 @@ export async function openDatabase(
   const connection = await instance.connect();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
+  // Bookkeeping for queueState() only: the queue itself works as it did without it.
+  let waiting = 0;
+  let runningSince: number | null = null;
+  let lastCompletedAt: number | null = null;
+  const settled = () => {
+    runningSince = null;
+    lastCompletedAt = performance.now();
+  };
 
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    waiting += 1;
     const next = queue.then(() => {
+      waiting -= 1;
       if (closed) throw new Error('The database is closed.');
-      return work();
+      runningSince = performance.now();
+      let running: Promise<T>;
+      try {
+        running = work();
+      } catch (error) {
+        settled();
+        throw error;
+      }
+      return running.finally(settled);
     });
     // Keep the chain alive whatever this job's outcome; the caller gets the real result.
     queue = next.catch(() => undefined);
@@ -94,6 +133,15 @@ export async function openDatabase(
         connection.closeSync();
         instance.closeSync();
       }),
+    queueState: () => {
+      const now = performance.now();
+      return {
+        waiting,
+        runningForMs: runningSince === null ? null : now - runningSince,
+        lastCompletedMsAgo: lastCompletedAt === null ? null : now - lastCompletedAt,
+        closed,
+      };
+    },
   };
 }
 

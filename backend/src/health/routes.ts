@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Database } from '../db/connection.js';
+import type { Liveness } from './liveness.js';
 import type { Readiness } from './readiness.js';
-import { createHealthRepo } from './repo.js';
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
@@ -16,12 +15,12 @@ const NotReady = Type.Object({
   reason: Type.String({ description: 'e.g. "shutting down" or "database unavailable"' }),
 });
 
+/** Both probes answer without waiting in the database's queue (see liveness.ts, readiness.ts). */
 export const healthRoutes: FastifyPluginAsyncTypebox<{
-  db: Database;
   upstreamKeyConfigured: boolean;
+  liveness: () => Promise<Liveness>;
   readiness: () => Promise<Readiness>;
-}> = async (app, { db, upstreamKeyConfigured, readiness }) => {
-  const repo = createHealthRepo(db);
+}> = async (app, { upstreamKeyConfigured, liveness, readiness }) => {
   app.get(
     '/api/health',
     {
@@ -33,17 +32,16 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      let database: 'ok' | 'error' = 'ok';
-      try {
-        await repo.ping();
-      } catch (error) {
-        request.log.error({ err: error }, 'database health check failed');
-        database = 'error';
-      }
-      const status = database === 'ok' ? 'ok' : 'degraded';
+      const result = await liveness();
+      if (result.ok)
+        return { status: 'ok' as const, database: 'ok' as const, upstreamKeyConfigured };
+      request.log.error(
+        { err: result.error, reason: result.reason, queue: result.queue },
+        'database health check failed',
+      );
       return reply
-        .status(database === 'ok' ? 200 : 503)
-        .send({ status, database, upstreamKeyConfigured });
+        .status(503)
+        .send({ status: 'degraded', database: 'error', upstreamKeyConfigured });
     },
   );
 
