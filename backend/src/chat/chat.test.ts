@@ -85,6 +85,45 @@ describe('POST /api/conversations/:id/messages', () => {
     expect(reply.generation.timeToFirstTokenMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('saves each of many answers started at once with its own question, text and usage', async () => {
+    // Started together, the turns and the final saves share commits (db/group-commit.ts):
+    // every row must still get its own values.
+    const ids = await Promise.all([0, 1, 2, 3].map(() => newConversation('fake/echo')));
+    const sends = Array.from({ length: 12 }, (_, i) => ({
+      id: ids[i % 4]!,
+      content: `question ${i}`,
+    }));
+    const streams = await Promise.all(
+      sends.map(({ id, content }) =>
+        collect(postMessage(ctx.baseUrl, admin.cookie, id, { content })),
+      ),
+    );
+    for (const events of streams) expect(events.at(-1)?.event).toBe('done');
+
+    for (const id of ids) {
+      const { conversation: saved, messages } = await conversation(id);
+      expect(messages).toHaveLength(6);
+      expect(saved.title).toMatch(/^question \d+$/);
+      for (const question of messages.filter((m: { role: string }) => m.role === 'user')) {
+        const sent = streams.find((events) => events[0]?.data.id === question.id)!;
+        const answer = messages.find((m: { parentId: string }) => m.parentId === question.id);
+        expect(sends.some((s) => s.id === id && s.content === question.content)).toBe(true);
+        expect(answer).toMatchObject({
+          role: 'assistant',
+          status: 'complete',
+          content: deltas(sent),
+        });
+        expect(answer.content).toContain(`You said: ${question.content}`);
+        const usage = sent.find((e) => e.event === 'usage')?.data;
+        expect(answer.generation).toMatchObject({
+          cost: usage.cost,
+          completionTokens: usage.completionTokens,
+          finishReason: 'stop',
+        });
+      }
+    }
+  });
+
   it('sends the conversation so far as context on the second turn', async () => {
     const id = await newConversation('fake/echo');
     await collect(postMessage(ctx.baseUrl, admin.cookie, id, { content: 'first question' }));

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database } from '../db/connection.js';
 import { isAppError, type ErrorCode } from '../errors.js';
 import type { ChatRequest, OpenRouterClient, Usage } from '../openrouter/types.js';
 import type {
@@ -10,17 +9,19 @@ import type {
 } from './events.js';
 import type { PartialFlusher } from './flusher.js';
 import type { ChatMetrics } from './metrics.js';
-import { createChatRepo, type FinishedGeneration } from './repo.js';
+import type { FinishedGeneration } from './repo.js';
 
 export interface GenerationDeps {
-  db: Database;
   openrouter: OpenRouterClient;
+  /** Commits the final row (batched with other answers' by the chat service). */
+  saveFinished: (finished: FinishedGeneration) => Promise<void>;
   flusher: PartialFlusher;
   log: FastifyBaseLogger;
   metrics: ChatMetrics;
 }
 
-type EndReason = 'stop' | 'shutdown';
+/** stop: the user's stop; shutdown: the server's; discard: the turn could not be saved. */
+type EndReason = 'stop' | 'shutdown' | 'discard';
 
 const interruptedText = 'The server shut down while this answer was being written.';
 
@@ -40,6 +41,8 @@ export class Generation {
   private readonly controller = new AbortController();
   private endReason: EndReason | null = null;
   private resolveDone!: () => void;
+  /** Whether the answer's row is committed: partial saves before that would update nothing. */
+  private persisted = false;
 
   constructor(
     readonly id: string,
@@ -49,8 +52,21 @@ export class Generation {
     readonly model: string,
     private readonly request: ChatRequest,
     private readonly deps: GenerationDeps,
+    /** Settles when the turn's rows are committed; a rejection discards the answer. */
+    private readonly saved: Promise<void>,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    saved.then(
+      () => {
+        this.persisted = true;
+        if (this.content !== '' || this.reasoning !== '') this.markPartial();
+      },
+      () => undefined,
+    );
+  }
+
+  private markPartial(): void {
+    this.deps.flusher.mark(this.messageId, this.content, this.reasoning || null);
   }
 
   /** True until the final event (done or error) has been sent to the listeners. */
@@ -121,7 +137,7 @@ export class Generation {
             firstTokenAt ??= performance.now();
             if (event.type === 'delta') this.content += event.content;
             else this.reasoning += event.content;
-            flusher.mark(this.messageId, this.content, this.reasoning || null);
+            if (this.persisted) this.markPartial();
             this.emit({ event: event.type, data: { content: event.content } });
             break;
           case 'usage':
@@ -152,19 +168,27 @@ export class Generation {
 
     const upstreamErrorCode = failure?.code ?? null;
     if (failure) finishReason ??= 'error';
-    const status: FinishedGeneration['status'] = failure
-      ? 'error'
-      : this.endReason === 'stop'
-        ? 'stopped'
-        : this.endReason === 'shutdown'
-          ? 'interrupted'
-          : 'complete';
+    const status: FinishedGeneration['status'] =
+      failure || this.endReason === 'discard'
+        ? 'error'
+        : this.endReason === 'stop'
+          ? 'stopped'
+          : this.endReason === 'shutdown'
+            ? 'interrupted'
+            : 'complete';
     flusher.forget(this.messageId);
     const timeToFirstTokenMs = firstTokenAt === null ? null : firstTokenAt - startedAt;
     const durationMs = performance.now() - startedAt;
+    // When the turn could not be saved nothing was accepted (the caller got the save's
+    // error) and there is no row to finish.
+    const discarded = await this.saved.then(
+      () => false,
+      () => true,
+    );
     try {
-      await this.deps.db.transaction((tx) =>
-        createChatRepo(tx).finish({
+      if (!discarded)
+        await this.deps.saveFinished({
+          userId: this.userId,
           messageId: this.messageId,
           generationId: this.id,
           conversationId: this.conversationId,
@@ -181,8 +205,7 @@ export class Generation {
           durationMs: Math.round(durationMs),
           finishReason,
           now: new Date().toISOString(),
-        }),
-      );
+        });
     } catch (error) {
       // The partial text is still in the last flush; the row stays `streaming` and is
       // marked interrupted at the next start.
@@ -213,6 +236,7 @@ export class Generation {
     // Only now, with the final row saved: whoever finds it ended (a reattach answered 404)
     // loads the saved message and finds it final.
     this.ended = true;
+    if (discarded) this.listeners.clear();
     if (failure) this.emit({ event: 'error', data: failure });
     else if (status === 'interrupted') {
       this.emit({

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/connection.js';
 import type { MessageStatus } from '../conversations/schemas.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
+import { valuesList } from '../db/values.js';
 
 export interface NewTurn {
   userId: string;
@@ -14,6 +15,7 @@ export interface NewTurn {
 }
 
 export interface FinishedGeneration {
+  userId: string;
   messageId: string;
   generationId: string;
   conversationId: string;
@@ -39,125 +41,241 @@ export interface FinishedGeneration {
   now: string;
 }
 
-export type PathMessage = {
+/** A message of the conversation as the context for the next answer needs it. */
+export type ContextRow = {
   id: string;
+  parent_id: string | null;
   role: 'system' | 'user' | 'assistant';
   content: string;
+  created_at: string;
 };
+
+/** Statements over at most this many rows each (PostgreSQL allows 65,535 parameters). */
+const ROWS_PER_STATEMENT = 200;
+
+function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** One entry per key, the later item winning: an UPDATE … FROM must not match a row twice. */
+function lastPer<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
+}
 
 export function createChatRepo(db: Queryable) {
   return {
-    async newestMessageId(userId: string, conversationId: string): Promise<string | null> {
-      const row = await db.one<{ id: string }>(
-        `SELECT id FROM messages WHERE conversation_id = $1 AND user_id = $2
-         ORDER BY created_at DESC, id DESC LIMIT 1`,
-        [conversationId, userId],
-      );
-      return row?.id ?? null;
-    },
-
-    async messageExists(userId: string, conversationId: string, id: string): Promise<boolean> {
-      const row = await db.one(
-        'SELECT id FROM messages WHERE id = $1 AND conversation_id = $2 AND user_id = $3',
-        [id, conversationId, userId],
-      );
-      return row !== undefined;
-    },
-
-    /** The branch from the root down to `leafId`, root first: the context sent upstream. */
-    async pathTo(userId: string, conversationId: string, leafId: string): Promise<PathMessage[]> {
-      // One indexed read of the conversation, then the parent chain walked in memory: a
-      // recursive CTE made DuckDB scan the messages table once per ancestor (0.65 s per
-      // send on a 1M-message file, docs/benchmarks.md).
-      const rows = await db.all<PathMessage & { parent_id: string | null }>(
-        `SELECT id, parent_id, role, content FROM messages
+    /**
+     * Every message of the conversation, in no order: the branch sent upstream and the newest
+     * message are found from it in memory (branch.ts). One indexed read; a recursive CTE made
+     * DuckDB scan the messages table once per ancestor (0.65 s per send on a 1M-message file).
+     */
+    async contextRows(userId: string, conversationId: string): Promise<ContextRow[]> {
+      return db.all<ContextRow>(
+        `SELECT id, parent_id, role, content, created_at FROM messages
          WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
       );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      const path: PathMessage[] = [];
-      // The size bound also stops a (corrupt) cycle.
-      for (let row = byId.get(leafId); row && path.length < rows.length;) {
-        path.push({ id: row.id, role: row.role, content: row.content });
-        row = row.parent_id === null ? undefined : byId.get(row.parent_id);
-      }
-      return path.reverse();
     },
 
-    /** The user's message, the answer's row (status streaming) and its generation row. */
-    async insertTurn(turn: NewTurn): Promise<void> {
-      const { userId, conversationId, userMessage: u, assistantMessage: a } = turn;
-      await db.run(
-        `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'user', $5, 'complete', CAST($6 AS TIMESTAMPTZ), CAST($6 AS TIMESTAMPTZ))`,
-        [u.id, conversationId, userId, u.parentId, u.content, u.createdAt],
-      );
-      await db.run(
-        `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'assistant', '', $5, 'streaming', CAST($6 AS TIMESTAMPTZ), CAST($6 AS TIMESTAMPTZ))`,
-        [a.id, conversationId, userId, u.id, turn.model, a.createdAt],
-      );
-      await db.run(
-        `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at)
-         VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ))`,
-        [turn.generationId, a.id, userId, conversationId, turn.model, a.createdAt],
-      );
-      await db.run(
-        // The provisional title replaces only the default one: a rename made meanwhile stays.
-        `UPDATE conversations
-         SET updated_at = CAST($3 AS TIMESTAMPTZ), model = $4,
-             title = CASE WHEN $5 IS NOT NULL AND title = $6 THEN $5 ELSE title END
-         WHERE id = $1 AND user_id = $2`,
-        [conversationId, userId, u.createdAt, turn.model, turn.title, DEFAULT_TITLE],
-      );
-    },
-
-    /** Saves partial answers; a row already finalized is never overwritten. */
-    async savePartials(
-      partials: Array<{ id: string; content: string; reasoning: string | null; now: string }>,
-    ) {
-      for (const p of partials) {
+    /**
+     * Each turn's question, its answer's row (status streaming) and generation row, and the
+     * conversation's activity time: one statement per table for the whole batch.
+     */
+    async insertTurns(turns: readonly NewTurn[]): Promise<void> {
+      for (const part of chunks(turns)) {
+        const messages = valuesList(
+          [
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TIMESTAMPTZ',
+            'TIMESTAMPTZ',
+          ],
+          part.flatMap((t) => [
+            [
+              t.userMessage.id,
+              t.conversationId,
+              t.userId,
+              t.userMessage.parentId,
+              'user',
+              t.userMessage.content,
+              null,
+              'complete',
+              t.userMessage.createdAt,
+              t.userMessage.createdAt,
+            ],
+            [
+              t.assistantMessage.id,
+              t.conversationId,
+              t.userId,
+              t.userMessage.id,
+              'assistant',
+              '',
+              t.model,
+              'streaming',
+              t.assistantMessage.createdAt,
+              t.assistantMessage.createdAt,
+            ],
+          ]),
+        );
         await db.run(
-          `UPDATE messages SET content = $2, reasoning = $3, updated_at = CAST($4 AS TIMESTAMPTZ)
-           WHERE id = $1 AND status = 'streaming'`,
-          [p.id, p.content, p.reasoning, p.now],
+          `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, created_at, updated_at)
+           VALUES ${messages.sql}`,
+          messages.params,
+        );
+        const generations = valuesList(
+          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+          part.map((t) => [
+            t.generationId,
+            t.assistantMessage.id,
+            t.userId,
+            t.conversationId,
+            t.model,
+            t.assistantMessage.createdAt,
+          ]),
+        );
+        await db.run(
+          `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at)
+           VALUES ${generations.sql}`,
+          generations.params,
+        );
+        // A provisional title replaces only the default one: a rename made meanwhile stays.
+        const activity = valuesList(
+          ['TEXT', 'TEXT', 'TIMESTAMPTZ', 'TEXT', 'TEXT'],
+          lastPer(part, (t) => t.conversationId).map((t) => [
+            t.conversationId,
+            t.userId,
+            t.userMessage.createdAt,
+            t.model,
+            part.find((other) => other.conversationId === t.conversationId && other.title !== null)
+              ?.title ?? null,
+          ]),
+          2,
+        );
+        await db.run(
+          `UPDATE conversations
+           SET updated_at = v.updated_at, model = v.model,
+               title = CASE WHEN v.title IS NOT NULL AND conversations.title = $1 THEN v.title
+                            ELSE conversations.title END
+           FROM (VALUES ${activity.sql}) AS v(id, user_id, updated_at, model, title)
+           WHERE conversations.id = v.id AND conversations.user_id = v.user_id`,
+          [DEFAULT_TITLE, ...activity.params],
         );
       }
     },
 
-    async finish(g: FinishedGeneration): Promise<void> {
-      await db.run(
-        `UPDATE messages SET content = $2, reasoning = $3, status = $4, error = $5, updated_at = CAST($6 AS TIMESTAMPTZ)
-         WHERE id = $1`,
-        [g.messageId, g.content, g.reasoning, g.status, g.error, g.now],
-      );
-      await db.run(
-        `UPDATE generations
-         SET provider = $2, upstream_id = $3, prompt_tokens = $4, completion_tokens = $5,
-             reasoning_tokens = $6, cached_tokens = $7, cost_usd = $8, time_to_first_token_ms = $9,
-             duration_ms = $10, finish_reason = $11, error_code = $12,
-             model = COALESCE($13, model)
-         WHERE id = $1`,
-        [
-          g.generationId,
-          g.provider,
-          g.upstreamId,
-          g.usage?.promptTokens ?? null,
-          g.usage?.completionTokens ?? null,
-          g.usage?.reasoningTokens ?? null,
-          g.usage?.cachedTokens ?? null,
-          g.usage?.cost ?? null,
-          g.timeToFirstTokenMs,
-          g.durationMs,
-          g.finishReason,
-          g.errorCode,
-          g.answeredModel,
-        ],
-      );
-      await db.run('UPDATE conversations SET updated_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1', [
-        g.conversationId,
-        g.now,
-      ]);
+    /** Saves partial answers; a row already finalized is never overwritten. */
+    async savePartials(
+      partials: ReadonlyArray<{
+        id: string;
+        content: string;
+        reasoning: string | null;
+        now: string;
+      }>,
+    ): Promise<void> {
+      for (const part of chunks(partials)) {
+        const rows = valuesList(
+          ['TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+          part.map((p) => [p.id, p.content, p.reasoning, p.now]),
+        );
+        await db.run(
+          `UPDATE messages SET content = v.content, reasoning = v.reasoning, updated_at = v.updated_at
+           FROM (VALUES ${rows.sql}) AS v(id, content, reasoning, updated_at)
+           WHERE messages.id = v.id AND messages.status = 'streaming'`,
+          rows.params,
+        );
+      }
+    },
+
+    /** The final text, status and usage of finished answers. */
+    async finishAll(finished: readonly FinishedGeneration[]): Promise<void> {
+      for (const part of chunks(finished)) {
+        const messages = valuesList(
+          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+          part.map((g) => [
+            g.messageId,
+            g.userId,
+            g.content,
+            g.reasoning,
+            g.status,
+            g.error,
+            g.now,
+          ]),
+        );
+        await db.run(
+          `UPDATE messages
+           SET content = v.content, reasoning = v.reasoning, status = v.status, error = v.error,
+               updated_at = v.updated_at
+           FROM (VALUES ${messages.sql}) AS v(id, user_id, content, reasoning, status, error, updated_at)
+           WHERE messages.id = v.id AND messages.user_id = v.user_id`,
+          messages.params,
+        );
+        const generations = valuesList(
+          [
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'INTEGER',
+            'INTEGER',
+            'INTEGER',
+            'INTEGER',
+            'DOUBLE',
+            'INTEGER',
+            'INTEGER',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+          ],
+          part.map((g) => [
+            g.generationId,
+            g.userId,
+            g.provider,
+            g.upstreamId,
+            g.usage?.promptTokens ?? null,
+            g.usage?.completionTokens ?? null,
+            g.usage?.reasoningTokens ?? null,
+            g.usage?.cachedTokens ?? null,
+            g.usage?.cost ?? null,
+            g.timeToFirstTokenMs,
+            g.durationMs,
+            g.finishReason,
+            g.errorCode,
+            g.answeredModel,
+          ]),
+        );
+        await db.run(
+          `UPDATE generations
+           SET provider = v.provider, upstream_id = v.upstream_id, prompt_tokens = v.prompt_tokens,
+               completion_tokens = v.completion_tokens, reasoning_tokens = v.reasoning_tokens,
+               cached_tokens = v.cached_tokens, cost_usd = v.cost_usd,
+               time_to_first_token_ms = v.time_to_first_token_ms, duration_ms = v.duration_ms,
+               finish_reason = v.finish_reason, error_code = v.error_code,
+               model = COALESCE(v.model, generations.model)
+           FROM (VALUES ${generations.sql}) AS v(id, user_id, provider, upstream_id, prompt_tokens,
+             completion_tokens, reasoning_tokens, cached_tokens, cost_usd, time_to_first_token_ms,
+             duration_ms, finish_reason, error_code, model)
+           WHERE generations.id = v.id AND generations.user_id = v.user_id`,
+          generations.params,
+        );
+        const activity = valuesList(
+          ['TEXT', 'TEXT', 'TIMESTAMPTZ'],
+          lastPer(part, (g) => g.conversationId).map((g) => [g.conversationId, g.userId, g.now]),
+        );
+        await db.run(
+          `UPDATE conversations SET updated_at = v.updated_at
+           FROM (VALUES ${activity.sql}) AS v(id, user_id, updated_at)
+           WHERE conversations.id = v.id AND conversations.user_id = v.user_id`,
+          activity.params,
+        );
+      }
     },
 
     /** At start-up, answers that were streaming when the process died are marked interrupted. */

@@ -30,11 +30,13 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
     },
     async (request, reply) => {
       // Validation, ownership and the saved user message all happen before the stream
-      // opens, so their errors are plain JSON answers.
+      // opens, so their errors are plain JSON answers. The answer is already running: what
+      // it wrote meanwhile comes first, as the relay's snapshot.
       const { userMessage, generation } = await chat.send(
         request.user.id,
         request.params.id,
         request.body,
+        request.id,
       );
 
       reply.hijack();
@@ -48,7 +50,6 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
       // The answer goes on when the browser leaves: it is saved complete either way, and
       // GET /api/generations/:id/stream reattaches to it.
       relayGeneration(reply.raw, sse, generation);
-      generation.start(request.id);
     },
   );
 };
