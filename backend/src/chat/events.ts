@@ -17,10 +17,3 @@ export type GenerationEvent =
   | { event: 'error'; data: { code: string; message: string } };
 
 export type GenerationListener = (event: GenerationEvent) => void;
-
-/** A running generation as a late listener first sees it: the whole text so far. */
-export interface GenerationSnapshot {
-  content: string;
-  reasoning: string;
-  usage: UsageData | null;
-}

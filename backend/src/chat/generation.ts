@@ -1,12 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isAppError, type ErrorCode } from '../errors.js';
 import type { ChatRequest, OpenRouterClient, Usage } from '../openrouter/types.js';
-import type {
-  GenerationEvent,
-  GenerationListener,
-  GenerationSnapshot,
-  UsageData,
-} from './events.js';
+import type { GenerationEvent, GenerationListener, UsageData } from './events.js';
 import type { PartialFlusher } from './flusher.js';
 import type { ChatMetrics } from './metrics.js';
 import type { FinishedGeneration } from './repo.js';
@@ -38,6 +33,12 @@ export class Generation {
   /** Set when the final event (done or error) is sent: nothing more will come. */
   private ended = false;
   private readonly listeners = new Set<GenerationListener>();
+  /**
+   * The events sent before anyone attached (the upstream call starts while the turn commits):
+   * the first listener gets them one by one, as they came, rather than merged. Bounded, in
+   * case nobody attaches; past the bound the snapshot takes over.
+   */
+  private early: GenerationEvent[] | null = [];
   private readonly controller = new AbortController();
   private endReason: EndReason | null = null;
   private resolveDone!: () => void;
@@ -75,21 +76,29 @@ export class Generation {
   }
 
   /**
-   * What was written so far and a subscription to what comes next, taken at one instant:
-   * listeners are called synchronously from the run loop, right after the text grows, so
-   * nothing can come between reading the snapshot and subscribing. The snapshot's text
-   * followed by every later `delta` is exactly the final text: no gap, no duplicate.
-   * Null once the generation has ended. Only the text so far is kept, not past events.
+   * What was written so far, as events to send first, and a subscription to what comes
+   * next, taken at one instant: listeners are called synchronously from the run loop, right
+   * after the text grows, so nothing can come between reading the past and subscribing. The
+   * past events followed by every later one give exactly the final text: no gap, no
+   * duplicate. The first listener gets the events as they were sent; a later one gets the
+   * text so far as one `reasoning` and one `delta`, and the last `usage` (only the text is
+   * kept, not past events). Null once the generation has ended.
    */
-  attach(
-    listener: GenerationListener,
-  ): { snapshot: GenerationSnapshot; detach: () => void } | null {
+  attach(listener: GenerationListener): { past: GenerationEvent[]; detach: () => void } | null {
     if (this.ended) return null;
     this.listeners.add(listener);
-    return {
-      snapshot: { content: this.content, reasoning: this.reasoning, usage: this.usageSoFar },
-      detach: () => this.listeners.delete(listener),
-    };
+    const past = this.early ?? this.snapshotEvents();
+    this.early = null;
+    return { past, detach: () => this.listeners.delete(listener) };
+  }
+
+  private snapshotEvents(): GenerationEvent[] {
+    const events: GenerationEvent[] = [];
+    if (this.reasoning !== '')
+      events.push({ event: 'reasoning', data: { content: this.reasoning } });
+    if (this.content !== '') events.push({ event: 'delta', data: { content: this.content } });
+    if (this.usageSoFar !== null) events.push({ event: 'usage', data: this.usageSoFar });
+    return events;
   }
 
   /** Aborts the upstream call; what was written so far is kept (status stopped, or interrupted at shutdown). */
@@ -103,6 +112,10 @@ export class Generation {
   }
 
   private emit(event: GenerationEvent): void {
+    if (this.early !== null) {
+      if (this.early.length < 1000) this.early.push(event);
+      else this.early = null;
+    }
     for (const listener of this.listeners) listener(event);
   }
 

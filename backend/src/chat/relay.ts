@@ -7,8 +7,8 @@ const HEARTBEAT_MS = 15_000;
 
 /**
  * Relays a generation to an open SSE response until its `done` or `error`: first what was
- * written so far (one `reasoning` and one `delta` with the whole text, and the last `usage`;
- * nothing for a generation that has not written yet), then each event as it happens.
+ * written so far (Generation.attach: the events as sent to the first listener, the text so
+ * far merged for a later one), then each event as it happens.
  * Concatenating every `delta` of the response gives exactly the answer's final text.
  *
  * When the client goes away the relay stops listening; the generation goes on and is saved.
@@ -25,8 +25,8 @@ export function relayGeneration(res: ServerResponse, sse: SseWriter, generation:
     sse.close();
   };
 
-  // Listeners run from the generation's loop, never inside attach(): the snapshot below is
-  // written before any live event.
+  // Listeners run from the generation's loop, never inside attach(): the past events below
+  // are written before any live one.
   const attached = generation.attach((event) => {
     sse.send(event.event, event.data);
     if (event.event === 'done' || event.event === 'error') end();
@@ -36,9 +36,6 @@ export function relayGeneration(res: ServerResponse, sse: SseWriter, generation:
     return;
   }
   detach = attached.detach;
-  const { snapshot } = attached;
-  if (snapshot.reasoning !== '') sse.send('reasoning', { content: snapshot.reasoning });
-  if (snapshot.content !== '') sse.send('delta', { content: snapshot.content });
-  if (snapshot.usage !== null) sse.send('usage', snapshot.usage);
+  for (const event of attached.past) sse.send(event.event, event.data);
   res.on('close', end);
 }
