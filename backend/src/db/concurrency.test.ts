@@ -9,7 +9,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.close());
 
-describe('the one connection', () => {
+describe('the writer connection', () => {
   it('serializes concurrent read-modify-write transactions on one row: none conflicts or is lost', async () => {
     // On two connections, overlapping transactions updating the same row would fail with
     // DuckDB's "Conflict on update"; through the queue each sees the previous one's commit.
@@ -38,5 +38,50 @@ describe('the one connection', () => {
     await expect(failing).rejects.toThrow('the work failed');
     await next;
     expect(await db.one('SELECT n FROM counters WHERE id = 1')).toEqual({ n: 1 });
+  });
+});
+
+describe('the reader connection', () => {
+  /** Holds the writer's queue inside a transaction that has updated the row, uncommitted. */
+  async function holdWriter() {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const held = db.transaction(async (tx) => {
+      await tx.run('UPDATE counters SET n = 7 WHERE id = 1');
+      entered();
+      await gate;
+    });
+    await inside;
+    return { release, held };
+  }
+
+  it('answers a SELECT while a transaction holds the writer, with what was committed', async () => {
+    const { release, held } = await holdWriter();
+    // Answered before the transaction ends (the test would time out otherwise), and without
+    // its uncommitted update.
+    expect(await db.one('SELECT n FROM counters WHERE id = 1')).toEqual({ n: 0 });
+    expect(await db.all('WITH c AS (SELECT n FROM counters) SELECT n FROM c')).toEqual([{ n: 0 }]);
+    release();
+    await held;
+    expect(await db.one('SELECT n FROM counters WHERE id = 1')).toEqual({ n: 7 });
+  });
+
+  it('leaves a statement that writes, even one read with all(), to the writer queue', async () => {
+    const { release, held } = await holdWriter();
+    let returned = false;
+    const update = db
+      .all<{ n: number }>('UPDATE counters SET n = n + 1 WHERE id = 1 RETURNING n')
+      .then((rows) => {
+        returned = true;
+        return rows;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(returned).toBe(false);
+    release();
+    await held;
+    // After the held transaction's commit, not beside it: no write conflict.
+    expect(await update).toEqual([{ n: 8 }]);
   });
 });

@@ -53,9 +53,13 @@ export class DatabaseLockedError extends Error {
 }
 
 /**
- * Opens the DuckDB file with one connection. A DuckDB connection runs one statement at
- * a time, so every call goes through a FIFO queue; a transaction holds the queue from
- * BEGIN to COMMIT, which also means two writers can never conflict inside this process.
+ * Opens the DuckDB file with two connections. A DuckDB connection runs one statement at a
+ * time, so each has a FIFO queue. Every write — `run`, `transaction`, and any `all`/`one`
+ * that is not a plain SELECT (`UPDATE … RETURNING`) — goes through the writer's queue; a
+ * transaction holds it from BEGIN to COMMIT, so two writers can never conflict inside this
+ * process. Plain SELECTs outside a transaction go to the reader, so a page load or a send's
+ * lookups never wait behind the chat's commits (DuckDB's MVCC: a read sees what was
+ * committed when it started, which includes every write whose caller was answered).
  */
 export async function openDatabase(
   file: string,
@@ -78,44 +82,25 @@ export async function openDatabase(
     throw error;
   }
   const connection = await instance.connect();
-  let queue: Promise<unknown> = Promise.resolve();
+  const readerConnection = await instance.connect();
   let closed = false;
-  // Bookkeeping for queueState() only: the queue itself works as it did without it.
-  let waiting = 0;
-  let runningSince: number | null = null;
-  let lastCompletedAt: number | null = null;
-  const settled = () => {
-    runningSince = null;
-    lastCompletedAt = performance.now();
-  };
-
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    waiting += 1;
-    const next = queue.then(() => {
-      waiting -= 1;
-      if (closed) throw new Error('The database is closed.');
-      runningSince = performance.now();
-      let running: Promise<T>;
-      try {
-        running = work();
-      } catch (error) {
-        settled();
-        throw error;
-      }
-      return running.finally(settled);
-    });
-    // Keep the chain alive whatever this job's outcome; the caller gets the real result.
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const writer = createQueue(() => closed);
+  const reader = createQueue(() => closed);
 
   const direct = queryable(connection);
+  const readDirect = queryable(readerConnection);
   return {
-    all: (sql, params) => exclusive(() => direct.all(sql, params)),
-    one: (sql, params) => exclusive(() => direct.one(sql, params)),
-    run: (sql, params) => exclusive(() => direct.run(sql, params)),
+    all: (sql, params) =>
+      isPlainSelect(sql)
+        ? reader.exclusive(() => readDirect.all(sql, params))
+        : writer.exclusive(() => direct.all(sql, params)),
+    one: (sql, params) =>
+      isPlainSelect(sql)
+        ? reader.exclusive(() => readDirect.one(sql, params))
+        : writer.exclusive(() => direct.one(sql, params)),
+    run: (sql, params) => writer.exclusive(() => direct.run(sql, params)),
     transaction: (work) =>
-      exclusive(async () => {
+      writer.exclusive(async () => {
         await connection.run('BEGIN TRANSACTION');
         try {
           const result = await work(direct);
@@ -126,20 +111,66 @@ export async function openDatabase(
           throw error;
         }
       }),
-    checkpoint: () => exclusive(() => direct.run('CHECKPOINT')),
-    close: () =>
-      exclusive(async () => {
+    checkpoint: () => writer.exclusive(() => direct.run('CHECKPOINT')),
+    close: async () => {
+      // Both queues drain first; whatever comes later fails with "closed".
+      const readerDone = reader.exclusive(async () => undefined);
+      await writer.exclusive(async () => {
+        await readerDone;
         closed = true;
+        readerConnection.closeSync();
         connection.closeSync();
         instance.closeSync();
-      }),
-    queueState: () => {
+      });
+    },
+    // The writer's queue: the one where work can pile up behind long commits.
+    queueState: () => writer.state(),
+  };
+}
+
+/** A statement that only reads: SELECT, or WITH … SELECT (DuckDB has no data-modifying CTEs). */
+function isPlainSelect(sql: string): boolean {
+  return /^\s*(SELECT|WITH)\b/i.test(sql);
+}
+
+/** A FIFO queue in front of one connection, and the bookkeeping queueState() reads. */
+function createQueue(isClosed: () => boolean) {
+  let queue: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  let runningSince: number | null = null;
+  let lastCompletedAt: number | null = null;
+  const settled = () => {
+    runningSince = null;
+    lastCompletedAt = performance.now();
+  };
+
+  return {
+    exclusive<T>(work: () => Promise<T>): Promise<T> {
+      waiting += 1;
+      const next = queue.then(() => {
+        waiting -= 1;
+        if (isClosed()) throw new Error('The database is closed.');
+        runningSince = performance.now();
+        let running: Promise<T>;
+        try {
+          running = work();
+        } catch (error) {
+          settled();
+          throw error;
+        }
+        return running.finally(settled);
+      });
+      // Keep the chain alive whatever this job's outcome; the caller gets the real result.
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    state(): QueueState {
       const now = performance.now();
       return {
         waiting,
         runningForMs: runningSince === null ? null : now - runningSince,
         lastCompletedMsAgo: lastCompletedAt === null ? null : now - lastCompletedAt,
-        closed,
+        closed: isClosed(),
       };
     },
   };

@@ -29,7 +29,7 @@ describe('the queue state of the one connection', () => {
       await gate;
     });
     await inside;
-    const queued = [db.run('SELECT 1'), db.one('SELECT 2 AS two')];
+    const queued = [db.run('SELECT 1'), db.run('SELECT 2')];
 
     const whileHeld = db.queueState();
     expect(whileHeld.waiting).toBe(2);
