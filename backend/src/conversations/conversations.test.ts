@@ -123,6 +123,46 @@ describe('conversations', () => {
     expect(left).toEqual({ m: 0, g: 0 });
   });
 
+  it('opens a conversation with its messages oldest first, each answer with its own generation', async () => {
+    const c = await create(alice, { model: 'fake/echo' });
+    const other = await create(alice, { model: 'fake/echo' });
+    const bob = await buildUser(ctx.app, ctx.db, 'bob');
+    const bobs = await create(bob, { model: 'fake/echo' });
+    const send = async (user: SignedInUser, id: string, content: string) => {
+      const events = await collect(postMessage(ctx.baseUrl, user.cookie, id, { content }));
+      const sent = events.find((e) => e.event === 'assistant_message')?.data;
+      expect(events.at(-1)?.data.status).toBe('complete');
+      return sent as { messageId: string; generationId: string };
+    };
+    const first = await send(alice, c.id, 'first question');
+    await send(alice, other.id, 'elsewhere');
+    await send(bob, bobs.id, 'not yours');
+    const second = await send(alice, c.id, 'second question');
+
+    const detail = (
+      await ctx.app.inject({ url: `/api/conversations/${c.id}`, headers: as(alice) })
+    ).json();
+    const messages: Array<{
+      id: string;
+      conversationId: string;
+      parentId: string | null;
+      role: string;
+      content: string;
+      generation: { id: string; model: string; completionTokens: number | null } | null;
+    }> = detail.messages;
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(messages.map((m) => m.conversationId)).toEqual(Array(4).fill(c.id));
+    expect(messages[0]).toMatchObject({ content: 'first question', parentId: null });
+    expect(messages[1]).toMatchObject({ id: first.messageId, parentId: messages[0]!.id });
+    expect(messages[2]).toMatchObject({ content: 'second question', parentId: first.messageId });
+    expect(messages[3]).toMatchObject({ id: second.messageId, parentId: messages[2]!.id });
+    expect(messages[0]!.generation).toBeNull();
+    expect(messages[2]!.generation).toBeNull();
+    expect(messages[1]!.generation).toMatchObject({ id: first.generationId, model: 'fake/echo' });
+    expect(messages[3]!.generation).toMatchObject({ id: second.generationId, model: 'fake/echo' });
+    expect(messages[3]!.generation!.completionTokens).toBeGreaterThan(0);
+  });
+
   it('pages through the list with a cursor, without gaps or repeats', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await create(alice, { title: `c${i}` })).id);

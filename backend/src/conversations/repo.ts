@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/connection.js';
-import type { Conversation, Message, MessageStatus } from './schemas.js';
+import type { Conversation, Generation, Message, MessageStatus } from './schemas.js';
 
 type ConversationRow = {
   id: string;
@@ -36,7 +36,6 @@ function parseModelList(text: string | null): string[] {
 
 type MessageRow = {
   id: string;
-  conversation_id: string;
   parent_id: string | null;
   role: Message['role'];
   content: string;
@@ -46,8 +45,12 @@ type MessageRow = {
   error: string | null;
   created_at: string;
   updated_at: string;
-  g_id: string | null;
-  g_model: string | null;
+};
+
+type GenerationRow = {
+  message_id: string;
+  id: string;
+  model: string;
   provider: string | null;
   upstream_id: string | null;
   prompt_tokens: number | null;
@@ -59,10 +62,36 @@ type MessageRow = {
   finish_reason: string | null;
 };
 
-function toMessage(row: MessageRow): Message {
+function toGeneration(row: GenerationRow): Generation {
   return {
     id: row.id,
-    conversationId: row.conversation_id,
+    model: row.model,
+    provider: row.provider,
+    upstreamId: row.upstream_id,
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    cost: row.cost_usd,
+    timeToFirstTokenMs: row.time_to_first_token_ms,
+    durationMs: row.duration_ms,
+    finishReason: row.finish_reason,
+  };
+}
+
+/** ORDER BY created_at, id: the timestamps are ISO strings of one format, so they sort as text. */
+function oldestFirst(a: MessageRow, b: MessageRow): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function toMessage(
+  row: MessageRow,
+  conversationId: string,
+  generation: Generation | undefined,
+): Message {
+  return {
+    id: row.id,
+    conversationId,
     parentId: row.parent_id,
     role: row.role,
     content: row.content,
@@ -72,22 +101,7 @@ function toMessage(row: MessageRow): Message {
     error: row.error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    generation:
-      row.g_id === null
-        ? null
-        : {
-            id: row.g_id,
-            model: row.g_model ?? '',
-            provider: row.provider,
-            upstreamId: row.upstream_id,
-            promptTokens: row.prompt_tokens,
-            completionTokens: row.completion_tokens,
-            reasoningTokens: row.reasoning_tokens,
-            cost: row.cost_usd,
-            timeToFirstTokenMs: row.time_to_first_token_ms,
-            durationMs: row.duration_ms,
-            finishReason: row.finish_reason,
-          },
+    generation: generation ?? null,
   };
 }
 
@@ -189,20 +203,39 @@ export function createConversationsRepo(db: Queryable) {
       return true;
     },
 
-    /** All messages of one conversation, oldest first, each with its generation's figures. */
+    /**
+     * All messages of one conversation, oldest first, each with its generation's figures.
+     *
+     * Shaped by what a 500-message conversation costs in a 1M-message file (docs/benchmarks.md):
+     * - Generations are read by conversation and user, not joined on message_id alone, which
+     *   made DuckDB scan and hash the whole generations table on every call.
+     * - They are read apart from the messages rather than joined to them, so the rows of user
+     *   messages do not carry eleven NULL generation columns through the conversion to JS.
+     *   Messages are read first: an answer's message and generation rows are inserted in one
+     *   transaction, so every message read here has its generation row by the second read.
+     * - The rows are put in order here, not by ORDER BY: DuckDB's sort copies every row whole,
+     *   content included (about a sixth of the messages query at 500 messages). created_at is
+     *   written with millisecond precision, as its ISO string reads, so the order is the same.
+     */
     async listMessages(userId: string, conversationId: string): Promise<Message[]> {
       const rows = await db.all<MessageRow>(
-        `SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.reasoning, m.model,
-                m.status, m.error, m.created_at, m.updated_at,
-                g.id AS g_id, g.model AS g_model, g.provider, g.upstream_id, g.prompt_tokens,
-                g.completion_tokens, g.reasoning_tokens, g.cost_usd, g.time_to_first_token_ms,
-                g.duration_ms, g.finish_reason
-         FROM messages m LEFT JOIN generations g ON g.message_id = m.id
-         WHERE m.conversation_id = $1 AND m.user_id = $2
-         ORDER BY m.created_at, m.id`,
+        `SELECT id, parent_id, role, content, reasoning, model, status, error, created_at, updated_at
+         FROM messages
+         WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
       );
-      return rows.map(toMessage);
+      if (rows.length === 0) return [];
+      const generations = await db.all<GenerationRow>(
+        `SELECT message_id, id, model, provider, upstream_id, prompt_tokens, completion_tokens,
+                reasoning_tokens, cost_usd, time_to_first_token_ms, duration_ms, finish_reason
+         FROM generations
+         WHERE conversation_id = $1 AND user_id = $2`,
+        [conversationId, userId],
+      );
+      const byMessage = new Map<string, Generation>();
+      for (const g of generations) byMessage.set(g.message_id, toGeneration(g));
+      rows.sort(oldestFirst);
+      return rows.map((row) => toMessage(row, conversationId, byMessage.get(row.id)));
     },
   };
 }
