@@ -68,15 +68,18 @@ export function createChatRepo(db: Queryable) {
   return {
     /**
      * Every message of the conversation, in no order: the branch sent upstream and the newest
-     * message are found from it in memory (branch.ts). One indexed read; a recursive CTE made
-     * DuckDB scan the messages table once per ancestor (0.65 s per send on a 1M-message file).
+     * message are found from it in memory (branch.ts). A recursive CTE made DuckDB scan the
+     * messages table once per ancestor (0.65 s per send on a 1M-message file). The owner is
+     * checked in code: with `AND user_id = $2` DuckDB skips the conversation index and scans
+     * (19-message conversation on that file: 5.0 → 1.0 ms).
      */
     async contextRows(userId: string, conversationId: string): Promise<ContextRow[]> {
-      return db.all<ContextRow>(
-        `SELECT id, parent_id, role, content, created_at FROM messages
-         WHERE conversation_id = $1 AND user_id = $2`,
-        [conversationId, userId],
+      const rows = await db.all<ContextRow & { user_id: string }>(
+        `SELECT id, user_id, parent_id, role, content, created_at FROM messages
+         WHERE conversation_id = $1`,
+        [conversationId],
       );
+      return rows.filter((row) => row.user_id === userId);
     },
 
     /**
