@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../src/test-support/context.js';
 import { setupAdmin, type SignedInUser } from '../src/test-support/factories.js';
-import type { ReceivedEvent } from '../src/test-support/stream.js';
-import { sendMessage, streamedText } from './sse-client.js';
+import { sendMessage, streamedText, type ReceivedEvent } from '../src/test-support/sse-client.js';
 
 // Concurrent writes to one row, over real sockets, as two tabs make them. DuckDB answers a
 // write-write conflict between two open transactions with an error ("Conflict on update");

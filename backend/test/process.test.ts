@@ -6,7 +6,7 @@ import {
   startFakeOpenRouter,
   type FakeOpenRouter,
 } from '../../tools/fake-openrouter/src/server.js';
-import { postMessage, type ReceivedEvent } from '../src/test-support/stream.js';
+import { postMessage, type ReceivedEvent } from '../src/test-support/sse-client.js';
 import {
   messagesOf,
   Processes,

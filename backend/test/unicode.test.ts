@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../src/test-support/context.js';
 import { setupAdmin, type SignedInUser } from '../src/test-support/factories.js';
-import { sendMessage, streamedText } from './sse-client.js';
+import { sendMessage, streamedText } from '../src/test-support/sse-client.js';
 
 // Text goes in through JSON, out through JSON and SSE, and sits in DuckDB in between: each
 // case must come back exactly as sent (no normalization, no replacement characters), or be

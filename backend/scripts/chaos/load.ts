@@ -1,4 +1,4 @@
-import { sendMessage } from '../../test/sse-client.js';
+import { sendMessage } from '../../src/test-support/sse-client.js';
 import { api } from './http.js';
 import type { AckedUserMessage, CutAnswer, Ledger } from './ledger.js';
 import type { Random } from './random.js';

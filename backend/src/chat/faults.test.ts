@@ -13,7 +13,7 @@ import {
   setupAdmin,
   type SignedInUser,
 } from '../test-support/factories.js';
-import { collect, postMessage, type ReceivedEvent } from '../test-support/stream.js';
+import { collect, postMessage, type ReceivedEvent } from '../test-support/sse-client.js';
 
 /** Small enough for quick tests, large enough for a loaded 2-core machine. */
 const FIRST_BYTE_TIMEOUT_MS = 1000;

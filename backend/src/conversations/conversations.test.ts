@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { buildUser, setupAdmin, type SignedInUser } from '../test-support/factories.js';
-import { collect, postMessage } from '../test-support/stream.js';
+import { collect, postMessage } from '../test-support/sse-client.js';
 
 let ctx: TestContext;
 let alice: SignedInUser;

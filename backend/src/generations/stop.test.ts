@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { setupAdmin, type SignedInUser } from '../test-support/factories.js';
-import { openSseRequest } from '../test-support/sse-client.js';
-import type { ReceivedEvent } from '../test-support/stream.js';
+import { openSseRequest, type ReceivedEvent } from '../test-support/sse-client.js';
 
 let ctx: TestContext;
 let admin: SignedInUser;

@@ -6,8 +6,11 @@ import {
   setupAdmin,
   type SignedInUser,
 } from '../test-support/factories.js';
-import { openSseRequest, type SseConnection } from '../test-support/sse-client.js';
-import type { ReceivedEvent } from '../test-support/stream.js';
+import {
+  openSseRequest,
+  type ReceivedEvent,
+  type SseConnection,
+} from '../test-support/sse-client.js';
 
 let ctx: TestContext;
 let admin: SignedInUser;

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { sessionCookie } from '../test-support/factories.js';
-import { collect, postMessage } from '../test-support/stream.js';
+import { collect, postMessage } from '../test-support/sse-client.js';
 import { loggerOptions } from './logging.js';
 
 /** Log lines kept in memory, as the JSON text pino writes. */

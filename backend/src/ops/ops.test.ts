@@ -12,7 +12,7 @@ import {
   setupAdmin,
   type SignedInUser,
 } from '../test-support/factories.js';
-import { collect, postMessage } from '../test-support/stream.js';
+import { collect, postMessage } from '../test-support/sse-client.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { restoreDatabase } from './restore.js';
 import { isLoopback } from './routes.js';
