@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { DatabaseLockedError, openDatabase } from './db/connection.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './http/logging.js';
-import { createOpenRouterClient } from './openrouter/client.js';
+import { createOpenRouterClient, createUpstreamAgent } from './openrouter/client.js';
 
 /** Time allowed after the grace for aborted answers to be saved and the database closed. */
 const FINAL_SAVES_MS = 5000;
@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');
 
+  // One connection pool for every upstream request, closed at shutdown.
+  const upstreamAgent = createUpstreamAgent();
   const openrouter = createOpenRouterClient({
+    dispatcher: upstreamAgent,
     baseUrl: config.openrouterBaseUrl,
     apiKey: config.openrouterApiKey,
     appUrl: config.appUrl,
@@ -49,6 +52,8 @@ async function main(): Promise<void> {
     try {
       // Refuses new requests (503), drains running answers for the grace, closes sockets.
       await app.close();
+      // Every answer is done or saved as interrupted: nothing is left to read upstream.
+      await upstreamAgent.destroy();
       await db.checkpoint();
       await db.close();
     } catch (error) {

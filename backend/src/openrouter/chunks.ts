@@ -4,6 +4,8 @@
  * silence past the idle timeout, a connection lost mid-answer, a chunk that is not JSON, an
  * in-band error chunk, or an end without a finish reason.
  */
+import type { Readable } from 'node:stream';
+
 import { AppError } from '../errors.js';
 import { errorObjectMessage, formatDuration, redact, sentence } from './errors.js';
 import { createSseParser, type SseEvent } from './sse.js';
@@ -34,32 +36,22 @@ const ENDED_EARLY =
 class IdleTimeout extends Error {}
 
 /**
- * One read, or an IdleTimeout after `ms` without a byte. OpenRouter sends
- * `: OPENROUTER PROCESSING` comments while a model thinks, so a silent connection is a dead one.
+ * Reads the body to [DONE] (or its end). Returns normally only at [DONE] or a clean end after a
+ * finish reason; the caller closes the body (and so the connection) if it is not at its end.
+ *
+ * The idle timer runs while a read waits, never while the consumer handles what was read: one
+ * timer per stream, re-armed (`refresh()`) before each wait, which destroys the body when it
+ * fires during one. OpenRouter sends `: OPENROUTER PROCESSING` comments while a model thinks,
+ * so a silent connection is a dead one.
  */
-async function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  ms: number,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  let timer: NodeJS.Timeout | undefined;
-  const idle = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new IdleTimeout()), ms);
-  });
-  try {
-    return await Promise.race([reader.read(), idle]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function* readChunks(
-  body: ReadableStream<Uint8Array>,
+  body: Readable,
   options: ReadChunksOptions,
 ): AsyncGenerator<ChatStreamEvent, void, undefined> {
   const { signal, apiKey, idleTimeoutMs } = options;
-  const reader = body.getReader();
   const events: SseEvent[] = [];
   const parser = createSseParser((event) => events.push(event));
+  const out: ChatStreamEvent[] = [];
   const state: StreamState = {
     upstreamId: '',
     model: options.requestedModel,
@@ -67,11 +59,18 @@ export async function* readChunks(
     metaSent: false,
     finished: false,
   };
+  let waiting = false;
+  const idle = setTimeout(() => {
+    if (waiting) body.destroy(new IdleTimeout());
+  }, idleTimeoutMs);
+  const reader: AsyncIterator<Buffer> = body[Symbol.asyncIterator]();
   try {
     for (;;) {
-      let result: ReadableStreamReadResult<Uint8Array>;
+      let result: IteratorResult<Buffer>;
+      waiting = true;
+      idle.refresh();
       try {
-        result = await readWithin(reader, idleTimeoutMs);
+        result = await reader.next();
       } catch (error) {
         if (signal.aborted) throw options.abortError(signal);
         // The answer is whole: a connection that dies (or idles) before [DONE] loses nothing.
@@ -85,10 +84,14 @@ export async function* readChunks(
           );
         }
         throw new AppError('upstream.stream_error', LOST, { cause: error });
+      } finally {
+        waiting = false;
       }
       if (result.done) parser.end();
       else parser.push(result.value);
-      for (const event of events.splice(0)) {
+      // The parser only adds to `events` inside push()/end(), so the list is stable here.
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
         if (signal.aborted) throw options.abortError(signal);
         if (event.type !== 'message') continue;
         if (event.data === '[DONE]') return;
@@ -108,22 +111,31 @@ export async function* readChunks(
             'The model provider sent a chunk that is not a JSON object.',
           );
         }
-        yield* interpretChunk(chunk, state, apiKey);
+        const failure = interpretChunk(chunk, state, apiKey, out);
+        for (let k = 0; k < out.length; k++) yield out[k]!;
+        out.length = 0;
+        if (failure) throw failure;
       }
+      events.length = 0;
       if (result.done) break;
     }
     if (!state.finished) throw new AppError('upstream.stream_error', ENDED_EARLY);
   } finally {
-    reader.cancel().catch(() => undefined);
+    clearTimeout(idle);
   }
 }
 
-/** Turns one `chat.completion.chunk` into events; throws on an in-band error. */
-function* interpretChunk(
+/**
+ * Turns one `chat.completion.chunk` into events, appended to `out` (a plain function, not a
+ * generator: it runs per chunk). Returns the error to throw once those events are delivered
+ * when the chunk carries an in-band error, else null.
+ */
+function interpretChunk(
   chunk: Record<string, unknown>,
   state: StreamState,
   apiKey: string | undefined,
-): Generator<ChatStreamEvent, void, undefined> {
+  out: ChatStreamEvent[],
+): AppError | null {
   const upstreamId = nonEmptyString(chunk.id) ?? state.upstreamId;
   const model = nonEmptyString(chunk.model) ?? state.model;
   const provider = nonEmptyString(chunk.provider) ?? state.provider;
@@ -133,8 +145,11 @@ function* interpretChunk(
     model !== state.model ||
     provider !== state.provider
   ) {
-    Object.assign(state, { upstreamId, model, provider, metaSent: true });
-    yield { type: 'meta', upstreamId, model, provider };
+    state.upstreamId = upstreamId;
+    state.model = model;
+    state.provider = provider;
+    state.metaSent = true;
+    out.push({ type: 'meta', upstreamId, model, provider });
   }
 
   const choice =
@@ -147,9 +162,9 @@ function* interpretChunk(
         : {};
     const reasoning =
       nonEmptyString(delta.reasoning) ?? reasoningDetailsText(delta.reasoning_details);
-    if (reasoning) yield { type: 'reasoning', content: reasoning };
+    if (reasoning) out.push({ type: 'reasoning', content: reasoning });
     const content = nonEmptyString(delta.content);
-    if (content) yield { type: 'delta', content };
+    if (content) out.push({ type: 'delta', content });
   }
 
   const error = chunk.error ?? choice?.error;
@@ -157,7 +172,7 @@ function* interpretChunk(
     const message = errorObjectMessage(error) ?? (typeof error === 'string' ? error : null);
     const code = isRecord(error) ? error.code : undefined;
     const label = typeof code === 'string' || typeof code === 'number' ? ` (${code})` : '';
-    throw new AppError(
+    return new AppError(
       'upstream.stream_error',
       message === null
         ? `The model provider reported an error mid-answer${label}.`
@@ -168,20 +183,21 @@ function* interpretChunk(
   }
   const finishReason = nonEmptyString(choice?.finish_reason);
   if (finishReason === 'error') {
-    throw new AppError(
+    return new AppError(
       'upstream.stream_error',
       'The model provider ended the answer with an error (finish reason "error").',
     );
   }
   if (finishReason) {
     state.finished = true;
-    yield {
+    out.push({
       type: 'finish',
       finishReason,
       nativeFinishReason: nonEmptyString(choice?.native_finish_reason),
-    };
+    });
   }
-  if (isRecord(chunk.usage)) yield { type: 'usage', usage: toUsage(chunk.usage) };
+  if (isRecord(chunk.usage)) out.push({ type: 'usage', usage: toUsage(chunk.usage) });
+  return null;
 }
 
 function toUsage(usage: Record<string, unknown>): Usage {

@@ -10,6 +10,7 @@ import {
 } from '../../../tools/fake-openrouter/src/server.js';
 import { AppError } from '../errors.js';
 import { createOpenRouterClient, type OpenRouterClientOptions } from './client.js';
+import { scriptedDispatcher } from './testing.js';
 import type { ChatStreamEvent, OpenRouterClient } from './types.js';
 
 const KEY = 'sk-or-v1-test-secret-key-faults';
@@ -78,44 +79,9 @@ const okStream = [
   'data: [DONE]\n\n',
 ];
 
-/** A fetch answering from a script, one entry per call; records when each call came. */
-function scripted(
-  script: Array<
-    | { status: number; body?: string; headers?: Record<string, string> }
-    | { stream: string[] }
-    | { throws: unknown }
-  >,
-) {
-  const calls: number[] = [];
-  const impl: typeof fetch = async () => {
-    calls.push(performance.now());
-    const step = script[Math.min(calls.length - 1, script.length - 1)];
-    if (!step) throw new Error('empty script');
-    if ('throws' in step) throw step.throws;
-    if ('stream' in step) {
-      const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (const part of step.stream) controller.enqueue(encoder.encode(part));
-          controller.close();
-        },
-      });
-      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
-    }
-    return new Response(step.body ?? '', {
-      status: step.status,
-      headers: { 'content-type': 'application/json', ...step.headers },
-    });
-  };
-  return { impl, calls };
-}
-
+/** What undici's request() rejects with when the connection is refused. */
 const refused = () =>
-  Object.assign(new TypeError('fetch failed'), {
-    cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), {
-      code: 'ECONNREFUSED',
-    }),
-  });
+  Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
 
 describe('timeouts', () => {
   it('first byte: no response headers in time → upstream.timeout naming the wait', async () => {
@@ -257,16 +223,16 @@ describe('retries before the first byte', () => {
 
   it('honours Retry-After as an HTTP date', async () => {
     const at = new Date(Date.now() + 1500).toUTCString(); // whole seconds: 0.5–1.5 s away
-    const { impl, calls } = scripted([
+    const { dispatcher, calls } = scriptedDispatcher([
       {
         status: 429,
         body: '{"error":{"code":429,"message":"Busy."}}',
-        headers: { 'retry-after': at },
+        headers: { 'content-type': 'application/json', 'retry-after': at },
       },
-      { stream: okStream },
+      { body: okStream },
     ]);
     const { error } = await collect(
-      client({ fetch: impl }).streamChat(chat('x'), { signal: signal() }),
+      client({ dispatcher }).streamChat(chat('x'), { signal: signal() }),
     );
     expect(error).toBeNull();
     expect(calls).toHaveLength(2);
@@ -292,9 +258,9 @@ describe('retries before the first byte', () => {
   });
 
   it('retries a refused connection, then names it', async () => {
-    const { impl, calls } = scripted([{ throws: refused() }]);
+    const { dispatcher, calls } = scriptedDispatcher([{ throws: refused() }]);
     const { error } = await collect(
-      client({ fetch: impl, baseUrl: 'https://upstream.example.test/api/v1' }).streamChat(
+      client({ dispatcher, baseUrl: 'https://upstream.example.test/api/v1' }).streamChat(
         chat('x'),
         { signal: signal() },
       ),
@@ -308,9 +274,9 @@ describe('retries before the first byte', () => {
   });
 
   it('a refused connection that comes back succeeds', async () => {
-    const { impl, calls } = scripted([{ throws: refused() }, { stream: okStream }]);
+    const { dispatcher, calls } = scriptedDispatcher([{ throws: refused() }, { body: okStream }]);
     const { events, error } = await collect(
-      client({ fetch: impl }).streamChat(chat('x'), { signal: signal() }),
+      client({ dispatcher }).streamChat(chat('x'), { signal: signal() }),
     );
     expect(error).toBeNull();
     expect(text(events)).toBe('ok');

@@ -7,7 +7,12 @@ import {
   type FakeOpenRouter,
 } from '../../../tools/fake-openrouter/src/server.js';
 import { AppError } from '../errors.js';
-import { createOpenRouterClient, type OpenRouterClientOptions } from './client.js';
+import {
+  createOpenRouterClient,
+  createUpstreamAgent,
+  type OpenRouterClientOptions,
+} from './client.js';
+import { scriptedDispatcher } from './testing.js';
 import type { ChatStreamEvent, OpenRouterClient } from './types.js';
 
 const KEY = 'sk-or-v1-test-secret-key-0123456789';
@@ -57,24 +62,19 @@ function expectAppError(error: unknown, code: string, message?: string | RegExp)
   return appError;
 }
 
-/** A fetch that answers with `parts` as the body, for protocol edge cases the fake never sends. */
-function scriptedFetch(
+/** An upstream answering `parts` as the body, for protocol edge cases the fake never sends. */
+function scripted(
   parts: string[],
   init: { status?: number; contentType?: string } = {},
-): typeof fetch {
-  return async () => {
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const part of parts) controller.enqueue(encoder.encode(part));
-        controller.close();
-      },
-    });
-    return new Response(body, {
+): Partial<OpenRouterClientOptions> {
+  const { dispatcher } = scriptedDispatcher([
+    {
       status: init.status ?? 200,
       headers: { 'content-type': init.contentType ?? 'text/event-stream' },
-    });
-  };
+      body: parts,
+    },
+  ]);
+  return { dispatcher };
 }
 
 const chunkBase = { id: 'gen-1-abc', object: 'chat.completion.chunk', created: 1 };
@@ -354,6 +354,70 @@ describe('streamChat against the fake OpenRouter', () => {
   });
 });
 
+describe('streamChat over one shared connection pool', () => {
+  it('reuses the connection of a whole answer for the next one', async () => {
+    const agent = createUpstreamAgent();
+    const connections: number[] = [];
+    agent.on('connect', () => connections.push(Date.now()));
+    try {
+      const shared = client({ dispatcher: agent });
+      for (let i = 0; i < 3; i++) {
+        const { events, error } = await collect(
+          shared.streamChat(chat(`x [fake chunks=3 delay=5]`, 'fake/slow'), {
+            signal: new AbortController().signal,
+          }),
+        );
+        expect(error).toBeNull();
+        expect(events.filter((e) => e.type === 'delta')).toHaveLength(3);
+        // The body's end may come just after [DONE]: let it arrive before the next request.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(connections).toHaveLength(1);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('closes the connection of an answer cut short; the next answer gets a new one', async () => {
+    const agent = createUpstreamAgent();
+    let connections = 0;
+    agent.on('connect', () => connections++);
+    try {
+      const shared = client({ dispatcher: agent });
+      const index = fake.streams.length;
+      for await (const event of shared.streamChat(
+        chat('x [fake chunks=50 delay=20]', 'fake/slow'),
+        { signal: new AbortController().signal },
+      )) {
+        if (event.type === 'delta') break;
+      }
+      expect((await fake.waitForStreamClosed(index, 1000)).endedBy).toBe('client-closed');
+      const { error } = await collect(
+        shared.streamChat(chat('x'), { signal: new AbortController().signal }),
+      );
+      expect(error).toBeNull();
+      expect(connections).toBeGreaterThanOrEqual(2);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('the idle timeout counts the wait for bytes, not the time the consumer takes', async () => {
+    const stream = client({ idleTimeoutMs: 150 }).streamChat(
+      chat('x [fake chunks=4 delay=5]', 'fake/slow'),
+      { signal: new AbortController().signal },
+    );
+    const events: ChatStreamEvent[] = [];
+    for await (const event of stream) {
+      events.push(event);
+      // A consumer slower than the idle timeout, while the upstream keeps sending.
+      if (event.type === 'delta') await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(events.filter((e) => e.type === 'delta')).toHaveLength(4);
+    expect(events.at(-1)?.type).toBe('usage');
+  });
+});
+
 describe('streamChat without a key or a network', () => {
   it('throws upstream.no_key before any request', async () => {
     for (const apiKey of [undefined, '', '   ']) {
@@ -387,12 +451,8 @@ describe('streamChat without a key or a network', () => {
   });
 
   it('throws upstream.timeout when the headers do not come in time', async () => {
-    const hanging: typeof fetch = (_input, init) =>
-      new Promise((_resolve, reject) => {
-        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
-      });
     const { error } = await collect(
-      client({ fetch: hanging, connectTimeoutMs: 30 }).streamChat(chat('x'), {
+      client({ connectTimeoutMs: 30 }).streamChat(chat('x [fake headerwait=5000]'), {
         signal: new AbortController().signal,
       }),
     );
@@ -414,10 +474,8 @@ describe('streamChat protocol edge cases', () => {
   const signal = new AbortController().signal;
 
   it('throws upstream.bad_response on an invalid JSON data line', async () => {
-    const fetchImpl = scriptedFetch([contentChunk('ok'), 'data: {not json\n\n']);
-    const { events, error } = await collect(
-      client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }),
-    );
+    const upstream = scripted([contentChunk('ok'), 'data: {not json\n\n']);
+    const { events, error } = await collect(client(upstream).streamChat(chat('x'), { signal }));
     expect(text(events)).toBe('ok');
     expectAppError(
       error,
@@ -427,10 +485,8 @@ describe('streamChat protocol edge cases', () => {
   });
 
   it('throws upstream.stream_error when the stream ends without [DONE] or a finish_reason', async () => {
-    const fetchImpl = scriptedFetch([': OPENROUTER PROCESSING\n\n', contentChunk('partial')]);
-    const { events, error } = await collect(
-      client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }),
-    );
+    const upstream = scripted([': OPENROUTER PROCESSING\n\n', contentChunk('partial')]);
+    const { events, error } = await collect(client(upstream).streamChat(chat('x'), { signal }));
     expect(text(events)).toBe('partial');
     expectAppError(
       error,
@@ -440,10 +496,8 @@ describe('streamChat protocol edge cases', () => {
   });
 
   it('accepts a stream that has a finish_reason but no [DONE]', async () => {
-    const fetchImpl = scriptedFetch([contentChunk('done'), finishChunk]);
-    const { events, error } = await collect(
-      client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }),
-    );
+    const upstream = scripted([contentChunk('done'), finishChunk]);
+    const { events, error } = await collect(client(upstream).streamChat(chat('x'), { signal }));
     expect(error).toBeNull();
     expect(events.at(-1)).toEqual({
       type: 'finish',
@@ -453,16 +507,14 @@ describe('streamChat protocol edge cases', () => {
   });
 
   it('stops at [DONE] and ignores anything after it', async () => {
-    const fetchImpl = scriptedFetch([contentChunk('a'), 'data: [DONE]\n\n', contentChunk('b')]);
-    const { events, error } = await collect(
-      client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }),
-    );
+    const upstream = scripted([contentChunk('a'), 'data: [DONE]\n\n', contentChunk('b')]);
+    const { events, error } = await collect(client(upstream).streamChat(chat('x'), { signal }));
     expect(error).toBeNull();
     expect(text(events)).toBe('a');
   });
 
   it('emits meta again when the provider becomes known or changes', async () => {
-    const fetchImpl = scriptedFetch([
+    const upstream = scripted([
       contentChunk('a', { model: 'openai/gpt-4o' }),
       contentChunk('b', { model: 'openai/gpt-4o', provider: 'OpenAI' }),
       contentChunk('c', { model: 'openai/gpt-4o', provider: 'OpenAI' }),
@@ -471,7 +523,7 @@ describe('streamChat protocol edge cases', () => {
       'data: [DONE]\n\n',
     ]);
     const { events } = await collect(
-      client({ fetch: fetchImpl }).streamChat(chat('x', 'openai/gpt-4o'), { signal }),
+      client(upstream).streamChat(chat('x', 'openai/gpt-4o'), { signal }),
     );
     expect(events.filter((e) => e.type === 'meta')).toEqual([
       { type: 'meta', upstreamId: 'gen-1-abc', model: 'openai/gpt-4o', provider: null },
@@ -482,7 +534,7 @@ describe('streamChat protocol edge cases', () => {
   });
 
   it('reads reasoning from reasoning_details when there is no plain reasoning field', async () => {
-    const fetchImpl = scriptedFetch([
+    const upstream = scripted([
       sseChunk({
         choices: [
           {
@@ -500,19 +552,17 @@ describe('streamChat protocol edge cases', () => {
       }),
       finishChunk,
     ]);
-    const { events } = await collect(
-      client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }),
-    );
+    const { events } = await collect(client(upstream).streamChat(chat('x'), { signal }));
     expect(text(events, 'reasoning')).toBe('Summary. Text.');
   });
 
   it('maps a JSON error body answered with status 200', async () => {
-    const fetchImpl = scriptedFetch(
+    const upstream = scripted(
       [JSON.stringify({ error: { code: 429, message: 'Slow down, please.' } })],
       { contentType: 'application/json' },
     );
     const { error } = await collect(
-      client({ fetch: fetchImpl, maxRetries: 0 }).streamChat(chat('x'), { signal }),
+      client({ ...upstream, maxRetries: 0 }).streamChat(chat('x'), { signal }),
     );
     expectAppError(
       error,
@@ -522,12 +572,12 @@ describe('streamChat protocol edge cases', () => {
   });
 
   it('keeps the catalog message when the error body is not OpenRouter JSON', async () => {
-    const fetchImpl = scriptedFetch(['<html>Bad gateway</html>'], {
+    const upstream = scripted(['<html>Bad gateway</html>'], {
       status: 502,
       contentType: 'text/html',
     });
     const { error } = await collect(
-      client({ fetch: fetchImpl, maxRetries: 0 }).streamChat(chat('x'), { signal }),
+      client({ ...upstream, maxRetries: 0 }).streamChat(chat('x'), { signal }),
     );
     const appError = expectAppError(
       error,
@@ -538,11 +588,11 @@ describe('streamChat protocol edge cases', () => {
   });
 
   it('never repeats the key, even when the upstream message contains it', async () => {
-    const fetchImpl = scriptedFetch(
+    const upstream = scripted(
       [JSON.stringify({ error: { code: 401, message: `Key ${KEY} is disabled.` } })],
       { status: 401, contentType: 'application/json' },
     );
-    const { error } = await collect(client({ fetch: fetchImpl }).streamChat(chat('x'), { signal }));
+    const { error } = await collect(client(upstream).streamChat(chat('x'), { signal }));
     expectAppError(
       error,
       'upstream.unauthorized',
@@ -599,9 +649,7 @@ describe('listModels', () => {
         'junk',
       ],
     });
-    const models = await client({
-      fetch: scriptedFetch([body], { contentType: 'application/json' }),
-    }).listModels();
+    const models = await client(scripted([body], { contentType: 'application/json' })).listModels();
     expect(models).toEqual([
       {
         id: 'bare/model',
@@ -629,11 +677,11 @@ describe('listModels', () => {
   });
 
   it('maps errors and unreadable answers', async () => {
-    const unavailable = scriptedFetch(
+    const unavailable = scripted(
       [JSON.stringify({ error: { code: 503, message: 'Models are resting.' } })],
       { status: 503, contentType: 'application/json' },
     );
-    const error = await client({ fetch: unavailable })
+    const error = await client(unavailable)
       .listModels()
       .catch((e: unknown) => e);
     expectAppError(
@@ -643,8 +691,8 @@ describe('listModels', () => {
     );
 
     for (const body of ['not json', '{"nodata":true}']) {
-      const bad = scriptedFetch([body], { contentType: 'application/json' });
-      const badError = await client({ fetch: bad })
+      const bad = scripted([body], { contentType: 'application/json' });
+      const badError = await client(bad)
         .listModels()
         .catch((e: unknown) => e);
       expectAppError(badError, 'upstream.bad_response');

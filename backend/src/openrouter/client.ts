@@ -1,5 +1,7 @@
 /**
- * The OpenRouter client: GET /models and streamed POST /chat/completions over the global fetch.
+ * The OpenRouter client: GET /models and streamed POST /chat/completions over undici's
+ * `request()` (a Node Readable body: no WHATWG streams between the socket and the SSE parser),
+ * through one shared dispatcher (connection pool) passed in; see createUpstreamAgent.
  *
  * Errors are AppErrors with upstream.* codes whose message names the cause and keeps the
  * upstream's own message, except aborts: when the caller's signal aborts, the request is
@@ -11,6 +13,8 @@
  * never is. Two timeouts guard the wait: until the response headers (connectTimeoutMs) and
  * between two reads of the stream (idleTimeoutMs).
  */
+import { Agent, request, type Dispatcher } from 'undici';
+
 import { AppError } from '../errors.js';
 import { readChunks } from './chunks.js';
 import {
@@ -40,7 +44,11 @@ export interface OpenRouterClientOptions {
   appUrl?: string;
   /** Sent as X-OpenRouter-Title and X-Title (OpenRouter app attribution). */
   appTitle?: string;
-  fetch?: typeof fetch;
+  /**
+   * Where requests go: the process's one upstream connection pool (createUpstreamAgent), or a
+   * scripted dispatcher in tests. Default: undici's global dispatcher.
+   */
+  dispatcher?: Dispatcher;
   /** Time allowed until the response headers arrive (the first byte); default 60 000 ms. */
   connectTimeoutMs?: number;
   /**
@@ -72,7 +80,18 @@ export const clientDefaults = {
   retryBudgetMs: 20_000,
 } as const;
 
-/** fetch failed before any response: kept raw until we know whether it is retried. */
+/**
+ * The connection pool for every upstream request of a process: create one at start (main.ts),
+ * pass it to createOpenRouterClient, close it at shutdown. Its own timeouts are off: the
+ * client's (first byte, idle) govern, since undici's 300 s defaults would cut the configured
+ * ones short. Redirects are not followed: one answers as an error naming its status (fetch
+ * followed them, but dropped the key when one led to another origin, https:// included).
+ */
+export function createUpstreamAgent(): Agent {
+  return new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+}
+
+/** The request failed before any response: kept raw until we know whether it is retried. */
 class NetworkFailure extends Error {
   constructor(readonly original: unknown) {
     super('network failure', { cause: original });
@@ -88,7 +107,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const host = hostOf(baseUrl);
   const apiKey = options.apiKey?.trim() || undefined;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const dispatcher = options.dispatcher;
   const connectTimeoutMs = options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs;
   const idleTimeoutMs = options.idleTimeoutMs ?? clientDefaults.idleTimeoutMs;
   const retry: RetryOptions = {
@@ -104,7 +123,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   function headers(accept: string, requestId?: string): Record<string, string> {
     const result: Record<string, string> = { Accept: accept };
     if (apiKey) {
-      // An invalid header value makes fetch throw an error that quotes the value: check first.
+      // An invalid header value makes undici throw an error that may quote it: check first.
       if (!/^[\x21-\x7e]+$/.test(apiKey)) {
         throw new AppError(
           'upstream.unauthorized',
@@ -126,7 +145,8 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   /**
    * Starts a request tied to the caller's signal and to the first-byte timeout. The caller must
    * call `release()` when done: it also closes the connection if the body was not read to the
-   * end. Throws an AbortError, the timeout's AppError, or a NetworkFailure.
+   * end (undici aborts a request whose body is destroyed unfinished). Throws an AbortError, the
+   * timeout's AppError, or a NetworkFailure.
    */
   async function open(
     path: string,
@@ -143,15 +163,29 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       timedOut = true;
       controller.abort(new Error('first-byte timeout'));
     }, connectTimeoutMs);
-    const release = (): void => {
+    let body: Dispatcher.ResponseData['body'] | undefined;
+    const release = (complete = false): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      // Closes the connection if the body was not read to the end; a no-op otherwise.
-      controller.abort();
+      if (!body || body.readableEnded || body.destroyed) return;
+      // The answer is whole but its body has not ended yet (OpenRouter ends it right after
+      // [DONE]): let it end, so the connection goes back to the pool (a new one costs a TLS
+      // handshake), unless that takes long.
+      if (complete) drainThenClose(body);
+      // Closes the connection: an answer cut short (error, abort, the consumer gone).
+      else body.destroy();
     };
     try {
-      const response = await fetchImpl(`${baseUrl}${path}`, { ...init, signal: controller.signal });
+      const response = await request(`${baseUrl}${path}`, {
+        ...init,
+        signal: controller.signal,
+        dispatcher,
+        // The timers here govern (the first byte above, the idle one in readChunks).
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
       clearTimeout(timer);
+      body = response.body;
       return { response, release };
     } catch (error) {
       release();
@@ -163,7 +197,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
 
   async function readText(response: Response, signal: AbortSignal | undefined): Promise<string> {
     try {
-      return await response.text();
+      return await response.body.text();
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
       throw new NetworkFailure(error);
@@ -181,7 +215,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       );
       try {
         const text = await readText(response, signal);
-        if (!response.ok) throw upstreamHttpError(response.status, text, apiKey);
+        if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey);
         let body: unknown;
         try {
           body = JSON.parse(text);
@@ -218,7 +252,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   async function attemptChat(
     init: { method: string; headers: Record<string, string>; body: string },
     signal: AbortSignal,
-  ): Promise<{ upstream: Upstream; body: ReadableStream<Uint8Array> } | EarlyFailure> {
+  ): Promise<{ upstream: Upstream } | EarlyFailure> {
     let upstream: Upstream;
     try {
       upstream = await open(
@@ -234,17 +268,17 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     const { response } = upstream;
     let opened = false;
     try {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      if (!response.ok) {
+      const retryAfterMs = parseRetryAfter(responseHeader(response, 'retry-after'));
+      if (!isOk(response)) {
         const message = errorBodyMessage(await readText(response, signal));
         return {
           kind: 'http',
-          status: response.status,
+          status: response.statusCode,
           upstreamMessage: message === null ? null : redact(message, apiKey),
           retryAfterMs,
         };
       }
-      const contentType = response.headers.get('content-type') ?? '';
+      const contentType = responseHeader(response, 'content-type') ?? '';
       if (contentType.includes('application/json')) {
         // A JSON answer to a streamed request: an error object, or something we cannot use.
         const text = await readText(response, signal);
@@ -264,11 +298,8 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
         }
         return { kind: 'http', status, upstreamMessage: redact(message, apiKey), retryAfterMs };
       }
-      if (!response.body) {
-        throw new AppError('upstream.bad_response', 'The model provider sent an empty answer.');
-      }
       opened = true;
-      return { upstream, body: response.body };
+      return { upstream };
     } catch (error) {
       if (error instanceof NetworkFailure) return { kind: 'network', error: error.original };
       throw error;
@@ -301,16 +332,18 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     for (let retries = 0; ; retries++) {
       const attempt = await attemptChat(init, signal);
       if ('upstream' in attempt) {
+        let complete = false;
         try {
-          yield* readChunks(attempt.body, {
+          yield* readChunks(attempt.upstream.response.body, {
             signal,
             requestedModel: request.model,
             apiKey,
             idleTimeoutMs,
             abortError,
           });
+          complete = true;
         } finally {
-          attempt.upstream.release();
+          attempt.upstream.release(complete);
         }
         return;
       }
@@ -337,10 +370,35 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   return { hasKey: apiKey !== undefined, listModels, streamChat };
 }
 
+type Response = Dispatcher.ResponseData;
+
 interface Upstream {
   response: Response;
-  /** Stops the timer, detaches from the caller's signal and closes an unfinished body. */
-  release(): void;
+  /**
+   * Stops the timer, detaches from the caller's signal and closes an unfinished body (at once,
+   * or once read to its end when `complete`: the answer was read whole).
+   */
+  release(complete?: boolean): void;
+}
+
+/** How long a body that is past [DONE] may take to end before its connection is closed. */
+const DRAIN_MS = 1000;
+
+function drainThenClose(body: Response['body']): void {
+  const timer = setTimeout(() => body.destroy(), DRAIN_MS).unref();
+  body.on('error', () => undefined);
+  body.once('close', () => clearTimeout(timer));
+  body.resume();
+}
+
+function isOk(response: Response): boolean {
+  return response.statusCode >= 200 && response.statusCode < 300;
+}
+
+/** A response header's value (the first, if it came more than once). */
+function responseHeader(response: Response, name: string): string | null {
+  const value = response.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 function toUpstreamModel(entry: unknown): UpstreamModel | null {
@@ -403,7 +461,7 @@ function hostOf(baseUrl: string): string {
   }
 }
 
-/** Header values must be byte strings: drop what fetch would reject. */
+/** Header values must be printable ASCII: drop what undici would reject. */
 function headerValue(value: string | undefined): string | undefined {
   const clean = value?.replace(/[^\x20-\x7e]/g, '').trim();
   return clean ? clean : undefined;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { createOpenRouterClient } from './client.js';
+import { scriptedDispatcher } from './testing.js';
 import { createSseParser, type SseEvent } from './sse.js';
 
 // Property-based tests of the upstream stream reader. Fixed seeds keep every run the same
@@ -211,16 +212,7 @@ function clientStreaming(chunks: Uint8Array[]) {
   return createOpenRouterClient({
     baseUrl: 'http://upstream.invalid/api/v1',
     apiKey: 'sk-or-fuzz',
-    fetch: async () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          start(controller) {
-            for (const chunk of chunks) controller.enqueue(chunk);
-            controller.close();
-          },
-        }),
-        { status: 200, headers: { 'content-type': 'text/event-stream' } },
-      ),
+    dispatcher: scriptedDispatcher([{ status: 200, body: chunks }]).dispatcher,
   });
 }
 
