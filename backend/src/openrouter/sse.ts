@@ -22,41 +22,55 @@ export interface SseParser {
 }
 
 const LF = 10;
-const CR = 13;
+const COLON = 58;
+const SPACE = 32;
+const STREAM = { stream: true };
 
 export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
   const decoder = new TextDecoder('utf-8');
   let buffer = '';
   /** The previous text ended with CR: a LF starting the next text belongs to that line end. */
   let skipLeadingLf = false;
+  /** The event's `data:` values joined with "\n" (the spec's buffer without its final LF). */
   let data = '';
+  let dataLines = 0;
   let eventType = '';
   let lastEventId = '';
   let ended = false;
 
   function feed(text: string): void {
     if (text === '') return;
+    let lineStart = 0;
     if (skipLeadingLf) {
       skipLeadingLf = false;
-      if (text.charCodeAt(0) === LF) text = text.slice(1);
+      if (text.charCodeAt(0) === LF) lineStart = 1;
     }
     // The leftover buffer holds no line terminator, so only the new text is scanned; the
     // buffer itself is never indexed, which would flatten it on every push and make a long
-    // line arriving in small pieces cost quadratic time.
-    let lineStart = 0;
-    for (let scan = 0; scan < text.length; scan++) {
-      const code = text.charCodeAt(scan);
-      if (code !== LF && code !== CR) continue;
-      const line = buffer + text.slice(lineStart, scan);
-      buffer = '';
-      if (code === CR) {
-        if (scan + 1 === text.length) skipLeadingLf = true;
-        else if (text.charCodeAt(scan + 1) === LF) scan++;
+    // line arriving in small pieces cost quadratic time. The scan is indexOf's (native), for
+    // LF and CR apart: CR is rare, so it is usually looked for once per text.
+    let lf = text.indexOf('\n', lineStart);
+    let cr = text.indexOf('\r', lineStart);
+    while (lf !== -1 || cr !== -1) {
+      let end: number;
+      let next: number;
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        end = lf;
+        next = lf + 1;
+      } else {
+        end = cr;
+        next = cr + 1;
+        if (next === text.length) skipLeadingLf = true;
+        else if (text.charCodeAt(next) === LF) next++;
       }
-      lineStart = scan + 1;
+      const line = buffer === '' ? text.slice(lineStart, end) : buffer + text.slice(lineStart, end);
+      buffer = '';
+      lineStart = next;
       processLine(line);
+      if (lf !== -1 && lf < next) lf = text.indexOf('\n', next);
+      if (cr !== -1 && cr < next) cr = text.indexOf('\r', next);
     }
-    buffer += text.slice(lineStart);
+    if (lineStart < text.length) buffer += text.slice(lineStart);
   }
 
   function processLine(line: string): void {
@@ -64,20 +78,25 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
       dispatch();
       return;
     }
-    if (line.startsWith(':')) {
-      onEvent({ type: 'comment', text: line.slice(line.startsWith(': ') ? 2 : 1) });
+    // The common line first: `data: …`.
+    if (line.startsWith('data:')) {
+      appendData(line.charCodeAt(5) === SPACE ? line.slice(6) : line.slice(5));
+      return;
+    }
+    if (line.charCodeAt(0) === COLON) {
+      onEvent({ type: 'comment', text: line.slice(line.charCodeAt(1) === SPACE ? 2 : 1) });
       return;
     }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
+    if (value.charCodeAt(0) === SPACE) value = value.slice(1);
     switch (field) {
       case 'event':
         eventType = value;
         break;
       case 'data':
-        data += `${value}\n`;
+        appendData(value);
         break;
       case 'id':
         if (!value.includes('\0')) lastEventId = value;
@@ -91,14 +110,20 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
     }
   }
 
+  function appendData(value: string): void {
+    data = dataLines === 0 ? value : `${data}\n${value}`;
+    dataLines++;
+  }
+
   function dispatch(): void {
-    if (data === '') {
+    if (dataLines === 0) {
       eventType = '';
       return;
     }
     const event = eventType === '' ? 'message' : eventType;
-    const payload = data.slice(0, -1); // drop the trailing "\n"
+    const payload = data;
     data = '';
+    dataLines = 0;
     eventType = '';
     onEvent({ type: 'message', event, data: payload, lastEventId });
   }
@@ -106,7 +131,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
   return {
     push(chunk) {
       if (ended) throw new Error('SSE parser: push() after end()');
-      feed(decoder.decode(chunk, { stream: true }));
+      feed(decoder.decode(chunk, STREAM));
     },
     end() {
       if (ended) return;
@@ -114,6 +139,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
       ended = true;
       buffer = '';
       data = '';
+      dataLines = 0;
       eventType = '';
     },
   };
