@@ -10,7 +10,7 @@ import {
 } from '../../../tools/fake-openrouter/src/server.js';
 import { AppError } from '../errors.js';
 import { createOpenRouterClient, type OpenRouterClientOptions } from './client.js';
-import { scriptedDispatcher } from './testing.js';
+import { scriptedDispatcher } from '../test-support/scripted-dispatcher.js';
 import type { ChatStreamEvent, OpenRouterClient } from './types.js';
 
 const KEY = 'sk-or-v1-test-secret-key-faults';

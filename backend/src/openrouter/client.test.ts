@@ -12,7 +12,7 @@ import {
   createUpstreamAgent,
   type OpenRouterClientOptions,
 } from './client.js';
-import { scriptedDispatcher } from './testing.js';
+import { scriptedDispatcher } from '../test-support/scripted-dispatcher.js';
 import type { ChatStreamEvent, OpenRouterClient } from './types.js';
 
 const KEY = 'sk-or-v1-test-secret-key-0123456789';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import { createOpenRouterClient } from './client.js';
-import { scriptedDispatcher } from './testing.js';
+import { scriptedDispatcher } from '../test-support/scripted-dispatcher.js';
 import { createSseParser, type SseEvent } from './sse.js';
 
 // Property-based tests of the upstream stream reader. Fixed seeds keep every run the same
