@@ -256,7 +256,7 @@ async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
     const conversationCount = o.conversations;
     return [
       {
-        name: 'one conversation by id (the floor of every API call)',
+        name: 'one conversation by id and user (two filters: DuckDB scans)',
         how: 'SQL, direct DuckDB connection',
         what: 'SELECT … FROM conversations WHERE id = $1 AND user_id = $2',
         target: null,
@@ -268,7 +268,7 @@ async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
           },
         ),
       },
-      ...(await hotPath(c, o, users, time)),
+      ...(await hotPath(o, time)),
       {
         name: 'search one user’s messages, rare word',
         how: 'SQL, direct DuckDB connection',
@@ -304,42 +304,22 @@ type Timer = (
 ) => Promise<Summary>;
 
 /**
- * The statements the backend runs before an answer's first token (besides the turn's insert
- * transaction), as its repos write them: what bounds time to first token and answers/s,
- * since they all queue for the backend's one connection.
+ * The statements the backend runs before an answer's first token, as its repos write them
+ * (the turn's insert commits while the upstream call starts): the session lookup (cached for
+ * 30 s by the backend), the conversation by id, and the conversation's messages, from which the
+ * newest one and the branch sent upstream are found in memory.
  */
-async function hotPath(
-  c: DuckDBConnection,
-  o: DbOptions,
-  users: string[],
-  time: Timer,
-): Promise<Timing[]> {
+async function hotPath(o: DbOptions, time: Timer): Promise<Timing[]> {
   const small = (i: number) => o.users * (1 + (i % 5)) + (i % o.users);
-  const leaf = async (k: number) => {
-    const reader = await c.runAndReadAll(
-      'SELECT id FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT 1',
-      [benchId('c', k)],
-    );
-    return String(reader.getRows()[0]?.[0] ?? '');
-  };
-  const smallLeaves = await Promise.all([0, 1, 2, 3, 4].map(async (i) => leaf(small(i))));
-  const bigLeaf = await leaf(0);
-  const pathSql = `WITH RECURSIVE path(id, parent_id, role, content, depth) AS (
-     SELECT id, parent_id, role, content, 0 FROM messages
-     WHERE id = $1 AND conversation_id = $2 AND user_id = $3
-     UNION ALL
-     SELECT m.id, m.parent_id, m.role, m.content, p.depth + 1
-     FROM messages m JOIN path p ON m.id = p.parent_id
-     WHERE m.conversation_id = $2 AND m.user_id = $3
-   )
-   SELECT id, role, content, depth FROM path ORDER BY depth DESC`;
   const typical = Math.floor(
     (o.messages - o.bigConversationMessages * o.users) / (o.conversations - o.users),
   );
   const how = 'SQL, direct DuckDB connection' as const;
+  const contextSql = `SELECT id, user_id, parent_id, role, content, created_at FROM messages
+     WHERE conversation_id = $1`;
   return [
     {
-      name: 'send: session lookup (every API call)',
+      name: 'send: session lookup (every API call; cached 30 s)',
       how,
       what: 'sessions JOIN users WHERE token_hash = $1',
       target: null,
@@ -356,38 +336,29 @@ async function hotPath(
       ),
     },
     {
-      name: 'send: newest message of a conversation',
+      name: 'send: the conversation by id (owner checked in code)',
       how,
-      what: 'messages WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT 1',
+      what: 'conversations WHERE id = $1',
       target: null,
       ms: await time(
-        `SELECT id FROM messages WHERE conversation_id = $1 AND user_id = $2
-         ORDER BY created_at DESC, id DESC LIMIT 1`,
-        (i) => [benchId('c', small(i)), users[small(i) % o.users] ?? ''],
+        `SELECT user_id, id, title, model, fallback_models, created_at, updated_at
+         FROM conversations WHERE id = $1`,
+        (i) => [benchId('c', small(i))],
       ),
     },
     {
-      name: `send: the branch sent upstream, ${typical}-message conversation`,
+      name: `send: the conversation's messages (context), ${typical}-message conversation`,
       how,
-      what: 'WITH RECURSIVE path … (chat repo pathTo)',
+      what: 'messages WHERE conversation_id = $1 (chat repo contextRows)',
       target: null,
-      // Slow at scale (one scan of messages per level): fewer calls, as for the next one.
-      ms: await time(
-        pathSql,
-        (i) => [
-          smallLeaves[i % 5] ?? '',
-          benchId('c', small(i % 5)),
-          users[small(i % 5) % o.users] ?? '',
-        ],
-        Math.min(o.calls, 20),
-      ),
+      ms: await time(contextSql, (i) => [benchId('c', small(i))]),
     },
     {
-      name: `send: the branch sent upstream, ${o.bigConversationMessages}-message conversation`,
+      name: `send: the conversation's messages (context), ${o.bigConversationMessages}-message conversation`,
       how,
-      what: 'WITH RECURSIVE path … (chat repo pathTo)',
+      what: 'messages WHERE conversation_id = $1 (chat repo contextRows)',
       target: null,
-      ms: await time(pathSql, () => [bigLeaf, benchId('c', 0), users[0] ?? ''], o.slowCalls),
+      ms: await time(contextSql, () => [benchId('c', 0)], o.slowCalls),
     },
   ];
 }
