@@ -77,6 +77,16 @@ describe('renderMarkdown', () => {
     expect(el.textContent).toContain('<kbd>Ctrl</kbd>');
   });
 
+  it('shows HTML after an inline <pre>, <script>, <style> or <textarea> as text too', () => {
+    for (const tag of ['pre', 'script', 'style', 'textarea']) {
+      const source = `Hi <${tag}> then <b onclick="x()">bold</b> <!-- open comment\n\n# Heading`;
+      const el = dom(renderMarkdown(source));
+      expect(el.querySelector('b'), source).toBeNull();
+      expect(el.textContent, source).toContain('<b onclick="x()">bold</b> <!-- open comment');
+      expect(el.querySelector('h1')?.textContent, source).toBe('Heading');
+    }
+  });
+
   it('does not create <img> elements: images become links', () => {
     const html = renderMarkdown(
       '![a cat](https://example.test/cat.png "Cat") and ![](https://x.test/y.png)',

@@ -29,6 +29,14 @@ const marked = new Marked({
       const text = escapeHtml(token.text);
       return token.block ? `<p>${text}</p>\n` : text;
     },
+    text(token: Tokens.Text | Tokens.Escape): string | false {
+      // After an inline <pre>, <script>, <style> or <textarea>, marked takes the text up to
+      // its closing tag for raw HTML and leaves it unescaped: here raw HTML is text.
+      if (token.type === 'text' && token.escaped === true && !token.tokens) {
+        return escapeHtml(token.text);
+      }
+      return false; // marked's own rendering
+    },
     image(token: Tokens.Image): string {
       const label = token.text.trim() === '' ? token.href : token.text;
       const title = token.title ? ` title="${escapeHtml(token.title)}"` : '';
