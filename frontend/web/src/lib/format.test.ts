@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../api/types';
-import { formatCost, modelPriceLabel, pricePerMillion, titleFrom } from './format';
+import { formatCost, formatTokens, modelPriceLabel, pricePerMillion, titleFrom } from './format';
 
 function model(prompt: string, completion: string): Model {
   return {
@@ -35,6 +35,11 @@ describe('format', () => {
     expect(formatCost(0.00001)).toBe('<$0.0001');
     expect(formatCost(0.001234)).toBe('$0.0012');
     expect(formatCost(2.5)).toBe('$2.50');
+  });
+
+  it('formats token counts', () => {
+    expect(formatTokens(0)).toBe('0');
+    expect(formatTokens(1234567)).toBe('1,234,567');
   });
 
   it('makes titles from the first line', () => {

@@ -30,8 +30,11 @@ export function formatCost(cost: number | null | undefined): string | null {
   return `$${cost.toFixed(2)}`;
 }
 
+/** One formatter for all: toLocaleString makes a new one per call, slow for a long conversation. */
+const TOKENS = new Intl.NumberFormat('en-US');
+
 export function formatTokens(n: number): string {
-  return n.toLocaleString('en-US');
+  return TOKENS.format(n);
 }
 
 /** A conversation title from the first message: its first line, shortened. */
