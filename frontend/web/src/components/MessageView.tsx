@@ -1,6 +1,7 @@
-import { memo, useMemo } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef } from 'react';
 import type { Model } from '../api/types';
 import { formatCost, formatTokens } from '../lib/format';
+import { LiveMarkdown } from '../lib/liveMarkdown';
 import { renderMarkdown } from '../lib/markdown';
 import type { ViewMessage } from '../state/chat';
 import { AlertIcon } from './icons';
@@ -11,10 +12,32 @@ const STATUS_LABEL: Record<string, string> = {
   interrupted: 'Interrupted',
 };
 
-function Markdown({ source }: { source: string }) {
-  const html = useMemo(() => renderMarkdown(source), [source]);
-  // Safe: renderMarkdown escapes raw HTML and sanitizes the result with DOMPurify.
-  return <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />;
+/**
+ * An answer's Markdown. A finished answer is rendered whole; one still streaming is rendered
+ * block by block (lib/liveMarkdown.ts), so each update costs the same however long it is. Both
+ * go through renderMarkdown, which escapes raw HTML and sanitizes the result with DOMPurify.
+ */
+function Markdown({ source, live }: { source: string; live: boolean }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const view = useRef<LiveMarkdown | null>(null);
+  const html = useMemo(() => (live ? null : renderMarkdown(source)), [source, live]);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!live || !el) {
+      view.current = null;
+      return;
+    }
+    view.current ??= new LiveMarkdown(el);
+    view.current.update(source);
+  }, [source, live]);
+  // While live, React leaves the element's children to LiveMarkdown.
+  return (
+    <div
+      className="markdown"
+      ref={ref}
+      dangerouslySetInnerHTML={html === null ? undefined : { __html: html }}
+    />
+  );
 }
 
 export function InlineError({ message }: { message: string }) {
@@ -94,7 +117,7 @@ export const MessageView = memo(function MessageView({ message, models }: Messag
           <div className="reasoning-body">{reasoning}</div>
         </details>
       )}
-      {message.content !== '' && <Markdown source={message.content} />}
+      {message.content !== '' && <Markdown source={message.content} live={streaming} />}
       {streaming && message.content === '' && reasoning === '' && (
         <div className="typing" aria-label="Waiting for the answer">
           <span />

@@ -2,6 +2,7 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Conversation, Message, Model, User } from '../api/types';
+import { LiveMarkdown } from '../lib/liveMarkdown';
 import Workspace from './Workspace';
 
 declare global {
@@ -72,6 +73,11 @@ function controllableStream() {
     },
     close() {
       controller.close();
+    },
+    /** Several events in one network chunk, as when they arrive faster than they are read. */
+    sendMany(events: Array<[string, unknown]>) {
+      const text = events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join('');
+      controller.enqueue(encoder.encode(text));
     },
     /** The connection breaks off, as when the network goes. */
     fail() {
@@ -411,5 +417,114 @@ describe('Workspace', () => {
     expect($('message-assistant')?.dataset['status']).toBe('complete');
     expect(shown()).toBe('Hello there');
     expect($('message-error')).toBeNull();
+  });
+  /** Sends a message in a new conversation and opens its answer's stream. */
+  async function startAnswer(saved = '') {
+    const stream = controllableStream();
+    const question = message({ id: 'm1', role: 'user', content: 'Hi' });
+    routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
+    routes.set('POST /api/conversations/c1/messages', () => stream.response);
+    // The reload once the answer has ended.
+    routes.set('GET /api/conversations/c1', () =>
+      Response.json({
+        conversation,
+        messages: [
+          question,
+          message({
+            id: 'a1',
+            parentId: 'm1',
+            role: 'assistant',
+            content: saved,
+            createdAt: '2025-01-01T00:00:02Z',
+          }),
+        ],
+      }),
+    );
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    type($('composer-input')!, 'Hi');
+    press($('composer-input')!, 'Enter');
+    await waitFor(() => calls.includes('POST /api/conversations/c1/messages'), 'the send');
+    stream.send('user_message', question);
+    stream.send('assistant_message', {
+      messageId: 'a1',
+      generationId: 'g1',
+      model: 'openai/gpt-4o',
+    });
+    await waitFor(() => $('message-assistant') !== null, 'the answer');
+    return stream;
+  }
+
+  it('never renders HTML from the model while it streams, however the deltas split it', async () => {
+    const pieces = [
+      'Look: <im',
+      'g src=x one',
+      'rror="window.pwned=1">',
+      ' and <scr',
+      'ipt>window.pwned=2</scr',
+      'ipt> and <svg onl',
+      'oad="window.pwned=3">',
+      '\n\n<img src=x onerror="window.pwned=4">',
+      ' done',
+    ];
+    const stream = await startAnswer(pieces.join(''));
+    // Catches an element that would be in an answer only between two checks.
+    const added: string[] = [];
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        const target = record.target instanceof Element ? record.target : null;
+        if (!target?.closest('[data-testid="message-assistant"]')) continue;
+        for (const node of record.addedNodes) {
+          if (!(node instanceof Element)) continue;
+          for (const el of [node, ...node.querySelectorAll('*')]) {
+            if (/^(IMG|SCRIPT|SVG|IFRAME)$/i.test(el.tagName)) added.push(el.outerHTML);
+            for (const attr of el.attributes) {
+              if (attr.name.startsWith('on')) added.push(`${el.tagName}[${attr.name}]`);
+            }
+          }
+        }
+      }
+    });
+    observer.observe(container, { childList: true, subtree: true });
+    let text = '';
+    const answer = () => $('message-assistant')!;
+    for (const piece of pieces) {
+      text += piece;
+      stream.send('delta', { content: piece });
+      const want = text.trimEnd().slice(-4);
+      await waitFor(() => answer().textContent?.includes(want) === true, `"${want}"`);
+      expect(answer().querySelector('img, script, svg, iframe')).toBeNull();
+      expect(answer().dataset['status']).toBe('streaming');
+    }
+    expect(answer().textContent).toContain('<img src=x onerror="window.pwned=1">');
+    expect(answer().textContent).toContain('<script>window.pwned=2</script>');
+    stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
+    stream.close();
+    await waitFor(() => $('send-button') !== null, 'the end');
+    await waitFor(() => calls.includes('GET /api/conversations/c1'), 'the reload');
+    await waitFor(() => answer().dataset['status'] === 'complete', 'the saved answer');
+    // The saved answer, rendered whole, is sanitized too.
+    expect(answer().textContent).toContain('<img src=x onerror="window.pwned=4"> done');
+    expect(answer().querySelector('img, script, svg, iframe')).toBeNull();
+    observer.disconnect();
+    expect(added).toEqual([]);
+    expect((window as { pwned?: number }).pwned).toBeUndefined();
+  });
+
+  it('shows a burst of deltas in one update, and all of their text', async () => {
+    const stream = await startAnswer();
+    const update = vi.spyOn(LiveMarkdown.prototype, 'update');
+    const words = Array.from({ length: 200 }, (_, i) => `w${i} `);
+    stream.sendMany(words.map((w) => ['delta', { content: w }]));
+    await waitFor(
+      () => $('message-assistant')?.textContent?.trim() === words.join('').trim(),
+      'all the words',
+    );
+    expect(update.mock.calls.length).toBeGreaterThan(0);
+    expect(update.mock.calls.length).toBeLessThanOrEqual(2);
+    update.mockRestore();
+    stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
+    stream.close();
+    await waitFor(() => $('send-button') !== null, 'the end');
   });
 });

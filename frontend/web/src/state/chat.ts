@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, streamMessage } from '../api/client';
 import type { Conversation, Message, StreamEvent, Usage } from '../api/types';
 import { errorText } from '../lib/errors';
+import { onFrame } from '../lib/frame';
 import { followGeneration } from './follow';
 
 /** A message as shown: the saved one, plus live usage while it streams. */
@@ -26,6 +27,14 @@ export interface Running {
 }
 
 const EMPTY_THREAD: Thread = { messages: [], sendError: null, loading: false, loadError: null };
+
+/**
+ * The shortest time between two updates of a streaming answer's text: about 30 a second,
+ * each in an animation frame. Tokens come faster than that (100 a second is common); each update
+ * renders and lays out the answer and repaints the screen, and text growing 30 times a second
+ * reads as smoothly as at 60.
+ */
+const STREAM_UPDATE_MS = 32;
 
 let localCounter = 0;
 function localId(prefix: string): string {
@@ -52,6 +61,15 @@ interface AnswerWriter {
   /** The answer's stream brought its `done` or `error`. */
   readonly ended: boolean;
   apply: (event: StreamEvent) => void;
+  /** Shows now the text that waits for the next frame (the stream broke off or was left). */
+  flush: () => void;
+}
+
+/** Text of a streamed field received since it was last shown. */
+interface PendingText {
+  text: string;
+  /** It replaces the field's text (the first delta of a reattached stream) rather than extends it. */
+  whole: boolean;
 }
 
 /** All chat state of the workspace: one thread per visited conversation, and running answers. */
@@ -89,14 +107,24 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     setThreads((prev) => ({ ...prev, [id]: fn(prev[id] ?? EMPTY_THREAD) }));
   }, []);
 
+  /** Changes one message; every other message keeps its object, so its view is not rendered again. */
   const updateMessage = useCallback(
     (conversationId: string, messageId: string, fn: (m: ViewMessage) => ViewMessage) => {
-      updateThread(conversationId, (t) => ({
-        ...t,
-        messages: t.messages.map((m) => (m.id === messageId ? fn(m) : m)),
-      }));
+      setThreads((prev) => {
+        const thread = prev[conversationId];
+        if (!thread) return prev;
+        // From the end: the message being streamed is the last, or nearly.
+        for (let i = thread.messages.length - 1; i >= 0; i--) {
+          const message = thread.messages[i];
+          if (message?.id !== messageId) continue;
+          const messages = thread.messages.slice();
+          messages[i] = fn(message);
+          return { ...prev, [conversationId]: { ...thread, messages } };
+        }
+        return prev;
+      });
     },
-    [updateThread],
+    [],
   );
 
   const setRun = useCallback((id: string, run: Running | null) => {
@@ -143,38 +171,64 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
    * `assistant_message`, then sends the whole text so far in its first `delta` (and
    * `reasoning`): that replaces what is shown, which is always a beginning of it, so the text
    * neither blinks nor repeats.
+   *
+   * Deltas arrive one per token, far more often than the text needs to be painted: they are
+   * gathered and shown in one update per animation frame, at most every STREAM_UPDATE_MS. Any
+   * other event first shows what was gathered, so the order of changes is kept.
    */
   const answerWriter = useCallback(
     (cid: string, messageId: string): AnswerWriter => {
       const replace = { content: false, reasoning: false };
+      const pending: { content: PendingText | null; reasoning: PendingText | null } = {
+        content: null,
+        reasoning: null,
+      };
+      let cancelFrame: (() => void) | null = null;
+      let shownAt = -Infinity;
+
+      const flush = (): void => {
+        cancelFrame?.();
+        cancelFrame = null;
+        const { content, reasoning } = pending;
+        if (content === null && reasoning === null) return;
+        pending.content = null;
+        pending.reasoning = null;
+        shownAt = performance.now();
+        updateMessage(cid, messageId, (m) => ({
+          ...m,
+          ...(content && { content: content.whole ? content.text : m.content + content.text }),
+          ...(reasoning && {
+            reasoning: reasoning.whole ? reasoning.text : (m.reasoning ?? '') + reasoning.text,
+          }),
+        }));
+      };
+
+      const gather = (field: 'content' | 'reasoning', piece: string): void => {
+        const whole = replace[field];
+        replace[field] = false;
+        const current = pending[field];
+        if (current && !whole) current.text += piece;
+        else pending[field] = { text: piece, whole };
+        cancelFrame ??= onFrame(() => {
+          cancelFrame = null;
+          flush();
+        }, shownAt + STREAM_UPDATE_MS);
+      };
+
       const writer = {
         ended: false,
+        flush,
         apply: (event: StreamEvent): void => {
+          if (event.type === 'delta' || event.type === 'reasoning') {
+            gather(event.type === 'delta' ? 'content' : 'reasoning', event.data.content);
+            return;
+          }
+          flush();
           switch (event.type) {
             case 'assistant_message':
               replace.content = true;
               replace.reasoning = true;
               break;
-            case 'delta': {
-              const piece = event.data.content;
-              const whole = replace.content;
-              replace.content = false;
-              updateMessage(cid, messageId, (m) => ({
-                ...m,
-                content: whole ? piece : m.content + piece,
-              }));
-              break;
-            }
-            case 'reasoning': {
-              const piece = event.data.content;
-              const whole = replace.reasoning;
-              replace.reasoning = false;
-              updateMessage(cid, messageId, (m) => ({
-                ...m,
-                reasoning: whole ? piece : (m.reasoning ?? '') + piece,
-              }));
-              break;
-            }
             case 'usage': {
               const usage = event.data;
               updateMessage(cid, messageId, (m) => ({ ...m, usage }));
@@ -210,7 +264,12 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
   const follow = useCallback(
     async (cid: string, messageId: string, generationId: string, signal: AbortSignal) => {
       const writer = answerWriter(cid, messageId);
-      const end = await followGeneration(generationId, { signal, onEvent: writer.apply });
+      let end: Awaited<ReturnType<typeof followGeneration>>;
+      try {
+        end = await followGeneration(generationId, { signal, onEvent: writer.apply });
+      } finally {
+        writer.flush();
+      }
       if (end === 'gone') gone.current.add(generationId);
       if (end === 'lost') {
         updateMessage(cid, messageId, (m) =>
@@ -354,8 +413,10 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               onEvent,
             },
           );
+          answer?.writer.flush();
           lost = answer !== null && !answer.writer.ended;
         } catch (err) {
+          answer?.writer.flush();
           if (!opened) {
             // Refused before any stream: drop the optimistic message; the draft stays put.
             updateThread(cid, (t) => ({
