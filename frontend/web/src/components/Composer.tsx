@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, type FormEvent, type KeyboardEvent } from 'react';
+import { memo, useLayoutEffect, useRef, type FormEvent, type KeyboardEvent } from 'react';
 import { ArrowUpIcon, StopIcon } from './icons';
 
 interface ComposerProps {
@@ -22,7 +22,7 @@ const focusOnLoad =
   !window.matchMedia('(pointer: coarse)').matches;
 
 /** The message box: Enter sends, Shift+Enter adds a new line. */
-export function Composer({
+export const Composer = memo(function Composer({
   value,
   onChange,
   onSubmit,
@@ -93,4 +93,4 @@ export function Composer({
       )}
     </form>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Model } from '../api/types';
 import { modelPriceLabel } from '../lib/format';
 import { ChevronDownIcon } from './icons';
@@ -17,7 +17,13 @@ function matches(model: Model, words: string[]): boolean {
 }
 
 /** A searchable select of the backend's models, with their price per million tokens. */
-export function ModelPicker({ models, value, onChange, loading, error }: ModelPickerProps) {
+export const ModelPicker = memo(function ModelPicker({
+  models,
+  value,
+  onChange,
+  loading,
+  error,
+}: ModelPickerProps) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
@@ -144,4 +150,4 @@ export function ModelPicker({ models, value, onChange, loading, error }: ModelPi
       )}
     </div>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type MouseEvent } from 'react';
+import { memo, useEffect, useRef, useState, type MouseEvent } from 'react';
 import { errorText } from '../lib/errors';
 import type { User } from '../api/types';
 import { conversationPath } from '../lib/router';
@@ -16,7 +16,7 @@ interface SidebarProps {
   onSignOut: () => void;
 }
 
-export function Sidebar({
+export const Sidebar = memo(function Sidebar({
   list,
   currentId,
   user,
@@ -171,4 +171,4 @@ export function Sidebar({
       </div>
     </aside>
   );
-}
+});

@@ -4,6 +4,7 @@ import type { Conversation, Health, Model, User } from '../api/types';
 import { errorText } from '../lib/errors';
 import { titleFrom } from '../lib/format';
 import { conversationIdFrom, conversationPath, navigate, usePath } from '../lib/router';
+import { useStableCallback } from '../lib/stableCallback';
 import { activePath } from '../lib/thread';
 import { useChats } from '../state/chat';
 import { useConversationList } from '../state/conversations';
@@ -217,6 +218,18 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
 
   const sendError = routeId ? (thread?.sendError ?? null) : newChatError;
 
+  // Stable handlers: the sidebar, model picker and composer are not rendered again while an
+  // answer streams into the conversation (that renders the workspace once per frame).
+  const onSelect = useStableCallback(openConversation);
+  const onNew = useStableCallback(newChat);
+  const onDelete = useStableCallback(deleteConversation);
+  const onSignOut = useStableCallback(() => void signOut());
+  const onModelChange = useStableCallback(changeModel);
+  const onSubmit = useStableCallback(() => void send());
+  const onStop = useStableCallback(() => {
+    if (routeId) void chats.stop(routeId);
+  });
+
   return (
     <div className="workspace">
       <Sidebar
@@ -224,10 +237,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         currentId={routeId}
         user={user}
         open={sidebarOpen}
-        onSelect={openConversation}
-        onNew={newChat}
-        onDelete={deleteConversation}
-        onSignOut={() => void signOut()}
+        onSelect={onSelect}
+        onNew={onNew}
+        onDelete={onDelete}
+        onSignOut={onSignOut}
       />
       {sidebarOpen && (
         <div className="scrim" aria-hidden="true" onClick={() => setSidebarOpen(false)} />
@@ -245,7 +258,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
           <ModelPicker
             models={models}
             value={currentModel}
-            onChange={changeModel}
+            onChange={onModelChange}
             loading={modelsLoading}
             error={modelsError}
           />
@@ -274,10 +287,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
           <Composer
             value={draft}
             onChange={setDraft}
-            onSubmit={() => void send()}
-            onStop={() => {
-              if (routeId) void chats.stop(routeId);
-            }}
+            onSubmit={onSubmit}
+            onStop={onStop}
             streaming={run !== undefined}
             stopping={run?.stopping ?? false}
             sending={sending}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client';
 import type { Conversation, ConversationPage } from '../api/types';
 import { errorText } from '../lib/errors';
@@ -85,5 +85,8 @@ export function useConversationList(pageSize = 30): ConversationList {
     setItems((prev) => prev.filter((c) => c.id !== id));
   }, []);
 
-  return { items, hasMore, loading, error, loadMore, upsert, remove };
+  return useMemo(
+    () => ({ items, hasMore, loading, error, loadMore, upsert, remove }),
+    [items, hasMore, loading, error, loadMore, upsert, remove],
+  );
 }
