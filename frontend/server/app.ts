@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Agent, request as undiciRequest } from 'undici';
 import type { Config } from './config.js';
-import { registerProxy } from './proxy.js';
+import { createProxy, isProxiedUrl, registerProxyRoutes, type Proxy } from './proxy.js';
 
 export interface ServerDeps {
   config: Config;
@@ -46,6 +46,14 @@ function securityHeaders(reply: FastifyReply): void {
   reply.header('content-security-policy', CSP);
 }
 
+/** Fastify's answer to a request that arrives once closing has started (return503OnClosing). */
+function shuttingDown(res: ServerResponse): void {
+  const body = '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
+  res.setHeader('connection', 'close');
+  res.writeHead(503, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
 function looksLikeFile(path: string): boolean {
   const last = path.slice(path.lastIndexOf('/') + 1);
   return last.includes('.');
@@ -53,16 +61,45 @@ function looksLikeFile(path: string): boolean {
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  // `/api` requests bypass Fastify: the server hands them straight to the proxy. Fastify's
+  // per-request work (routing, hooks, request and reply objects, two info log lines) was about
+  // a fifth of the CPU this server spent relaying a streamed answer (bench/src/proxy.ts). So a
+  // proxied request is logged here only when it fails; the backend logs every one under the
+  // same X-Request-Id. Everything else, and the odd /api URL that only Fastify's router
+  // recognises (a percent-encoded one), goes through Fastify.
+  let proxy: Proxy | null = null;
+  let closing = false;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: { level: config.logLevel } }),
     genReqId: requestIdOf,
     // Streams (SSE answers) may stay open for minutes; never cut them server-side.
     requestTimeout: 0,
+    serverFactory: (fastifyHandler) => {
+      const server = createServer((req, res) => {
+        if (proxy === null || !isProxiedUrl(req.url ?? '')) {
+          fastifyHandler(req, res);
+        } else if (closing) {
+          shuttingDown(res);
+        } else {
+          proxy(req, res, requestIdOf(req));
+        }
+      });
+      // What Fastify sets on a server it creates itself: its keepAliveTimeout default, our
+      // requestTimeout, no connectionTimeout.
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
   });
 
   // One connection pool to the backend per server; no timeout between body chunks, since a
   // streamed answer may pause for a long time while the model thinks.
   const dispatcher = new Agent({ bodyTimeout: 0, headersTimeout: 300_000, connectTimeout: 10_000 });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onClose', async () => {
     await dispatcher.close();
   });
@@ -73,11 +110,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
-  registerProxy(app, {
+  proxy = createProxy({
     backendUrl: config.backendUrl,
     dispatcher,
     trustedProxies: config.trustedProxies,
+    log: app.log,
   });
+  registerProxyRoutes(app, proxy);
 
   app.get('/healthz', async (request, reply) => {
     let backend: 'ok' | 'unreachable' = 'unreachable';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   deadBackendUrl,
@@ -145,6 +146,179 @@ describe('proxy: streaming', () => {
   });
 });
 
+/** A raw TCP client to the frontend: every byte it sends, as it comes. */
+function rawClient(url: string): Promise<{ socket: Socket; received: () => Buffer }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      resolve({ socket, received: () => Buffer.concat(chunks) }),
+    );
+    socket.on('data', (data: Buffer) => chunks.push(data));
+    socket.on('error', reject);
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** One chunked response: its head, its chunks (decoded), and the bytes after it. */
+function parseChunked(bytes: Buffer): { head: string; chunks: string[]; rest: Buffer } {
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  const head = bytes.subarray(0, headEnd).toString('latin1');
+  const chunks: string[] = [];
+  let at = headEnd + 4;
+  for (;;) {
+    const lineEnd = bytes.indexOf('\r\n', at);
+    if (lineEnd === -1) throw new Error('incomplete chunk size line');
+    const size = parseInt(bytes.subarray(at, lineEnd).toString('latin1'), 16);
+    const start = lineEnd + 2;
+    if (bytes.subarray(start + size, start + size + 2).toString('latin1') !== '\r\n') {
+      throw new Error(`chunk of ${size} bytes not followed by CRLF`);
+    }
+    at = start + size + 2;
+    if (size === 0) return { head, chunks, rest: bytes.subarray(at) };
+    chunks.push(bytes.subarray(start, start + size).toString('utf8'));
+  }
+}
+
+const rawRequest = (path: string, version = '1.1') =>
+  `GET ${path} HTTP/${version}\r\nhost: localhost\r\n\r\n`;
+
+/** The backend's side of an SSE answer: each event written on its own, `gapMs` apart. */
+function sseHandler(events: (path: string) => string[], gapMs = 5): Handler {
+  return async (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+    res.flushHeaders();
+    for (const event of events(req.url ?? '')) {
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      res.write(event);
+    }
+    res.end();
+  };
+}
+
+describe('proxy: HTTP framing of streamed answers', () => {
+  it('sends each backend piece as one exact HTTP chunk and keeps the connection', async () => {
+    const events = [
+      'event: delta\ndata: {"content":"héllo 🌍 — ok"}\n\n',
+      'event: delta\ndata: {"content":"more"}\n\n',
+      'event: done\ndata: {}\n\n',
+    ];
+    handler = sseHandler(() => events);
+    const client = await rawClient(frontend.url);
+    client.socket.write(rawRequest('/api/stream'));
+    await until(() => client.received().includes('0\r\n\r\n'));
+    const { head, chunks, rest } = parseChunked(client.received());
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head.toLowerCase()).toContain('transfer-encoding: chunked');
+    expect(head.toLowerCase()).toContain('content-type: text/event-stream; charset=utf-8');
+    expect(chunks).toEqual(events);
+    expect(rest.length).toBe(0);
+
+    // The same connection serves the next request.
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('still here');
+    };
+    client.socket.write(rawRequest('/api/again'));
+    await until(() => client.received().includes('still here'));
+    client.socket.destroy();
+  });
+
+  it('frames pipelined streamed answers in order', async () => {
+    handler = sseHandler((path) => [`data: ${path} a\n\n`, `data: ${path} b\n\n`], 20);
+    const client = await rawClient(frontend.url);
+    client.socket.write(rawRequest('/api/one') + rawRequest('/api/two'));
+    await until(() => client.received().toString('latin1').split('0\r\n\r\n').length === 3);
+    const first = parseChunked(client.received());
+    const second = parseChunked(first.rest);
+    expect(first.chunks).toEqual(['data: /api/one a\n\n', 'data: /api/one b\n\n']);
+    expect(second.chunks).toEqual(['data: /api/two a\n\n', 'data: /api/two b\n\n']);
+    client.socket.destroy();
+  });
+
+  it('streams unframed to an HTTP/1.0 client and closes the connection at the end', async () => {
+    handler = sseHandler(() => ['data: old client\n\n', 'data: bye\n\n']);
+    const client = await rawClient(frontend.url);
+    const closed = new Promise((resolve) => client.socket.on('close', resolve));
+    client.socket.write(rawRequest('/api/stream', '1.0'));
+    await within(closed, 3000, 'the connection was not closed');
+    const text = client.received().toString('utf8');
+    expect(text.toLowerCase()).not.toContain('transfer-encoding');
+    expect(text.split('\r\n\r\n')[1]).toBe('data: old client\n\ndata: bye\n\n');
+  });
+});
+
+describe('proxy: large and broken responses', () => {
+  it('holds the backend back while the browser reads slowly, and loses nothing', async () => {
+    const big = randomBytes(8 * 1024 * 1024);
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let offset = 0;
+      const pump = (): void => {
+        while (offset < big.length) {
+          const chunk = big.subarray(offset, offset + 64 * 1024);
+          offset += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    };
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = httpRequest(`${frontend.url}/api/export`, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.pause();
+        // Not read for a while: the buffers on the way fill up and the proxy must pause.
+        setTimeout(() => {
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.resume();
+        }, 300);
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body.length).toBe(big.length);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(
+      createHash('sha256').update(big).digest('hex'),
+    );
+  });
+
+  it('cuts the browser response when the backend fails mid-stream', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: delta\ndata: {"content":"x"}\n\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const outcome = await within(
+      new Promise<{ complete: boolean; text: string }>((resolve, reject) => {
+        const req = httpRequest(`${frontend.url}/api/stream`, { agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('close', () => resolve({ complete: res.complete, text }));
+        });
+        req.on('error', reject);
+        req.end();
+      }),
+      3000,
+      'the browser response was left open',
+    );
+    expect(outcome.text).toContain('event: delta');
+    expect(outcome.complete).toBe(false);
+  });
+});
+
 describe('proxy: requests and responses', () => {
   it('passes method, path and query through', async () => {
     let seen = '';
@@ -237,6 +411,16 @@ describe('proxy: requests and responses', () => {
     ]);
   });
 
+  it('skips informational (1xx) answers and passes the final one', async () => {
+    handler = (_req, res) => {
+      res.writeEarlyHints({ link: '</assets/app.js>; rel=preload; as=script' });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    const res = await send(`${frontend.url}/api/auth/state`);
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('{"ok":true}');
+  });
+
   it('passes status, headers and error bodies back', async () => {
     handler = (_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json', 'x-backend': 'yes' });
@@ -313,6 +497,71 @@ describe('proxy: requests and responses', () => {
     } finally {
       await untrusting.app.close();
     }
+  });
+});
+
+describe('proxy: routing and shutdown', () => {
+  it('forwards /api URLs that only Fastify recognises (percent-encoded) the same way', async () => {
+    let seen = '';
+    handler = (req, res) => {
+      seen = `${req.method} ${req.url}`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    const res = await send(`${frontend.url}/%61pi/auth/state?x=1`);
+    expect(res.status).toBe(200);
+    expect(seen).toBe('GET /%61pi/auth/state?x=1');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    const bare = await send(`${frontend.url}/api?y=2`);
+    expect(bare.status).toBe(200);
+    expect(seen).toBe('GET /api?y=2');
+
+    // Not the proxy's: a page route and a near miss.
+    const page = await send(`${frontend.url}/apix`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(seen).toBe('GET /api?y=2');
+  });
+
+  it('answers 503 to a request arriving once closing has started, as Fastify does', async () => {
+    const finishStream = deferred();
+    const urls: string[] = [];
+    handler = async (req, res) => {
+      urls.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: delta\ndata: {"content":"x"}\n\n');
+      await finishStream.promise;
+      res.end('event: done\ndata: {}\n\n');
+    };
+    const closingFrontend = await startFrontend(backend.url, staticDir.dir);
+    const { port } = new URL(closingFrontend.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let text = '';
+    socket.setEncoding('utf8');
+    const firstEvent = deferred();
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('event: delta')) firstEvent.resolve();
+    });
+    socket.write('GET /api/stream HTTP/1.1\r\nhost: localhost\r\n\r\n');
+    await within(firstEvent.promise, 3000, 'the stream did not start');
+
+    const closed = closingFrontend.app.close();
+    await new Promise((r) => setTimeout(r, 50));
+    // Pipelined on the busy connection, so it is parsed while the server is closing.
+    socket.write('GET /api/other HTTP/1.1\r\nhost: localhost\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    finishStream.resolve();
+    await within(ended, 3000, 'the connection was not closed');
+    await closed;
+
+    expect(urls).toEqual(['/api/stream']);
+    expect(text).toContain('event: done');
+    const second = text.slice(text.indexOf('HTTP/1.1', 1));
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second.toLowerCase()).toContain('connection: close');
+    expect(second).toContain('"statusCode":503');
   });
 });
 
