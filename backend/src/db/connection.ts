@@ -196,13 +196,14 @@ function keepLeadingByteOrderMarks(): void {
   }
 }
 
-/** Prepared statements kept per connection (least recently used dropped first). */
+/** Prepared SELECTs kept per connection (least recently used dropped first). */
 const PREPARED_PER_CONNECTION = 256;
 
 function queryable(connection: DuckDBConnection): Queryable {
   // Parsing and planning cost ~0.3 ms a statement here, a quarter of a primary-key lookup:
-  // a parameterized statement seen before is bound and run again. Only those with
-  // parameters: a migration file holds several statements, which cannot be prepared.
+  // a parameterized SELECT seen before is bound and run again. Only those: a migration file
+  // holds several statements, which cannot be prepared, and batched writes differ in their
+  // number of rows (db/values.ts), so caching them would fill the cache with one-off plans.
   const prepared = new Map<string, DuckDBPreparedStatement>();
   const statement = async (sql: string): Promise<DuckDBPreparedStatement> => {
     const cached = prepared.get(sql);
@@ -221,7 +222,9 @@ function queryable(connection: DuckDBConnection): Queryable {
     return created;
   };
   const execute = async (sql: string, params: SqlParam[]) => {
-    if (params.length === 0) return connection.runAndReadAll(sql);
+    if (params.length === 0 || !isPlainSelect(sql)) {
+      return connection.runAndReadAll(sql, params as DuckDBValue[]);
+    }
     const stmt = await statement(sql);
     stmt.bind(params as DuckDBValue[]);
     return stmt.runAndReadAll();
@@ -236,12 +239,7 @@ function queryable(connection: DuckDBConnection): Queryable {
     one: async <T extends object>(sql: string, params?: SqlParam[]): Promise<T | undefined> =>
       (await all<T>(sql, params))[0],
     run: async (sql, params = []) => {
-      if (params.length === 0) await connection.run(sql);
-      else {
-        const stmt = await statement(sql);
-        stmt.bind(params as DuckDBValue[]);
-        await stmt.run();
-      }
+      await connection.run(sql, params as DuckDBValue[]);
     },
   };
 }
