@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ HEALTH_DB_STUCK_MS: '30000' }).healthDbStuckMs).toBe(30_000);
   });
 
+  it("reads DuckDB's memory limit, a size with its unit", () => {
+    expect(loadConfig({}).memoryLimit).toBeUndefined();
+    expect(loadConfig({ DUCKDB_MEMORY_LIMIT: '512MB' }).memoryLimit).toBe('512MB');
+    expect(() => loadConfig({ DUCKDB_MEMORY_LIMIT: '512' })).toThrow(/DUCKDB_MEMORY_LIMIT/);
+  });
+
   it('reads the upstream timeouts and retries', () => {
     expect(
       loadConfig({
@@ -48,6 +54,8 @@ describe('loadConfig', () => {
         UPSTREAM_IDLE_TIMEOUT_MS: 'soon',
         UPSTREAM_MAX_RETRIES: '11',
         HEALTH_DB_STUCK_MS: '999',
+        DUCKDB_CHECKPOINT_THRESHOLD: 'tiny',
+        DUCKDB_MEMORY_LIMIT: 'lots',
       });
     expect(attempt).toThrow(ConfigError);
     try {
@@ -65,6 +73,8 @@ describe('loadConfig', () => {
         'UPSTREAM_IDLE_TIMEOUT_MS',
         'UPSTREAM_MAX_RETRIES',
         'HEALTH_DB_STUCK_MS',
+        'DUCKDB_CHECKPOINT_THRESHOLD',
+        'DUCKDB_MEMORY_LIMIT',
       ])
         expect(problems).toContain(name);
     }

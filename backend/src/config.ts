@@ -25,6 +25,11 @@ export interface Config {
    * nearly every commit checkpoints and kills land inside checkpoints.
    */
   checkpointThreshold: string | undefined;
+  /**
+   * DuckDB's memory_limit, e.g. "512MB": its buffer pool (cached blocks of the file, query
+   * memory; beyond it, large queries spill to disk). Unset: DuckDB's default, 80 % of RAM.
+   */
+  memoryLimit: string | undefined;
   /** How long the upstream may take to send its response headers (the first byte). */
   upstreamFirstByteTimeoutMs: number;
   /** The longest silence allowed between two reads of a streamed answer (keep-alives count). */
@@ -93,15 +98,15 @@ export function loadConfig(env: Env = process.env): Config {
       `TRUSTED_PROXIES must list addresses, CIDRs or loopback/linklocal/uniquelocal, got "${trustedProxies.join(',')}"`,
     );
   }
-  const checkpointThreshold = read('DUCKDB_CHECKPOINT_THRESHOLD');
-  if (
-    checkpointThreshold !== undefined &&
-    !/^\d+(\.\d+)?\s*(B|bytes|KB|MB|GB|KiB|MiB|GiB)$/i.test(checkpointThreshold)
-  ) {
-    problems.push(
-      `DUCKDB_CHECKPOINT_THRESHOLD must be a size with its unit, such as 16MiB or 256KB, got "${checkpointThreshold}"`,
-    );
-  }
+  const size = (name: string, example: string): string | undefined => {
+    const value = read(name);
+    if (value !== undefined && !/^\d+(\.\d+)?\s*(B|bytes|KB|MB|GB|KiB|MiB|GiB)$/i.test(value)) {
+      problems.push(`${name} must be a size with its unit, such as ${example}, got "${value}"`);
+    }
+    return value;
+  };
+  const checkpointThreshold = size('DUCKDB_CHECKPOINT_THRESHOLD', '16MiB or 256KB');
+  const memoryLimit = size('DUCKDB_MEMORY_LIMIT', '512MB or 2GiB');
   const config: Config = {
     port: integer('PORT', 12015, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -116,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000),
     trustedProxies,
     checkpointThreshold,
+    memoryLimit,
     upstreamFirstByteTimeoutMs: integer('UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 60_000, 1000, 600_000),
     // Above OpenRouter's keep-alive interval: a thinking model sends comments, not silence.
     upstreamIdleTimeoutMs: integer('UPSTREAM_IDLE_TIMEOUT_MS', 120_000, 1000, 3_600_000),

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const log = pino(loggerOptions({ level: config.logLevel }));
   const db = await openDatabase(config.databasePath, {
     checkpointThreshold: config.checkpointThreshold,
+    memoryLimit: config.memoryLimit,
   });
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');

@@ -39,3 +39,13 @@ describe('the checkpoint threshold', () => {
     expect(await walAfterTwoCommits({ checkpointThreshold: '1KB' })).toBe(false);
   });
 });
+
+describe('the memory limit', () => {
+  it("is DuckDB's memory_limit, applied at open", async () => {
+    const db = await openDatabase(':memory:', { memoryLimit: '300MB' });
+    const row = await db.one<{ limit: string }>("SELECT current_setting('memory_limit') AS limit");
+    // DuckDB shows it in its own unit: 300 MB is 286.1 MiB.
+    expect(row?.limit).toMatch(/^286\.\d MiB$/);
+    await db.close();
+  });
+});

@@ -68,18 +68,18 @@ export class DatabaseLockedError extends Error {
  */
 export async function openDatabase(
   file: string,
-  options: { checkpointThreshold?: string } = {},
+  options: { checkpointThreshold?: string; memoryLimit?: string } = {},
 ): Promise<ObservableDatabase> {
   keepLeadingByteOrderMarks();
   if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(
-      file,
-      options.checkpointThreshold === undefined
-        ? undefined
-        : { checkpoint_threshold: options.checkpointThreshold },
-    );
+    const settings: Record<string, string> = {};
+    if (options.checkpointThreshold !== undefined) {
+      settings['checkpoint_threshold'] = options.checkpointThreshold;
+    }
+    if (options.memoryLimit !== undefined) settings['memory_limit'] = options.memoryLimit;
+    instance = await DuckDBInstance.create(file, settings);
   } catch (error) {
     if (error instanceof Error && /Could not set lock on file/i.test(error.message)) {
       throw new DatabaseLockedError(file, error);
