@@ -4,6 +4,7 @@
  *
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak] [--no-build]
  *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
+ *                   [--soak-backend-env KEY=VALUE,…]
  *                   [--json FILE] [--report-json FILE]
  *
  * --json writes every figure; --report-json writes a vitest-like summary (checks passed and
@@ -74,6 +75,13 @@ const dbOptions: Omit<DbOptions, 'dir'> = full
     };
 const soakSeconds = Number(value('--soak-seconds') ?? (full ? 600 : 20));
 const soakConcurrency = Number(value('--soak-streams') ?? (full ? 200 : 20));
+/** `--soak-backend-env KEY=VALUE,KEY=VALUE`: settings of the soak's backend (e.g. DUCKDB_MEMORY_LIMIT). */
+const soakBackendEnv = Object.fromEntries(
+  (value('--soak-backend-env') ?? '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 
 interface Check {
   name: string;
@@ -158,6 +166,7 @@ async function main(): Promise<number> {
         chunks: 50,
         delayMs: 10,
         fdWaitSeconds: full ? 90 : 5,
+        backendEnv: soakBackendEnv,
       });
       report.soak = soak;
       md.push('## Soak\n', soakMarkdown(soak));

@@ -28,6 +28,8 @@ export interface SoakOptions {
   delayMs: number;
   /** How long to wait for file descriptors to come back to the baseline afterwards. */
   fdWaitSeconds: number;
+  /** Extra environment of the backend, e.g. { DUCKDB_MEMORY_LIMIT: '128MB' }. */
+  backendEnv: Record<string, string>;
 }
 
 export interface SoakSample {
@@ -103,6 +105,7 @@ export async function soakBench(o: SoakOptions): Promise<SoakReport> {
       dir: o.dir,
       databasePath: path.join(o.dir, 'soak.db'),
       upstreamUrl: fake.url,
+      env: o.backendEnv,
     });
     services.push(backend.service);
     const frontend = await startFrontend(o.dir, backend.url);
@@ -273,6 +276,7 @@ export async function soakBench(o: SoakOptions): Promise<SoakReport> {
         chunks: o.chunks,
         delayMs: o.delayMs,
         fdWaitSeconds: o.fdWaitSeconds,
+        backendEnv: o.backendEnv,
       },
       fdsBackAfterS,
       streams,
@@ -307,7 +311,13 @@ export function soakMarkdown(r: SoakReport): string {
   const last = r.samples.at(-1);
   const peak = (name: string) => Math.max(...r.samples.map((s) => s.rssMb[name] ?? 0));
   const lines = [
-    `${r.options.concurrency} concurrent streams (${r.options.chunks} chunks, ${r.options.delayMs} ms apart; each slot sends without pause, 10 answers per conversation) for ${r.options.seconds} s through nginx (TLS), frontend and backend: **${r.streams} streams, ${r.broken} broken**${r.errorSamples.length ? ` (${r.errorSamples.join(' | ')})` : ''}. TTFT p50 ${fmt(r.ttft.p50)} ms, p99 ${fmt(r.ttft.p99)} ms; gap−${r.options.delayMs} p50 ${fmt(r.gap.p50, 2)} ms, p99 ${fmt(r.gap.p99, 2)} ms.`,
+    `${r.options.concurrency} concurrent streams (${r.options.chunks} chunks, ${r.options.delayMs} ms apart; each slot sends without pause, 10 answers per conversation) for ${r.options.seconds} s through nginx (TLS), frontend and backend${
+      Object.keys(r.options.backendEnv).length
+        ? ` (backend started with ${Object.entries(r.options.backendEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')})`
+        : ''
+    }: **${r.streams} streams, ${r.broken} broken**${r.errorSamples.length ? ` (${r.errorSamples.join(' | ')})` : ''}. TTFT p50 ${fmt(r.ttft.p50)} ms, p99 ${fmt(r.ttft.p99)} ms; gap−${r.options.delayMs} p50 ${fmt(r.gap.p50, 2)} ms, p99 ${fmt(r.gap.p99, 2)} ms.`,
     '',
     table(
       [
