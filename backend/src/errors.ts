@@ -140,16 +140,19 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   /** HTTP status of the upstream response, when the error came from upstream. */
   readonly upstreamStatus: number | undefined;
+  /** Sent as the `Retry-After` header (seconds) by the error handler, e.g. with a 429. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: ErrorCode,
     message?: string,
-    options?: { cause?: unknown; upstreamStatus?: number },
+    options?: { cause?: unknown; upstreamStatus?: number; retryAfterSeconds?: number },
   ) {
     super(message ?? errorCatalog[code].message, { cause: options?.cause });
     this.name = 'AppError';
     this.code = code;
     this.upstreamStatus = options?.upstreamStatus;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get status(): number {

@@ -11,6 +11,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const status = error instanceof AppError ? error.status : entry.status;
     if (entry.level === 'error') request.log.error({ err: error }, message);
     else request.log[entry.level]({ code, status }, message);
+    if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(error.retryAfterSeconds));
+    }
     return reply.status(status).send({ error: { code, message } });
   });
 
