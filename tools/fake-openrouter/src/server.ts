@@ -1,6 +1,7 @@
 /**
  * A FAKE OpenRouter server (node:http only) for tests and local development.
- * Routes: GET /api/v1/models, POST /api/v1/chat/completions; anything else is a 404 JSON error.
+ * Routes: GET /api/v1/models, GET /api/v1/key, POST /api/v1/chat/completions; anything else is
+ * a 404 JSON error.
  * See README.md for the scenarios.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorBody, scenarioError, type ErrorBody } from './errors.js';
+import { bearerToken, createFakeKeys, type FakeKeyInfo } from './keys.js';
 import { defaultModels, fallbackPricing, providerFor, type FakeModel } from './models.js';
 import {
   answerPieces,
@@ -40,6 +42,8 @@ import {
 } from './sse.js';
 import { computeUsage } from './usage.js';
 
+export type { FakeKeyInfo } from './keys.js';
+export { INVALID_KEY_PREFIX } from './keys.js';
 export type { FakeModel } from './models.js';
 export type { Scenario, ScenarioOptions } from './scenarios.js';
 
@@ -75,6 +79,13 @@ export interface FakeOpenRouter {
   waitForStreamClosed(index: number, timeoutMs?: number): Promise<StreamRecord>;
   /** Sockets open to the fake right now, idle keep-alive ones included. */
   openConnections(): Promise<number>;
+  /**
+   * Makes `key` valid (again) and sets what `GET /api/v1/key` reports for it. Without a call,
+   * any non-empty key is valid (with no limit), except those starting with `sk-or-v1-invalid`.
+   */
+  setKey(key: string, info?: FakeKeyInfo): void;
+  /** Makes `key` invalid: every authenticated route answers 401 `User not found.` */
+  revokeKey(key: string): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +113,7 @@ export async function startFakeOpenRouter(
   changes.setMaxListeners(0);
   /** For `failfirst`: requests seen per last user message. */
   const failuresByMessage = new Map<string, number>();
+  const keys = createFakeKeys();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -129,11 +141,36 @@ export async function startFakeOpenRouter(
       sendJson(res, 413, errorBody(413, 'Request body too large.'));
     } else if (method === 'GET' && path === `${API}/models`) {
       sendJson(res, 200, { data: models });
+    } else if (method === 'GET' && path === `${API}/key`) {
+      currentKey(req, res);
     } else if (method === 'POST' && path === `${API}/chat/completions`) {
       await chatCompletions(req, res, record, requestIndex);
     } else {
       sendJson(res, 404, errorBody(404, `Not Found: ${method} ${path} (fake OpenRouter)`));
     }
+  }
+
+  /**
+   * The key of the request when it is valid; else answers 401 as OpenRouter does (no key, or a
+   * key it does not know) and returns null.
+   */
+  function authenticate(req: IncomingMessage, res: ServerResponse): string | null {
+    const key = bearerToken(req.headers.authorization);
+    if (key === null) {
+      sendJson(res, 401, errorBody(401, 'No auth credentials found'));
+      return null;
+    }
+    if (!keys.isValid(key)) {
+      sendJson(res, 401, errorBody(401, 'User not found.'));
+      return null;
+    }
+    return key;
+  }
+
+  /** GET /api/v1/key: the key of the request, its limit and what it has spent. */
+  function currentKey(req: IncomingMessage, res: ServerResponse): void {
+    const key = authenticate(req, res);
+    if (key !== null) sendJson(res, 200, { data: keys.describe(key) });
   }
 
   async function chatCompletions(
@@ -142,10 +179,8 @@ export async function startFakeOpenRouter(
     record: RecordedRequest,
     requestIndex: number,
   ): Promise<void> {
-    if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
-      sendJson(res, 401, errorBody(401, 'No auth credentials found'));
-      return;
-    }
+    const apiKey = authenticate(req, res);
+    if (apiKey === null) return;
     const invalid = validateChatBody(record.body);
     if (invalid !== null) {
       sendJson(res, 400, invalid);
@@ -202,6 +237,7 @@ export async function startFakeOpenRouter(
         reasoning: reasoningPieces(lastUser, plan.reasoningChunks),
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
         pricing: model?.pricing ?? fallbackPricing,
+        apiKey,
       };
       if (body.stream === true) await stream(res, turn, requestIndex);
       else await complete(res, turn);
@@ -212,6 +248,19 @@ export async function startFakeOpenRouter(
       const { body: errBody, headers } = scenarioError(status, model, provider, primary.retryAfter);
       sendJson(res, status, errBody, headers);
     }
+  }
+
+  /** The usage of an answer of `contentChunks` chunks, charged to the request's key. */
+  function usageOf(turn: Turn, contentChunks: number) {
+    const usage = computeUsage({
+      inputChars: turn.inputChars,
+      contentTokens: contentChunks,
+      reasoningTokens: turn.reasoning.length,
+      cachedTokens: turn.plan.cached,
+      pricing: turn.pricing,
+    });
+    keys.addUsage(turn.apiKey, usage.cost);
+    return usage;
   }
 
   async function stream(res: ServerResponse, turn: Turn, requestIndex: number): Promise<void> {
@@ -448,6 +497,8 @@ export async function startFakeOpenRouter(
         check();
       });
     },
+    setKey: (key, info) => keys.set(key, info),
+    revokeKey: (key) => keys.revoke(key),
     openConnections() {
       return new Promise<number>((resolve, reject) => {
         server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
@@ -492,16 +543,8 @@ interface Turn {
   reasoning: string[];
   inputChars: number;
   pricing: FakeModel['pricing'];
-}
-
-function usageOf(turn: Turn, contentChunks: number) {
-  return computeUsage({
-    inputChars: turn.inputChars,
-    contentTokens: contentChunks,
-    reasoningTokens: turn.reasoning.length,
-    cachedTokens: turn.plan.cached,
-    pricing: turn.pricing,
-  });
+  /** The key the request came with: what it costs is added to the key's usage. */
+  apiKey: string;
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
