@@ -15,6 +15,8 @@ import {
 import { registerUtf8JsonParser } from './http/json-body.js';
 import { loggerOptions, type LogSettings } from './http/logging.js';
 import { registerRequestIdHeader, requestIdOf } from './http/request-id.js';
+import { registerSameOriginGuard } from './http/same-origin.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerShutdownGuard } from './http/shutdown.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { registerAuthGuard } from './auth/guard.js';
@@ -83,7 +85,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // even those the shutdown guard refuses.
   registerHttpMetrics(app, metrics);
   registerRequestIdHeader(app);
+  registerSecurityHeaders(app);
   registerShutdownGuard(app, isShuttingDown);
+  // CSRF: state-changing requests from another origin are refused before anything runs.
+  registerSameOriginGuard(app, {
+    allowedOrigins: config.appUrl === undefined ? [] : [new URL(config.appUrl).origin],
+  });
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

@@ -23,6 +23,11 @@ export const errorCatalog = {
     message: 'The request body must be JSON.',
     level: 'info',
   },
+  'request.cross_origin': {
+    status: 403,
+    message: 'This request came from another site: it is refused.',
+    level: 'info',
+  },
   'auth.unauthenticated': { status: 401, message: 'Sign in first.', level: 'info' },
   'auth.invalid_credentials': {
     status: 401,

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorCatalog, type ErrorCode } from '../errors.js';
+import { API_SECURITY_HEADERS } from './security-headers.js';
 
 /** Maps every error to `{ error: { code, message } }`, in this one place. */
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -47,6 +48,7 @@ export function frameworkErrors(
   void reply
     .status(400)
     .header('x-request-id', request.id)
+    .headers(API_SECURITY_HEADERS)
     .send({ error: { code: 'request.invalid' satisfies ErrorCode, message } });
 }
 
@@ -75,8 +77,11 @@ export function clientErrorHandler(
   this.log.info({ code, clientError: error.code }, message);
   if (socket.writable) {
     const body = JSON.stringify({ error: { code, message } });
+    const security = Object.entries(API_SECURITY_HEADERS)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n${security}` +
         `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
