@@ -34,7 +34,13 @@ import {
   waitFor,
   type RetryOptions,
 } from './retry.js';
-import type { ChatRequest, ChatStreamEvent, OpenRouterClient, UpstreamModel } from './types.js';
+import type {
+  ChatRequest,
+  ChatStreamEvent,
+  OpenRouterClient,
+  UpstreamKeyInfo,
+  UpstreamModel,
+} from './types.js';
 
 export interface OpenRouterClientOptions {
   /** e.g. https://openrouter.ai/api/v1 */
@@ -69,6 +75,11 @@ export interface OpenRouterClientOptions {
   retryBudgetMs?: number;
   /** A number in [0, 1) for the backoff jitter; Math.random by default (tests fix it). */
   random?: () => number;
+  /**
+   * Whose key this is, for the advice in error messages: the server's (OPENROUTER_API_KEY,
+   * default) or a user's own (set with withKey).
+   */
+  keyOwner?: 'server' | 'user';
 }
 
 export const clientDefaults = {
@@ -119,6 +130,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
   };
   const appUrl = headerValue(options.appUrl);
   const appTitle = headerValue(options.appTitle);
+  const keyOwner = options.keyOwner ?? 'server';
 
   function headers(accept: string, requestId?: string): Record<string, string> {
     const result: Record<string, string> = { Accept: accept };
@@ -127,7 +139,9 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       if (!/^[\x21-\x7e]+$/.test(apiKey)) {
         throw new AppError(
           'upstream.unauthorized',
-          'The OpenRouter API key has invalid characters: check OPENROUTER_API_KEY on the backend.',
+          keyOwner === 'user'
+            ? 'Your OpenRouter API key has invalid characters: save it again in Settings.'
+            : 'The OpenRouter API key has invalid characters: check OPENROUTER_API_KEY on the backend.',
         );
       }
       result.Authorization = `Bearer ${apiKey}`;
@@ -215,7 +229,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       );
       try {
         const text = await readText(response, signal);
-        if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey);
+        if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey, keyOwner);
         let body: unknown;
         try {
           body = JSON.parse(text);
@@ -355,7 +369,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       if (!decision.retry) {
         throw attempt.kind === 'network'
           ? networkFailureError(attempt.error, host, retries + 1)
-          : httpFailureError({ ...attempt, attempts: retries + 1 });
+          : httpFailureError({ ...attempt, attempts: retries + 1, keyOwner });
       }
       try {
         await waitFor(decision.delayMs, signal);
@@ -367,7 +381,67 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     }
   }
 
-  return { hasKey: apiKey !== undefined, listModels, streamChat };
+  async function currentKey(keyOptions: { signal?: AbortSignal } = {}): Promise<UpstreamKeyInfo> {
+    if (!apiKey) throw new AppError('upstream.no_key');
+    const { signal } = keyOptions;
+    try {
+      const { response, release } = await open(
+        '/key',
+        { method: 'GET', headers: headers('application/json') },
+        signal,
+        `The model provider did not answer within ${formatDuration(connectTimeoutMs)}.`,
+      );
+      try {
+        const text = await readText(response, signal);
+        if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey, keyOwner);
+        return toKeyInfo(text);
+      } finally {
+        release();
+      }
+    } catch (error) {
+      if (error instanceof NetworkFailure) throw networkFailureError(error.original, host, 1);
+      throw error;
+    }
+  }
+
+  return {
+    hasKey: apiKey !== undefined,
+    withKey: (key) => createOpenRouterClient({ ...options, apiKey: key, keyOwner: 'user' }),
+    currentKey,
+    listModels,
+    streamChat,
+  };
+}
+
+/** The `data` of OpenRouter's GET /key answer; upstream.bad_response when it has none. */
+function toKeyInfo(text: string): UpstreamKeyInfo {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new AppError(
+      'upstream.bad_response',
+      'The model provider sent key details that are not JSON.',
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!isRecord(body) || !isRecord(body.data)) {
+    throw new AppError(
+      'upstream.bad_response',
+      'The model provider sent key details without a "data" object.',
+    );
+  }
+  const { data } = body;
+  const amount = (value: unknown): number | null =>
+    typeof value === 'number' && Number.isFinite(value) ? value : null;
+  return {
+    limit: amount(data.limit),
+    usage: amount(data.usage),
+    limitRemaining: amount(data.limit_remaining),
+    isFreeTier: typeof data.is_free_tier === 'boolean' ? data.is_free_tier : null,
+  };
 }
 
 type Response = Dispatcher.ResponseData;

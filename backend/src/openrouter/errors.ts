@@ -59,11 +59,16 @@ function statusCause(status: number): string {
   }
 }
 
+/** Whose key a request carried: the server's (OPENROUTER_API_KEY) or a user's own. */
+export type KeyOwner = 'server' | 'user';
+
 /** What to do about a status, when there is something obvious. */
-function statusAdvice(status: number): string | null {
+function statusAdvice(status: number, keyOwner: KeyOwner): string | null {
   switch (status) {
     case 401:
-      return 'Check OPENROUTER_API_KEY on the backend.';
+      return keyOwner === 'user'
+        ? 'Check your OpenRouter key in Settings.'
+        : 'Check OPENROUTER_API_KEY on the backend.';
     case 402:
       return 'Add credits to the OpenRouter account.';
     case 408:
@@ -86,6 +91,8 @@ export interface HttpFailure {
   retryAfterMs: number | null;
   /** Requests made, retries included. */
   attempts: number;
+  /** Default: the server's. */
+  keyOwner?: KeyOwner;
 }
 
 /** e.g. "Rate limited by the provider (429): <upstream message>. Try again in 30 s." */
@@ -98,7 +105,7 @@ export function httpFailureError(failure: HttpFailure): AppError {
   if (retryAfterMs !== null && retryAfterMs > 0) {
     parts.push(`Try again in ${formatDuration(retryAfterMs)}.`);
   } else {
-    const advice = statusAdvice(status);
+    const advice = statusAdvice(status, failure.keyOwner ?? 'server');
     if (advice) parts.push(advice);
   }
   return new AppError(upstreamErrorCode(status), parts.join(' '), { upstreamStatus: status });
@@ -197,6 +204,7 @@ export function upstreamHttpError(
   status: number,
   bodyText: string,
   secret: string | undefined,
+  keyOwner: KeyOwner = 'server',
 ): AppError {
   const message = errorBodyMessage(bodyText);
   return httpFailureError({
@@ -204,6 +212,7 @@ export function upstreamHttpError(
     upstreamMessage: message === null ? null : redact(message, secret),
     retryAfterMs: null,
     attempts: 1,
+    keyOwner,
   });
 }
 

@@ -50,8 +50,29 @@ export interface UpstreamModel {
   created: number | null;
 }
 
+/** OpenRouter's GET /key: what it says of the key a request carries (USD amounts). */
+export interface UpstreamKeyInfo {
+  /** Credit limit; null when unlimited. */
+  limit: number | null;
+  /** Spent so far. */
+  usage: number | null;
+  /** What is left of the limit; null when unlimited. */
+  limitRemaining: number | null;
+  isFreeTier: boolean | null;
+}
+
 export interface OpenRouterClient {
   readonly hasKey: boolean;
+  /**
+   * The same client (base URL, pool, timeouts, attribution) sending `apiKey` instead of the
+   * server's key: a user's own key. Its errors speak of "your key", not of OPENROUTER_API_KEY.
+   */
+  withKey(apiKey: string): OpenRouterClient;
+  /**
+   * GET /key with this client's key, once (no retries). Throws AppErrors: upstream.unauthorized
+   * when the key is refused, upstream.timeout/network/unavailable/bad_response otherwise.
+   */
+  currentKey(options?: { signal?: AbortSignal }): Promise<UpstreamKeyInfo>;
   listModels(options?: { signal?: AbortSignal }): Promise<UpstreamModel[]>;
   streamChat(
     request: ChatRequest,
