@@ -53,6 +53,29 @@ describe('nginx in front', () => {
     expect(response.headers.get('server')).toBe('nginx');
   });
 
+  it('keeps each service’s CSP and gives its own responses one that allows nothing', async () => {
+    const page = await client.request('/');
+    const pageCsp = page.headers.get('content-security-policy') ?? '';
+    expect(pageCsp).toContain("script-src 'self'");
+    expect(pageCsp).toContain("img-src 'self' data: blob:");
+    expect(pageCsp).toContain("frame-ancestors 'none'");
+    // One header each, nginx's values (not a duplicate from the frontend).
+    expect(page.headers.get('permissions-policy')).toBe(
+      'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+    );
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const api = await client.request('/api/health');
+    expect(api.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    );
+    const own = await client.request('/metrics');
+    expect(own.status).toBe(404);
+    expect(own.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    );
+  });
+
   it('does not reach /metrics or the backend-only routes', async () => {
     for (const target of ['/metrics', '/api/../metrics', '/%6detrics']) {
       const response = await client.request(target);

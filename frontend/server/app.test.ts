@@ -91,3 +91,50 @@ describe('GET /healthz', () => {
     }
   });
 });
+
+describe('security headers', () => {
+  const expectPageHeaders = (headers: Record<string, unknown>, what: string) => {
+    const csp = String(headers['content-security-policy']);
+    expect(csp, what).toContain("script-src 'self'");
+    expect(csp, what).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(csp, what).toContain("img-src 'self' data: blob:");
+    expect(csp, what).toContain("frame-ancestors 'none'");
+    expect(csp, what).toContain("object-src 'none'");
+    expect(headers['x-content-type-options'], what).toBe('nosniff');
+    expect(headers['referrer-policy'], what).toBe('same-origin');
+    expect(headers['permissions-policy'], what).toMatch(/camera=\(\).*microphone=\(\)/);
+    expect(headers['x-frame-options'], what).toBe('DENY');
+  };
+
+  it('are on the page, client routes, assets, root files, health and 404s', async () => {
+    const targets = [
+      '/',
+      '/c/3f1c2f43-4a9e-4a36-9d7b-2a3d1f0b9c11',
+      '/assets/index-abc123.js',
+      '/favicon.svg',
+      '/healthz',
+      '/assets/missing.js',
+    ];
+    for (const target of targets) {
+      const res = await send(`${frontend.url}${target}`);
+      expectPageHeaders(res.headers, target);
+    }
+    const post = await send(`${frontend.url}/somewhere`, { method: 'POST', body: 'x' });
+    expect(post.status).toBe(404);
+    expectPageHeaders(post.headers, 'POST /somewhere');
+  });
+
+  it('the proxy’s own errors (backend down) are inert JSON too', async () => {
+    const down = await startFrontend(await deadBackendUrl(), staticDir.dir);
+    try {
+      const res = await send(`${down.url}/api/conversations`);
+      expect(res.status).toBe(502);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
+    } finally {
+      await down.app.close();
+    }
+  });
+});

