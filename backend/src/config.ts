@@ -1,4 +1,5 @@
 import proxyaddr from 'proxy-addr';
+import { parseSecretKey } from './keys/crypto.js';
 
 /**
  * Configuration, read and validated once at start. Every problem is collected and
@@ -41,6 +42,15 @@ export interface Config {
    * (and /api/ready not_ready): past it the database counts as stuck, not busy.
    */
   healthDbStuckMs: number;
+  /**
+   * SECRET_KEY: the 32-byte key that encrypts stored secrets (users' OpenRouter keys). Unset:
+   * one is generated into the data folder at the first start (keys/secret.ts).
+   */
+  secretKey: Buffer | undefined;
+  /** SECRET_KEY_PREVIOUS: earlier keys, still accepted for decryption after a rotation. */
+  secretKeyPrevious: Buffer[];
+  /** Messages a user may send per minute (429 past it); 0 turns the limit off. */
+  chatRateLimitPerMinute: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -107,6 +117,24 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const checkpointThreshold = size('DUCKDB_CHECKPOINT_THRESHOLD', '16MiB or 256KB');
   const memoryLimit = size('DUCKDB_MEMORY_LIMIT', '512MB or 2GiB');
+  const secretKeyText = read('SECRET_KEY');
+  const secretKey = secretKeyText === undefined ? undefined : parseSecretKey(secretKeyText);
+  if (secretKey === null) {
+    // The value itself is never repeated: it is a secret, even when malformed.
+    problems.push(
+      'SECRET_KEY must be 32 bytes as 64 hex characters or base64 (e.g. openssl rand -base64 32)',
+    );
+  }
+  const secretKeyPrevious = (read('SECRET_KEY_PREVIOUS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .flatMap((entry, i) => {
+      const key = parseSecretKey(entry);
+      if (key) return [key];
+      problems.push(`SECRET_KEY_PREVIOUS entry ${i + 1} must be 32 bytes as hex or base64`);
+      return [];
+    });
   const config: Config = {
     port: integer('PORT', 12015, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -129,6 +157,9 @@ export function loadConfig(env: Env = process.env): Config {
     // Well above any chat statement; a backup's EXPORT DATABASE of a large file holds the
     // connection longest (raise it if yours takes longer).
     healthDbStuckMs: integer('HEALTH_DB_STUCK_MS', 60_000, 1000, 3_600_000),
+    secretKey: secretKey ?? undefined,
+    secretKeyPrevious,
+    chatRateLimitPerMinute: integer('CHAT_RATE_LIMIT_PER_MINUTE', 30, 0, 100_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
