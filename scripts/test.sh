@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check CI runs, from a fresh clone: installs what is missing (npm packages,
-# Debian's chromium and nginx), then per package format, lint (zero warnings), tsc and tests, then
+# Debian's chromium and nginx), then npm audit of the production dependencies, then per package
+# format, lint (zero warnings), tsc and tests, then
 # the end-to-end browser suite against the production builds, then the benchmark suite's short
 # run as a smoke test.
 set -euo pipefail
@@ -36,6 +37,10 @@ run_package() {
   echo "==> $pkg: tests"
   (cd "$ROOT/$pkg" && npx vitest run --reporter=default --reporter=json --outputFile.json="$results/$name.json")
 }
+
+# Production dependencies against npm's advisories (scripts/audit.sh): a high or critical one,
+# or an advisory endpoint that cannot be asked, fails the run in the closing line below.
+bash "$ROOT/scripts/audit.sh" "$results/audit.json" || true
 
 for pkg in tools/fake-openrouter backend frontend; do run_package "$pkg"; done
 
