@@ -8,6 +8,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 
 # The bench runs the fake from source with its own tsx; backend/ and frontend/ need their
 # dev dependencies only to build.
+ensure_system_packages >&2
 ensure_deps bench >&2
 if [[ " $* " != *" --no-build "* ]]; then
   for pkg in backend frontend; do ensure_deps "$pkg" >&2; done

@@ -10,6 +10,25 @@ ensure_deps() {
   cp "$dir/package-lock.json" "$stamp"
 }
 
+# Debian's chromium (browser tests and the UI benchmark), nginx and openssl (the TLS topology
+# tests and the benchmark's nginx variant), installed when missing.
+ensure_system_packages() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "==> installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The package starts a system nginx on port 80; the tests and the bench run their own.
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then
+    $sudo service nginx stop >/dev/null 2>&1 || $sudo pkill -x nginx || true
+  fi
+}
+
 # Loads a root .env file when present (KEY=value lines), without overriding the environment.
 load_env() {
   [ -f "$ROOT/.env" ] || return 0

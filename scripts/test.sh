@@ -7,21 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-# Debian's chromium (browser tests), nginx and openssl (the TLS topology tests).
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-[ -x /usr/sbin/nginx ] || missing+=(nginx)
-command -v openssl >/dev/null || missing+=(openssl)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> installing Debian packages: ${missing[*]}"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-  # The package starts a system nginx on port 80; the tests run their own.
-  if [[ " ${missing[*]} " == *" nginx "* ]]; then
-    $SUDO service nginx stop >/dev/null 2>&1 || $SUDO pkill -x nginx || true
-  fi
-fi
+ensure_system_packages
 
 packages=(tools/fake-openrouter backend frontend e2e bench)
 for pkg in "${packages[@]}"; do ensure_deps "$pkg"; done
