@@ -19,9 +19,13 @@ import { registerSameOriginGuard } from './http/same-origin.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerShutdownGuard } from './http/shutdown.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { adminRoutes } from './admin/routes.js';
+import { createAdminService } from './admin/service.js';
+import { createAuditLog } from './audit/service.js';
 import { registerAuthGuard } from './auth/guard.js';
 import { authRoutes } from './auth/routes.js';
 import { createAuthService } from './auth/service.js';
+import { createSettingsService } from './settings/service.js';
 import { chatRoutes } from './chat/routes.js';
 import { createChatService } from './chat/service.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -50,6 +54,8 @@ export interface AppDeps {
   flushIntervalMs?: number;
   /** Overrides config.healthDbStuckMs: how long one database call may run before health says stuck. */
   healthDbStuckMs?: number;
+  /** The clock of sessions, sign-in limits and the audit log (default: the system's). */
+  now?: () => Date;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -109,7 +115,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const auth = createAuthService(db);
+  const now = deps.now ?? (() => new Date());
+  const DAY_MS = 24 * 3600 * 1000;
+  const audit = createAuditLog({ db, log: app.log, now });
+  const settings = createSettingsService(db, now);
+  const auth = createAuthService(db, {
+    now,
+    sessionIdleMs: config.sessionIdleDays * DAY_MS,
+    sessionMaxAgeMs: config.sessionMaxDays * DAY_MS,
+    signInLimits: {
+      perAccount: config.signinFailuresPerAccount,
+      perAddress: config.signinFailuresPerAddress,
+      windowMs: 60_000,
+    },
+    audit,
+    settings,
+  });
+  const admin = createAdminService({ db, auth, settings, audit, now });
   const conversations = createConversationsService(db);
   const chat = createChatService({
     db,
@@ -123,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openrouter,
     ttlSeconds: config.modelsTtlSeconds,
     log: app.log,
+    settings,
   });
 
   await app.register(async (api) => {
@@ -137,7 +160,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       liveness: createLivenessCheck(probe),
       readiness: createReadinessCheck({ ...probe, isShuttingDown }),
     });
-    await api.register(authRoutes, { auth });
+    await api.register(authRoutes, { auth, sessionMaxAgeSeconds: config.sessionMaxDays * 86_400 });
+    await api.register(adminRoutes, { admin });
     await api.register(modelRoutes, { models });
     await api.register(conversationRoutes, { conversations });
     await api.register(chatRoutes, { chat });

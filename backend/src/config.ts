@@ -42,6 +42,14 @@ export interface Config {
    * (and /api/ready not_ready): past it the database counts as stuck, not busy.
    */
   healthDbStuckMs: number;
+  /** A session unused this many days expires (SESSION_IDLE_DAYS). */
+  sessionIdleDays: number;
+  /** A session expires this many days after sign-in, used or not (SESSION_MAX_DAYS). */
+  sessionMaxDays: number;
+  /** Failed sign-ins allowed per account per minute; past it, 429 with Retry-After. */
+  signinFailuresPerAccount: number;
+  /** Failed sign-ins allowed per client address per minute. */
+  signinFailuresPerAddress: number;
   /**
    * SECRET_KEY: the 32-byte key that encrypts stored secrets (users' OpenRouter keys). Unset:
    * one is generated into the data folder at the first start (keys/secret.ts).
@@ -157,10 +165,19 @@ export function loadConfig(env: Env = process.env): Config {
     // Well above any chat statement; a backup's EXPORT DATABASE of a large file holds the
     // connection longest (raise it if yours takes longer).
     healthDbStuckMs: integer('HEALTH_DB_STUCK_MS', 60_000, 1000, 3_600_000),
+    sessionIdleDays: integer('SESSION_IDLE_DAYS', 7, 1, 365),
+    sessionMaxDays: integer('SESSION_MAX_DAYS', 30, 1, 3650),
+    signinFailuresPerAccount: integer('SIGNIN_FAILURES_PER_ACCOUNT', 10, 1, 1000),
+    signinFailuresPerAddress: integer('SIGNIN_FAILURES_PER_ADDRESS', 50, 1, 100_000),
     secretKey: secretKey ?? undefined,
     secretKeyPrevious,
     chatRateLimitPerMinute: integer('CHAT_RATE_LIMIT_PER_MINUTE', 30, 0, 100_000),
   };
+  if (config.sessionIdleDays > config.sessionMaxDays) {
+    problems.push(
+      `SESSION_IDLE_DAYS (${config.sessionIdleDays}) must not exceed SESSION_MAX_DAYS (${config.sessionMaxDays})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -39,6 +39,52 @@ export const errorCatalog = {
     message: 'Setup is already done: sign in instead.',
     level: 'info',
   },
+  'auth.rate_limited': {
+    status: 429,
+    message: 'Too many failed sign-in attempts: wait a moment before trying again.',
+    level: 'warn',
+  },
+  'auth.account_disabled': {
+    status: 403,
+    message: 'This account is disabled: ask an administrator.',
+    level: 'info',
+  },
+  'auth.admin_only': {
+    status: 403,
+    message: 'Only an administrator can do this.',
+    level: 'warn',
+  },
+  'auth.registration_closed': {
+    status: 403,
+    message: 'Registration is closed: ask an administrator for an account.',
+    level: 'info',
+  },
+  'auth.wrong_password': {
+    status: 403,
+    message: 'The current password is wrong.',
+    level: 'info',
+  },
+  'session.not_found': { status: 404, message: 'Session not found.', level: 'info' },
+  'password.too_short': {
+    status: 400,
+    message: 'The password must have at least 8 characters.',
+    level: 'info',
+  },
+  'password.too_long': {
+    status: 400,
+    message: 'The password must have at most 256 characters.',
+    level: 'info',
+  },
+  'password.common': {
+    status: 400,
+    message: 'This password is one of the most common ones: choose another.',
+    level: 'info',
+  },
+  'password.same_as_username': {
+    status: 400,
+    message: 'The password must not be the username.',
+    level: 'info',
+  },
   'conversation.not_found': { status: 404, message: 'Conversation not found.', level: 'info' },
   'message.not_found': { status: 404, message: 'Message not found.', level: 'info' },
   'message.parent_invalid': {
@@ -112,7 +158,50 @@ export const errorCatalog = {
     message: 'The model provider sent an unreadable response.',
     level: 'warn',
   },
-  'user.not_found': { status: 404, message: 'No user with this username.', level: 'info' },
+  'user.not_found': { status: 404, message: 'No such user.', level: 'info' },
+  'user.username_taken': {
+    status: 409,
+    message: 'This username is taken.',
+    level: 'info',
+  },
+  'user.last_admin': {
+    status: 409,
+    message: 'The workspace must keep at least one active administrator.',
+    level: 'info',
+  },
+  'model.not_allowed': {
+    status: 403,
+    message: 'This model is not available in this workspace: choose another or ask an administrator.',
+    level: 'info',
+  },
+  'api_key.not_found': {
+    status: 404,
+    message: 'You have no OpenRouter key saved.',
+    level: 'info',
+  },
+  'api_key.rejected': {
+    status: 400,
+    message: 'OpenRouter refused this key. Nothing was saved.',
+    level: 'info',
+  },
+  'api_key.unreadable': {
+    status: 409,
+    message:
+      "Your saved OpenRouter key can no longer be decrypted (the server's SECRET_KEY changed): save it again in Settings.",
+    level: 'warn',
+  },
+  // 402, not 403: the user may send and the request is valid; only the money is used up, until
+  // the month ends or an admin raises the limit (as OpenRouter answers 402 for spent credits).
+  'budget.exceeded': {
+    status: 402,
+    message: 'You have reached your monthly spending limit: ask an administrator to raise it.',
+    level: 'info',
+  },
+  'chat.rate_limited': {
+    status: 429,
+    message: 'You are sending messages too fast: wait a moment.',
+    level: 'info',
+  },
   'server.shutting_down': {
     status: 503,
     message: 'The server is shutting down; try again in a moment.',

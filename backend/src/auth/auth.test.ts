@@ -12,7 +12,10 @@ const credentials = { username: 'admin', password: 'correct horse battery' };
 
 describe('first-run setup and sign-in', () => {
   it('creates the admin once, then only sign-in works', async () => {
-    expect((await ctx.app.inject({ url: '/api/auth/state' })).json()).toEqual({ needsSetup: true });
+    expect((await ctx.app.inject({ url: '/api/auth/state' })).json()).toEqual({
+      needsSetup: true,
+      registrationOpen: false,
+    });
 
     const setup = await ctx.app.inject({
       method: 'POST',
@@ -30,6 +33,7 @@ describe('first-run setup and sign-in', () => {
 
     expect((await ctx.app.inject({ url: '/api/auth/state' })).json()).toEqual({
       needsSetup: false,
+      registrationOpen: false,
     });
     const again = await ctx.app.inject({
       method: 'POST',
@@ -46,15 +50,41 @@ describe('first-run setup and sign-in', () => {
     expect(me.json().user.username).toBe('admin');
   });
 
-  it('marks the cookie Secure behind an HTTPS proxy', async () => {
+  it('behind an HTTPS proxy, names the cookie __Host-ai_session, Secure, and reads only that name', async () => {
+    const https = { 'x-forwarded-proto': 'https' };
     const setup = await ctx.app.inject({
       method: 'POST',
       url: '/api/auth/setup',
       payload: credentials,
-      headers: { 'x-forwarded-proto': 'https' },
+      headers: https,
       remoteAddress: '127.0.0.1',
     });
-    expect(String(setup.headers['set-cookie'])).toContain('Secure');
+    const header = String(setup.headers['set-cookie']);
+    expect(header).toMatch(/^__Host-ai_session=[\w-]{43};/);
+    expect(header).toContain('Secure');
+    expect(header).toContain('HttpOnly');
+    expect(header).toContain('SameSite=Lax');
+    expect(header).toContain('Path=/');
+    expect(header).not.toContain('Domain');
+    const token = sessionCookie(setup.headers['set-cookie']).split('=')[1];
+
+    const me = (cookie: string, headers: Record<string, string>, remoteAddress: string) =>
+      ctx.app.inject({ url: '/api/auth/me', headers: { cookie, ...headers }, remoteAddress });
+    expect((await me(`__Host-ai_session=${token}`, https, '127.0.0.1')).statusCode).toBe(200);
+    // The bare name is not read over HTTPS, nor the prefixed one over plain HTTP.
+    expect((await me(`ai_session=${token}`, https, '127.0.0.1')).statusCode).toBe(401);
+    expect((await me(`__Host-ai_session=${token}`, {}, '127.0.0.1')).statusCode).toBe(401);
+    expect((await me(`ai_session=${token}`, {}, '127.0.0.1')).statusCode).toBe(200);
+    // X-Forwarded-Proto from an untrusted address is ignored: the request is plain HTTP.
+    expect((await me(`__Host-ai_session=${token}`, https, '203.0.113.5')).statusCode).toBe(401);
+
+    const logout = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      headers: { cookie: `__Host-ai_session=${token}`, ...https },
+      remoteAddress: '127.0.0.1',
+    });
+    expect(String(logout.headers['set-cookie'])).toMatch(/^__Host-ai_session=;.*Secure/);
   });
 
   it('signs in, refuses wrong passwords and unknown users alike, and signs out', async () => {

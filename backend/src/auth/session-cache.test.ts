@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { createSessionCache } from './session-cache.js';
 
 const alice = {
-  id: 'a',
-  username: 'alice',
-  role: 'admin' as const,
-  createdAt: '2026-01-01T00:00:00Z',
+  user: { id: 'a', username: 'alice', role: 'admin' as const, createdAt: '2026-01-01T00:00:00Z' },
+  sessionId: 's-a',
 };
-const bob = { id: 'b', username: 'bob', role: 'user' as const, createdAt: '2026-01-01T00:00:00Z' };
+const bob = {
+  user: { id: 'b', username: 'bob', role: 'user' as const, createdAt: '2026-01-01T00:00:00Z' },
+  sessionId: 's-b',
+};
 
 describe('the session cache', () => {
   it('answers until its ttl or the session expiry, whichever comes first', () => {

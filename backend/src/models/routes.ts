@@ -12,10 +12,11 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> =
     {
       schema: {
         tags: ['models'],
-        summary: 'The OpenRouter model catalog, cached in the database',
+        summary:
+          'The OpenRouter model catalog, cached in the database (for users: the models an admin allows)',
         response: { 200: ModelCatalog, ...errorResponses, 502: ErrorResponse, 503: ErrorResponse },
       },
     },
-    async () => models.catalog(),
+    async (request) => models.catalog(request.user.role),
   );
 };

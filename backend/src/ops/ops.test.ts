@@ -219,7 +219,10 @@ describe('POST /ops/reset-password', () => {
       payload: { username: 'admin', password: 'short' },
     });
     expect(short.statusCode).toBe(400);
-    expect(short.json().error.message).toContain('8 to 256 characters');
+    expect(short.json().error).toEqual({
+      code: 'password.too_short',
+      message: 'The password must have at least 8 characters.',
+    });
   });
 });
 

@@ -36,6 +36,8 @@ export async function startTestApp(
     /** Logs are off unless a test wants to read them. */
     logger?: LogSettings | false;
     shutdownGraceMs?: number;
+    /** The app's clock (sessions, sign-in limits, audit); tests move it instead of waiting. */
+    now?: () => Date;
     /**
      * Timeouts and retries of the upstream client. By default the production values, except a
      * 10 ms backoff (capped at 100 ms) so that retried failures do not slow tests down.
@@ -81,6 +83,7 @@ export async function startTestApp(
     logger: options.logger ?? false,
     flushIntervalMs: 100,
     shutdownGraceMs: options.shutdownGraceMs ?? 2000,
+    ...(options.now ? { now: options.now } : {}),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   let upstreamUp = true;

@@ -1,0 +1,110 @@
+import type { Database } from '../db/connection.js';
+import { AppError } from '../errors.js';
+import { createSettingsRepo } from './repo.js';
+
+export interface WorkspaceSettings {
+  /** Whether anyone may create an account (POST /api/auth/register). Off by default. */
+  registrationOpen: boolean;
+  /** The models users (not admins) may use: null for every model, else these ids. */
+  allowedModels: string[] | null;
+}
+
+const defaults: WorkspaceSettings = { registrationOpen: false, allowedModels: null };
+
+/**
+ * Workspace settings an admin changes at run time, stored in the settings table and kept in
+ * memory: this process alone writes the database, so the copy is never stale. Read on every
+ * send (the model allow-list), so a read costs no query once loaded.
+ */
+export function createSettingsService(db: Database, now: () => Date = () => new Date()) {
+  const repo = createSettingsRepo(db);
+  let current: Promise<WorkspaceSettings> | undefined;
+
+  async function load(): Promise<WorkspaceSettings> {
+    const stored = await repo.all();
+    const read = <K extends keyof WorkspaceSettings>(key: K, column: string) => {
+      const text = stored.get(column);
+      if (text === undefined) return defaults[key];
+      try {
+        return JSON.parse(text) as WorkspaceSettings[K];
+      } catch {
+        return defaults[key];
+      }
+    };
+    const allowed = read('allowedModels', 'allowed_models');
+    return {
+      registrationOpen: read('registrationOpen', 'registration_open') === true,
+      allowedModels: Array.isArray(allowed)
+        ? allowed.filter((id): id is string => typeof id === 'string')
+        : null,
+    };
+  }
+
+  function get(): Promise<WorkspaceSettings> {
+    current ??= load().catch((error: unknown) => {
+      current = undefined;
+      throw error;
+    });
+    return current;
+  }
+
+  function isModelAllowed(role: 'admin' | 'user', model: string, settings: WorkspaceSettings) {
+    return (
+      role === 'admin' || settings.allowedModels === null || settings.allowedModels.includes(model)
+    );
+  }
+
+  async function apply(changes: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
+    const next = { ...(await get()) };
+    const at = now().toISOString();
+    await db.transaction(async (tx) => {
+      const txRepo = createSettingsRepo(tx);
+      if (changes.registrationOpen !== undefined) {
+        next.registrationOpen = changes.registrationOpen;
+        await txRepo.put('registration_open', JSON.stringify(changes.registrationOpen), at);
+      }
+      if (changes.allowedModels !== undefined) {
+        next.allowedModels =
+          changes.allowedModels === null ? null : [...new Set(changes.allowedModels)];
+        await txRepo.put('allowed_models', JSON.stringify(next.allowedModels), at);
+      }
+    });
+    current = Promise.resolve(next);
+    return next;
+  }
+  // Updates run one after another, each from the state the previous one left.
+  let updating: Promise<unknown> = Promise.resolve();
+
+  return {
+    get,
+
+    update(changes: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
+      const run = updating.then(() => apply(changes));
+      updating = run.catch(() => undefined);
+      return run;
+    },
+
+    /** Whether a user of this role may use the model: admins may use every model. */
+    async isModelAllowed(role: 'admin' | 'user', model: string): Promise<boolean> {
+      return isModelAllowed(role, model, await get());
+    },
+
+    /**
+     * Refuses (403 `model.not_allowed`, naming the model) when any of `models` is not allowed
+     * for the role: the chat calls it before any upstream request.
+     */
+    async assertModelsAllowed(role: 'admin' | 'user', models: string[]): Promise<void> {
+      const settings = await get();
+      for (const model of models) {
+        if (!isModelAllowed(role, model, settings)) {
+          throw new AppError(
+            'model.not_allowed',
+            `The model ${model} is not available in this workspace: choose another or ask an administrator.`,
+          );
+        }
+      }
+    },
+  };
+}
+
+export type SettingsService = ReturnType<typeof createSettingsService>;
