@@ -34,6 +34,9 @@ import { generationRoutes } from './generations/routes.js';
 import { createLivenessCheck } from './health/liveness.js';
 import { createReadinessCheck } from './health/readiness.js';
 import { healthRoutes } from './health/routes.js';
+import type { Keyring } from './keys/crypto.js';
+import { keyRoutes } from './keys/routes.js';
+import { createKeysService } from './keys/service.js';
 import { registerHttpMetrics } from './metrics/http.js';
 import { createMetrics } from './metrics/registry.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -46,6 +49,8 @@ export interface AppDeps {
   /** As openDatabase returns it: the health checks read its queue's state. */
   db: ObservableDatabase;
   openrouter: OpenRouterClient;
+  /** Seals and opens users' stored API keys (keys/secret.ts resolves SECRET_KEY or its file). */
+  keyring: Keyring;
   /** Log level and destination (default: config.logLevel, stdout); tests pass `false`. */
   logger?: LogSettings | false;
   /** Overrides config.shutdownGraceMs: how long running answers may finish at shutdown. */
@@ -140,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     flushIntervalMs: deps.flushIntervalMs,
     metrics: metrics.chat,
   });
+  const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
   const models = createModelsService({
     db,
     openrouter,
@@ -163,6 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(authRoutes, { auth, sessionMaxAgeSeconds: config.sessionMaxDays * 86_400 });
     await api.register(adminRoutes, { admin });
     await api.register(modelRoutes, { models });
+    await api.register(keyRoutes, { keys });
     await api.register(conversationRoutes, { conversations });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });

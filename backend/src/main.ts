@@ -1,9 +1,12 @@
+import path from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DatabaseLockedError, openDatabase } from './db/connection.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './http/logging.js';
+import { createKeyring } from './keys/crypto.js';
+import { resolveSecretKey } from './keys/secret.js';
 import { createOpenRouterClient, createUpstreamAgent } from './openrouter/client.js';
 
 /** Time allowed after the grace for aborted answers to be saved and the database closed. */
@@ -18,6 +21,14 @@ async function main(): Promise<void> {
   });
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');
+  // The key that encrypts users' stored API keys: SECRET_KEY, or a file in the data folder.
+  const secret = await resolveSecretKey(config.secretKey, path.dirname(config.databasePath));
+  if (secret.source === 'file-created')
+    log.warn(
+      { file: secret.file },
+      'SECRET_KEY is not set: generated an encryption key for stored API keys into this file; back it up (without it saved keys cannot be read)',
+    );
+  const keyring = createKeyring(secret.key, config.secretKeyPrevious);
 
   // One connection pool for every upstream request, closed at shutdown.
   const upstreamAgent = createUpstreamAgent();
@@ -34,7 +45,13 @@ async function main(): Promise<void> {
   if (!openrouter.hasKey)
     log.warn('OPENROUTER_API_KEY is not set: chatting is disabled until it is');
 
-  const app = await buildApp({ config, db, openrouter, logger: { level: config.logLevel } });
+  const app = await buildApp({
+    config,
+    db,
+    openrouter,
+    keyring,
+    logger: { level: config.logLevel },
+  });
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { openDatabase, type ObservableDatabase, type QueueState } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
+import { createKeyring } from '../keys/crypto.js';
 import { createOpenRouterClient } from '../openrouter/client.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { createLivenessCheck } from './liveness.js';
@@ -121,7 +123,8 @@ describe('a stuck or closed database', () => {
       apiKey: undefined,
     });
     // A threshold of milliseconds instead of a minute, so that "stuck" comes quickly.
-    app = await buildApp({ config, db, openrouter, logger: false, healthDbStuckMs: 20 });
+    const keyring = createKeyring(randomBytes(32));
+    app = await buildApp({ config, db, openrouter, keyring, logger: false, healthDbStuckMs: 20 });
     await app.ready();
   });
   afterEach(async () => {

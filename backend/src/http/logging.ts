@@ -23,6 +23,13 @@ export const redactedPaths = [
   '*.*.password',
   'passwordHash',
   '*.passwordHash',
+  // Users' own OpenRouter keys (PUT /api/keys/openrouter's body) and the key that seals them.
+  'req.body.key',
+  'body.key',
+  'secretKey',
+  '*.secretKey',
+  'secretKeyPrevious',
+  '*.secretKeyPrevious',
 ];
 
 export interface LogSettings {

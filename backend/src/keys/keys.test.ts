@@ -178,6 +178,19 @@ describe('/api/keys/openrouter', () => {
       headers,
     });
     expect(check.statusCode).toBe(404);
+
+    // Both changes are in the audit log, by their last four characters only.
+    const audit = await ctx.db.all<{ action: string; actor_id: string; detail: string }>(
+      "SELECT action, actor_id, detail FROM audit_log WHERE action LIKE 'api_key.%' ORDER BY created_at",
+    );
+    expect(audit.map((a) => a.action)).toEqual(['api_key.saved', 'api_key.deleted']);
+    expect(audit.every((a) => a.actor_id === user.id)).toBe(true);
+    expect(JSON.parse(audit[0]?.detail ?? '{}')).toEqual({
+      provider: 'openrouter',
+      lastFour: 'WXYZ',
+      check: 'valid',
+    });
+    expect(JSON.stringify(audit)).not.toContain(USER_KEY);
   });
 
   it("is each user's own: another user sees none and cannot delete it", async () => {

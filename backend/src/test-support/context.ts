@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import type { LogSettings } from '../http/logging.js';
+import { createKeyring, type Keyring } from '../keys/crypto.js';
 import { createOpenRouterClient, type OpenRouterClientOptions } from '../openrouter/client.js';
 
 export interface TestContext {
@@ -38,6 +40,10 @@ export async function startTestApp(
     shutdownGraceMs?: number;
     /** The app's clock (sessions, sign-in limits, audit); tests move it instead of waiting. */
     now?: () => Date;
+    /** Seals users' keys; a fresh random key by default. */
+    keyring?: Keyring;
+    /** Extra environment for loadConfig (e.g. CHAT_RATE_LIMIT_PER_MINUTE). */
+    env?: Record<string, string>;
     /**
      * Timeouts and retries of the upstream client. By default the production values, except a
      * 10 ms backoff (capped at 100 ms) so that retried failures do not slow tests down.
@@ -64,6 +70,7 @@ export async function startTestApp(
     APP_URL: 'https://ai.example.test',
     APP_TITLE: 'AI test',
     MODELS_TTL_SECONDS: String(options.modelsTtlSeconds ?? 3600),
+    ...options.env,
   });
   const db = await openDatabase(databasePath);
   await migrate(db);
@@ -80,6 +87,7 @@ export async function startTestApp(
     config,
     db,
     openrouter,
+    keyring: options.keyring ?? createKeyring(randomBytes(32)),
     logger: options.logger ?? false,
     flushIntervalMs: 100,
     shutdownGraceMs: options.shutdownGraceMs ?? 2000,
