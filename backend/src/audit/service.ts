@@ -35,13 +35,16 @@ export function createAuditLog(deps: {
 }): AuditLog {
   const repo = createAuditRepo(deps.db);
   const now = deps.now ?? (() => new Date());
+  // Each entry is at least 1 ms after the previous one, so "newest first" is this process's
+  // order of events even within one millisecond.
+  let lastMs = 0;
 
   return {
     async record(event) {
       try {
         await repo.insert({
           id: crypto.randomUUID(),
-          at: now().toISOString(),
+          at: new Date((lastMs = Math.max(now().getTime(), lastMs + 1))).toISOString(),
           actorId: event.actorId,
           action: event.action,
           targetUserId: event.targetUserId ?? null,
