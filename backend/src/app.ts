@@ -23,6 +23,8 @@ import { adminRoutes } from './admin/routes.js';
 import { createAdminService } from './admin/service.js';
 import { createAuditLog } from './audit/service.js';
 import { registerAuthGuard } from './auth/guard.js';
+import { adminBudgetRoutes, budgetRoutes } from './budgets/routes.js';
+import { createBudgetsService } from './budgets/service.js';
 import { authRoutes } from './auth/routes.js';
 import { createAuthService } from './auth/service.js';
 import { createSettingsService } from './settings/service.js';
@@ -146,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: metrics.chat,
   });
   const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
+  const budgets = createBudgetsService({ db, audit, now });
   const models = createModelsService({
     db,
     openrouter,
@@ -170,6 +173,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(adminRoutes, { admin });
     await api.register(modelRoutes, { models });
     await api.register(keyRoutes, { keys });
+    await api.register(budgetRoutes, { budgets });
+    await api.register(adminBudgetRoutes, { budgets });
     await api.register(conversationRoutes, { conversations });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
