@@ -52,7 +52,7 @@ describe('send admission', () => {
     expect(error.status).toBe(429);
     // The first send leaves the one-minute window 45 s from now.
     expect(error.retryAfterSeconds).toBe(45);
-    expect(error.message).toBe('You are sending messages too fast: try again in 45 s.');
+    expect(error.message).toBe('You are sending messages too fast: wait a moment.');
     // Refused before the budget or the key is even looked at; other users are not affected.
     expect(admitted).toEqual(['u1', 'u1']);
     await gate.admit('u2');

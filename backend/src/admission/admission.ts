@@ -32,12 +32,10 @@ export function createSendAdmission(deps: {
     async admit(userId) {
       const decision = limiter?.consume(userId);
       if (decision && !decision.allowed) {
-        const wait = decision.retryAfterSeconds;
-        throw new AppError(
-          'chat.rate_limited',
-          `You are sending messages too fast: try again in ${wait} s.`,
-          { retryAfterSeconds: wait },
-        );
+        // The wait goes in Retry-After (RFC 9110 section 10.2.3); clients word it.
+        throw new AppError('chat.rate_limited', undefined, {
+          retryAfterSeconds: decision.retryAfterSeconds,
+        });
       }
       const month = await budgets.admit(userId);
       const openrouter = await keys.clientFor(userId);
