@@ -105,12 +105,12 @@ describe(`the XSS corpus (${corpus.length} payloads) in Chromium`, () => {
         .poll(() => answer.getAttribute('data-status'), { timeout: 20_000 })
         .toBe('complete');
       expect(await answer.textContent()).toContain(`Corpus batch ${b + 1}`);
+      expect(watch.problems(), `after batch ${b + 1}`).toEqual([]);
       expect(await unsafeMarkup(answer.locator('.markdown')), `batch ${b + 1}`).toEqual([]);
       // The user's message is shown as the text it is.
       const mine = byTestId('message-user').last();
       expect(await mine.textContent()).toBe(content);
       expect(await unsafeMarkup(mine)).toEqual([]);
-      expect(watch.problems(), `after batch ${b + 1}`).toEqual([]);
     }
 
     // Each conversation again from the database (rendered whole, not streamed).
