@@ -12,7 +12,7 @@ const Workspace = lazy(loadWorkspace);
 type Phase =
   | { kind: 'loading' }
   | { kind: 'setup' }
-  | { kind: 'login' }
+  | { kind: 'login'; registrationOpen: boolean }
   | { kind: 'ready'; user: User }
   | { kind: 'error'; message: string };
 
@@ -24,7 +24,9 @@ async function resolvePhase(): Promise<Phase> {
     const { user } = await api.me();
     return { kind: 'ready', user };
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return { kind: 'login' };
+    if (err instanceof ApiError && err.status === 401) {
+      return { kind: 'login', registrationOpen: state.registrationOpen };
+    }
     throw err;
   }
 }
@@ -52,13 +54,20 @@ export function App() {
 
   // Any API call that finds the session gone sends the user back to sign-in.
   useEffect(() => {
-    const onUnauthorized = () => setPhase({ kind: 'login' });
+    const onUnauthorized = () => {
+      setPhase({ kind: 'loading' });
+      start();
+    };
     window.addEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
     return () => window.removeEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
-  }, []);
+  }, [start]);
 
   const signedIn = useCallback((user: User) => setPhase({ kind: 'ready', user }), []);
-  const signedOut = useCallback(() => setPhase({ kind: 'login' }), []);
+  // Back to sign-in, asking again whether registration is open.
+  const signedOut = useCallback(() => {
+    setPhase({ kind: 'loading' });
+    start();
+  }, [start]);
 
   switch (phase.kind) {
     case 'loading':
@@ -66,7 +75,7 @@ export function App() {
     case 'setup':
       return <SetupScreen onDone={signedIn} />;
     case 'login':
-      return <LoginScreen onDone={signedIn} />;
+      return <LoginScreen onDone={signedIn} registrationOpen={phase.registrationOpen} />;
     case 'error':
       return (
         <main className="auth">

@@ -4,7 +4,17 @@
  */
 import { readSse } from './sse';
 import type {
+  AdminUser,
+  AdminUserList,
+  AuditPage,
   AuthState,
+  ChangePasswordBody,
+  CreateUserBody,
+  SessionList,
+  SessionsRevoked,
+  UpdateSettingsBody,
+  UpdateUserBody,
+  WorkspaceSettings,
   Conversation,
   ConversationDetail,
   ConversationPage,
@@ -55,7 +65,15 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   } catch {
     body = null;
   }
-  if (isErrorBody(body)) return new ApiError(res.status, body.error.code, body.error.message);
+  if (isErrorBody(body)) {
+    // A 429 says when to try again (Retry-After, in seconds): the message says it too.
+    const retryAfter = Number(res.headers.get('retry-after'));
+    const message =
+      res.status === 429 && Number.isFinite(retryAfter) && retryAfter > 0
+        ? `${body.error.message} Try again in ${retryAfter} s.`
+        : body.error.message;
+    return new ApiError(res.status, body.error.code, message);
+  }
   return new ApiError(
     res.status,
     'http.error',
@@ -115,7 +133,37 @@ export const api = {
   login: (body: Credentials) =>
     request<UserResponse>('/api/auth/login', { method: 'POST', body, quiet401: true }),
   logout: () => request<undefined>('/api/auth/logout', { method: 'POST', quiet401: true }),
+  register: (body: Credentials) =>
+    request<UserResponse>('/api/auth/register', { method: 'POST', body, quiet401: true }),
   me: () => request<UserResponse>('/api/auth/me', { quiet401: true }),
+  changePassword: (body: ChangePasswordBody) =>
+    request<SessionsRevoked>('/api/auth/password', { method: 'POST', body }),
+  sessions: () => request<SessionList>('/api/auth/sessions'),
+  revokeSession: (id: string) =>
+    request<undefined>(`/api/auth/sessions/${enc(id)}`, { method: 'DELETE' }),
+  logoutAll: () =>
+    request<SessionsRevoked>('/api/auth/logout-all', { method: 'POST', quiet401: true }),
+  admin: {
+    users: () => request<AdminUserList>('/api/admin/users'),
+    createUser: (body: CreateUserBody) =>
+      request<AdminUser>('/api/admin/users', { method: 'POST', body }),
+    updateUser: (id: string, body: UpdateUserBody) =>
+      request<AdminUser>(`/api/admin/users/${enc(id)}`, { method: 'PATCH', body }),
+    deleteUser: (id: string) =>
+      request<undefined>(`/api/admin/users/${enc(id)}`, { method: 'DELETE' }),
+    resetPassword: (id: string, password: string) =>
+      request<AdminUser>(`/api/admin/users/${enc(id)}/password`, {
+        method: 'POST',
+        body: { password },
+      }),
+    settings: () => request<WorkspaceSettings>('/api/admin/settings'),
+    updateSettings: (body: UpdateSettingsBody) =>
+      request<WorkspaceSettings>('/api/admin/settings', { method: 'PATCH', body }),
+    audit: (cursor: string | null, limit = 50) =>
+      request<AuditPage>(
+        `/api/admin/audit?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+      ),
+  },
   health: () => request<Health>('/api/health', { alsoOk: [503] }),
   models: () => request<ModelsResponse>('/api/models'),
   listConversations: (cursor: string | null, limit = 30) =>

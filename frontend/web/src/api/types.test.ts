@@ -18,7 +18,7 @@ import type {
 // schema exist (are not `never`) and have what the app relies on.
 describe('API types from schema.d.ts', () => {
   it('resolve to the shapes the app uses', () => {
-    expectTypeOf<AuthState>().toEqualTypeOf<{ needsSetup: boolean }>();
+    expectTypeOf<AuthState>().toEqualTypeOf<{ needsSetup: boolean; registrationOpen: boolean }>();
     expectTypeOf<User['username']>().toEqualTypeOf<string>();
     expectTypeOf<Credentials>().toEqualTypeOf<{ username: string; password: string }>();
     expectTypeOf<Health['upstreamKeyConfigured']>().toEqualTypeOf<boolean>();

@@ -32,6 +32,19 @@ export type AuthState = JsonResponse<'/api/auth/state', 'get', 200>;
 export type UserResponse = JsonResponse<'/api/auth/me', 'get', 200>;
 export type User = UserResponse['user'];
 export type Credentials = JsonRequest<'/api/auth/login', 'post'>;
+export type ChangePasswordBody = JsonRequest<'/api/auth/password', 'post'>;
+export type SessionsRevoked = JsonResponse<'/api/auth/password', 'post', 200>;
+export type SessionList = JsonResponse<'/api/auth/sessions', 'get', 200>;
+export type Session = SessionList['sessions'][number];
+
+export type AdminUserList = JsonResponse<'/api/admin/users', 'get', 200>;
+export type AdminUser = AdminUserList['users'][number];
+export type CreateUserBody = JsonRequest<'/api/admin/users', 'post'>;
+export type UpdateUserBody = JsonRequest<'/api/admin/users/{id}', 'patch'>;
+export type WorkspaceSettings = JsonResponse<'/api/admin/settings', 'get', 200>;
+export type UpdateSettingsBody = JsonRequest<'/api/admin/settings', 'patch'>;
+export type AuditPage = JsonResponse<'/api/admin/audit', 'get', 200>;
+export type AuditEntry = AuditPage['entries'][number];
 
 /** GET /api/health answers 200 when healthy and 503 (same body) when degraded. */
 export type Health =

@@ -1,7 +1,7 @@
 import { memo, useEffect, useRef, useState, type MouseEvent } from 'react';
 import { errorText } from '../lib/errors';
 import type { User } from '../api/types';
-import { conversationPath } from '../lib/router';
+import { ACCOUNT_PATH, ADMIN_PATH, conversationPath } from '../lib/router';
 import type { ConversationList } from '../state/conversations';
 import { PlusIcon, SignOutIcon, TrashIcon } from './icons';
 
@@ -14,6 +14,9 @@ interface SidebarProps {
   onNew: () => void;
   onDelete: (id: string) => Promise<void>;
   onSignOut: () => void;
+  /** Opens /account or /admin (client-side). */
+  onOpenPage: (path: string) => void;
+  page: 'chat' | 'account' | 'admin';
 }
 
 export const Sidebar = memo(function Sidebar({
@@ -25,6 +28,8 @@ export const Sidebar = memo(function Sidebar({
   onNew,
   onDelete,
   onSignOut,
+  onOpenPage,
+  page,
 }: SidebarProps) {
   const sentinel = useRef<HTMLDivElement>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -42,6 +47,12 @@ export const Sidebar = memo(function Sidebar({
     observer.observe(el);
     return () => observer.disconnect();
   }, [hasMore, loading, loadMore]);
+
+  function goTo(event: MouseEvent<HTMLAnchorElement>, path: string) {
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    onOpenPage(path);
+  }
 
   function select(event: MouseEvent<HTMLAnchorElement>, id: string) {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
@@ -151,13 +162,31 @@ export const Sidebar = memo(function Sidebar({
           </div>
         )}
       </nav>
+      {user.role === 'admin' && (
+        <a
+          href={ADMIN_PATH}
+          className={`sidebar-link${page === 'admin' ? ' current' : ''}`}
+          data-testid="admin-link"
+          aria-current={page === 'admin' ? 'page' : undefined}
+          onClick={(e) => goTo(e, ADMIN_PATH)}
+        >
+          Administration
+        </a>
+      )}
       <div className="sidebar-bottom">
-        <span className="user-name" title={user.username}>
+        <a
+          href={ACCOUNT_PATH}
+          className={`user-name${page === 'account' ? ' current' : ''}`}
+          title={`${user.username}: account and sessions`}
+          data-testid="account-link"
+          aria-current={page === 'account' ? 'page' : undefined}
+          onClick={(e) => goTo(e, ACCOUNT_PATH)}
+        >
           <span className="avatar" aria-hidden="true">
             {user.username.slice(0, 1).toUpperCase()}
           </span>
           {user.username}
-        </span>
+        </a>
         <button
           type="button"
           className="icon-button"

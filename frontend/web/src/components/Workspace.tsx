@@ -3,11 +3,13 @@ import { api } from '../api/client';
 import type { Conversation, Health, Model, User } from '../api/types';
 import { errorText } from '../lib/errors';
 import { titleFrom } from '../lib/format';
-import { conversationIdFrom, conversationPath, navigate, usePath } from '../lib/router';
+import { conversationIdFrom, conversationPath, navigate, pageOf, usePath } from '../lib/router';
 import { useStableCallback } from '../lib/stableCallback';
 import { activePath } from '../lib/thread';
 import { useChats } from '../state/chat';
 import { useConversationList } from '../state/conversations';
+import { AccountPage } from './AccountPage';
+import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
 import { Composer } from './Composer';
 import { MenuIcon } from './icons';
@@ -43,6 +45,7 @@ interface WorkspaceProps {
 export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const path = usePath();
   const routeId = conversationIdFrom(path);
+  const page = pageOf(path);
   const list = useConversationList();
   const { upsert } = list;
   const [meta, setMeta] = useState<Record<string, Conversation>>({});
@@ -194,6 +197,11 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     navigate(conversationPath(id));
   }
 
+  function openPage(target: string) {
+    setSidebarOpen(false);
+    navigate(target);
+  }
+
   function newChat() {
     setSidebarOpen(false);
     setNewChatError(null);
@@ -224,6 +232,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onNew = useStableCallback(newChat);
   const onDelete = useStableCallback(deleteConversation);
   const onSignOut = useStableCallback(() => void signOut());
+  const onOpenPage = useStableCallback(openPage);
   const onModelChange = useStableCallback(changeModel);
   const onSubmit = useStableCallback(() => void send());
   const onStop = useStableCallback(() => {
@@ -241,60 +250,94 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         onNew={onNew}
         onDelete={onDelete}
         onSignOut={onSignOut}
+        onOpenPage={onOpenPage}
+        page={page}
       />
       {sidebarOpen && (
         <div className="scrim" aria-hidden="true" onClick={() => setSidebarOpen(false)} />
       )}
       <main className="main">
-        <header className="topbar">
-          <button
-            type="button"
-            className="icon-button menu-button"
-            aria-label="Show conversations"
-            onClick={() => setSidebarOpen(true)}
-          >
-            <MenuIcon />
-          </button>
-          <ModelPicker
-            models={models}
-            value={currentModel}
-            onChange={onModelChange}
-            loading={modelsLoading}
-            error={modelsError}
-          />
-          <span className="topbar-title">{conversation?.title ?? ''}</span>
-        </header>
-        {health && !health.upstreamKeyConfigured && (
-          <div className="notice" data-testid="no-key-notice" role="status">
-            <strong>No OpenRouter API key is configured.</strong> Set OPENROUTER_API_KEY in the
-            backend&apos;s environment and restart it.
-          </div>
+        {page !== 'chat' && (
+          <>
+            <header className="topbar">
+              <button
+                type="button"
+                className="icon-button menu-button"
+                aria-label="Show conversations"
+                onClick={() => setSidebarOpen(true)}
+              >
+                <MenuIcon />
+              </button>
+              <span className="topbar-title">
+                {page === 'admin' ? 'Administration' : 'Account'}
+              </span>
+            </header>
+            {page === 'account' && <AccountPage user={user} onSignedOut={onSignedOut} />}
+            {page === 'admin' &&
+              (user.role === 'admin' ? (
+                <AdminPage user={user} models={models} />
+              ) : (
+                <div className="page">
+                  <p className="form-error" role="alert">
+                    Only an administrator can open this page.
+                  </p>
+                </div>
+              ))}
+          </>
         )}
-        {modelError && (
-          <div className="notice error" role="alert">
-            {modelError}
-          </div>
+        {page === 'chat' && (
+          <>
+            <header className="topbar">
+              <button
+                type="button"
+                className="icon-button menu-button"
+                aria-label="Show conversations"
+                onClick={() => setSidebarOpen(true)}
+              >
+                <MenuIcon />
+              </button>
+              <ModelPicker
+                models={models}
+                value={currentModel}
+                onChange={onModelChange}
+                loading={modelsLoading}
+                error={modelsError}
+              />
+              <span className="topbar-title">{conversation?.title ?? ''}</span>
+            </header>
+            {health && !health.upstreamKeyConfigured && (
+              <div className="notice" data-testid="no-key-notice" role="status">
+                <strong>No OpenRouter API key is configured.</strong> Set OPENROUTER_API_KEY in the
+                backend&apos;s environment and restart it.
+              </div>
+            )}
+            {modelError && (
+              <div className="notice error" role="alert">
+                {modelError}
+              </div>
+            )}
+            <ChatView
+              conversationKey={key}
+              messages={messages}
+              models={models}
+              loading={thread?.loading ?? false}
+              loadError={thread?.loadError ?? null}
+              sendError={sendError}
+            />
+            <div className="composer-wrap">
+              <Composer
+                value={draft}
+                onChange={setDraft}
+                onSubmit={onSubmit}
+                onStop={onStop}
+                streaming={run !== undefined}
+                stopping={run?.stopping ?? false}
+                sending={sending}
+              />
+              <p className="composer-hint">Enter to send · Shift+Enter for a new line</p>
+            </div>
+          </>
         )}
-        <ChatView
-          conversationKey={key}
-          messages={messages}
-          models={models}
-          loading={thread?.loading ?? false}
-          loadError={thread?.loadError ?? null}
-          sendError={sendError}
-        />
-        <div className="composer-wrap">
-          <Composer
-            value={draft}
-            onChange={setDraft}
-            onSubmit={onSubmit}
-            onStop={onStop}
-            streaming={run !== undefined}
-            stopping={run?.stopping ?? false}
-            sending={sending}
-          />
-          <p className="composer-hint">Enter to send · Shift+Enter for a new line</p>
-        </div>
       </main>
     </div>
   );

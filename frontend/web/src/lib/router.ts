@@ -1,6 +1,9 @@
 import { useSyncExternalStore } from 'react';
 
-/** A tiny History API router: `/` (new chat) and `/c/:conversationId`. */
+/**
+ * A tiny History API router: `/` (new chat), `/c/:conversationId`, `/account` (your password
+ * and sessions) and `/admin` (users, settings and the audit log; admins only).
+ */
 
 const NAVIGATE_EVENT = 'app:navigate';
 
@@ -41,4 +44,15 @@ export function conversationIdFrom(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+export const ACCOUNT_PATH = '/account';
+export const ADMIN_PATH = '/admin';
+
+/** Which page a path shows: a chat, the account page or the admin page. */
+export function pageOf(path: string): 'chat' | 'account' | 'admin' {
+  const bare = path.replace(/\/+$/, '');
+  if (bare === ACCOUNT_PATH) return 'account';
+  if (bare === ADMIN_PATH) return 'admin';
+  return 'chat';
 }
