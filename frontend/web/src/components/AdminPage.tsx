@@ -394,13 +394,19 @@ function SettingsPanel({ models }: { models: Model[] }) {
   }, [show]);
 
   async function save(body: Parameters<typeof api.admin.updateSettings>[0], done: string) {
+    const before = settings;
     setSaving(true);
     setError(null);
     setNotice(null);
+    // The registration checkbox shows its new state at once; a failure puts it back.
+    if (before && body.registrationOpen !== undefined) {
+      setSettings({ ...before, registrationOpen: body.registrationOpen });
+    }
     try {
       show(await api.admin.updateSettings(body));
       setNotice(done);
     } catch (err) {
+      if (before) setSettings(before);
       setError(errorText(err));
     } finally {
       setSaving(false);
