@@ -83,6 +83,8 @@ export function registerSameOriginGuard(app: FastifyInstance, options: SameOrigi
     request.log.warn(
       {
         reason,
+        method: request.method,
+        url: request.url.split('?')[0],
         origin: header(request, 'origin'),
         secFetchSite: header(request, 'sec-fetch-site'),
       },
