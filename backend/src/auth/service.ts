@@ -81,7 +81,8 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
   const cache = createSessionCache();
   // Bumped by every revocation: a lookup that raced one does not put its result in the cache.
   let revocations = 0;
-  let dummyHash: Promise<string> | undefined;
+  // Made now, not at the first unknown user: that sign-in must cost what any other does.
+  const dummyHash = dummyHashPromise();
 
   function expiry(sessionCreatedMs: number, atMs: number): string {
     return new Date(Math.min(atMs + idleMs, sessionCreatedMs + maxAgeMs)).toISOString();
@@ -263,7 +264,6 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
         valid = await verifyPassword(row.password_hash, password);
       } else {
         // Verify against a real hash anyway, so an unknown user costs the same time.
-        dummyHash ??= dummyHashPromise();
         await verifyPassword(await dummyHash, password);
         valid = false;
       }
