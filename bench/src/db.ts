@@ -145,8 +145,9 @@ async function generate(
     );
     await run(
       c,
-      `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent)
-       SELECT sha256('bench-session-token-' || user_no), id, now(), now(), now() + INTERVAL 30 DAY, 'bench'
+      `INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, user_agent)
+       SELECT CAST(gen_random_uuid() AS TEXT), sha256('bench-session-token-' || user_no), id,
+              now(), now(), now() + INTERVAL 7 DAY, 'bench'
        FROM bench_users`,
     );
     await run(
@@ -324,9 +325,11 @@ async function hotPath(o: DbOptions, time: Timer): Promise<Timing[]> {
       what: 'sessions JOIN users WHERE token_hash = $1',
       target: null,
       ms: await time(
-        `SELECT u.id, u.username, u.role, u.created_at, s.last_seen_at
+        `SELECT s.id AS session_id, u.id, u.username, u.role, u.created_at,
+                s.created_at AS session_created_at, s.last_seen_at, s.expires_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > CAST($2 AS TIMESTAMPTZ)`,
+         WHERE s.token_hash = $1 AND s.expires_at > CAST($2 AS TIMESTAMPTZ)
+           AND u.disabled_at IS NULL`,
         (i) => [
           createHash('sha256')
             .update(sessionToken(i % o.users))
