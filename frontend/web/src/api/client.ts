@@ -4,6 +4,7 @@
  */
 import { readSse } from './sse';
 import type {
+  AdminBudgets,
   AdminUser,
   AdminUserList,
   AuditPage,
@@ -22,7 +23,9 @@ import type {
   Credentials,
   ErrorBody,
   Health,
+  KeyState,
   ModelsResponse,
+  MyBudget,
   SendMessageBody,
   StopResponse,
   StreamEvent,
@@ -87,7 +90,7 @@ function networkError(err: unknown): ApiError {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
   /** Do not broadcast a 401 (auth endpoints answer 401 as a normal outcome). */
@@ -159,11 +162,31 @@ export const api = {
     settings: () => request<WorkspaceSettings>('/api/admin/settings'),
     updateSettings: (body: UpdateSettingsBody) =>
       request<WorkspaceSettings>('/api/admin/settings', { method: 'PATCH', body }),
+    budgets: () => request<AdminBudgets>('/api/admin/budgets'),
+    setDefaultBudget: (monthlyLimitUsd: number | null) =>
+      request<AdminBudgets>('/api/admin/budgets/default', {
+        method: 'PUT',
+        body: { monthlyLimitUsd },
+      }),
+    setUserBudget: (id: string, monthlyLimitUsd: number | null) =>
+      request<AdminBudgets>(`/api/admin/budgets/users/${enc(id)}`, {
+        method: 'PUT',
+        body: { monthlyLimitUsd },
+      }),
+    resetUserBudget: (id: string) =>
+      request<AdminBudgets>(`/api/admin/budgets/users/${enc(id)}`, { method: 'DELETE' }),
     audit: (cursor: string | null, limit = 50) =>
       request<AuditPage>(
         `/api/admin/audit?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
       ),
   },
+  /** Your own OpenRouter key: only its last four characters ever come back. */
+  openRouterKey: () => request<KeyState>('/api/keys/openrouter'),
+  saveOpenRouterKey: (key: string) =>
+    request<KeyState>('/api/keys/openrouter', { method: 'PUT', body: { key } }),
+  checkOpenRouterKey: () => request<KeyState>('/api/keys/openrouter/check', { method: 'POST' }),
+  deleteOpenRouterKey: () => request<undefined>('/api/keys/openrouter', { method: 'DELETE' }),
+  myBudget: () => request<MyBudget>('/api/budgets/me'),
   health: () => request<Health>('/api/health', { alsoOk: [503] }),
   models: () => request<ModelsResponse>('/api/models'),
   listConversations: (cursor: string | null, limit = 30) =>

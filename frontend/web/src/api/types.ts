@@ -12,7 +12,7 @@
  */
 import type { paths } from './schema';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** The JSON body of a response: `JsonResponse<'/api/auth/me', 'get', 200>`. */
 type JsonResponse<P extends keyof paths, M extends Method, S extends number> = paths[P][M] extends {
@@ -45,6 +45,13 @@ export type WorkspaceSettings = JsonResponse<'/api/admin/settings', 'get', 200>;
 export type UpdateSettingsBody = JsonRequest<'/api/admin/settings', 'patch'>;
 export type AuditPage = JsonResponse<'/api/admin/audit', 'get', 200>;
 export type AuditEntry = AuditPage['entries'][number];
+
+export type KeyState = JsonResponse<'/api/keys/openrouter', 'get', 200>;
+export type KeyView = NonNullable<KeyState['key']>;
+export type KeyCheck = NonNullable<KeyView['lastCheck']>;
+export type MyBudget = JsonResponse<'/api/budgets/me', 'get', 200>;
+export type AdminBudgets = JsonResponse<'/api/admin/budgets', 'get', 200>;
+export type AdminBudgetUser = AdminBudgets['users'][number];
 
 /** GET /api/health answers 200 when healthy and 503 (same body) when degraded. */
 export type Health =

@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import type { Session, User } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime, deviceName } from '../lib/people';
+import { OpenRouterKeyCard, SpendingCard } from './KeySettings';
 
 interface AccountPageProps {
   user: User;
@@ -21,6 +22,8 @@ export function AccountPage({ user, onSignedOut }: AccountPageProps) {
         </p>
         <ChangePassword />
         <Sessions onSignedOut={onSignedOut} />
+        <OpenRouterKeyCard />
+        <SpendingCard />
       </div>
     </div>
   );

@@ -10,11 +10,13 @@ import type {
 } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime } from '../lib/people';
+import { AdminBudgets } from './AdminBudgets';
 
-type Tab = 'users' | 'settings' | 'audit';
+type Tab = 'users' | 'settings' | 'budgets' | 'audit';
 const tabs: Array<[Tab, string]> = [
   ['users', 'Users'],
   ['settings', 'Registration and models'],
+  ['budgets', 'Spending limits'],
   ['audit', 'Audit log'],
 ];
 
@@ -51,6 +53,7 @@ export function AdminPage({ user, models }: AdminPageProps) {
         <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
           {tab === 'users' && <Users me={user} />}
           {tab === 'settings' && <SettingsPanel models={models} />}
+          {tab === 'budgets' && <AdminBudgets />}
           {tab === 'audit' && <AuditLog />}
         </div>
       </div>

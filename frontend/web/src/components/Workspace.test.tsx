@@ -178,6 +178,27 @@ describe('Workspace', () => {
     );
   });
 
+  it('shows no such notice to a user who saved a key of their own', async () => {
+    routes.set('GET /api/keys/openrouter', () =>
+      Response.json({
+        serverKeyConfigured: false,
+        key: {
+          lastFour: 'WXYZ',
+          addedAt: '2026-12-01T10:00:00.000Z',
+          updatedAt: '2026-12-01T10:00:00.000Z',
+          readable: true,
+          lastCheck: null,
+        },
+      }),
+    );
+    await render();
+    await waitFor(() => calls.includes('GET /api/keys/openrouter'), 'the key state');
+    await act(async () => {
+      await Promise.resolve();
+    });
+    expect($('no-key-notice')).toBeNull();
+  });
+
   it('keeps the draft and shows the error when sending is refused', async () => {
     routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
     routes.set('POST /api/conversations/c1/messages', () =>

@@ -63,6 +63,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [modelsLoading, setModelsLoading] = useState(true);
   const [modelsError, setModelsError] = useState<string | null>(null);
   const [health, setHealth] = useState<Health | null>(null);
+  /** Whether this user saved an OpenRouter key of their own (asked only when the server has none). */
+  const [ownKey, setOwnKey] = useState(false);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [sending, setSending] = useState(false);
@@ -87,7 +89,14 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     );
     api.health().then(
       (res) => {
-        if (live) setHealth(res);
+        if (!live) return;
+        setHealth(res);
+        if (!res.upstreamKeyConfigured) {
+          api.openRouterKey().then(
+            (state) => live && setOwnKey(state.key !== null),
+            () => undefined,
+          );
+        }
       },
       () => undefined,
     );
@@ -305,10 +314,11 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
               />
               <span className="topbar-title">{conversation?.title ?? ''}</span>
             </header>
-            {health && !health.upstreamKeyConfigured && (
+            {health && !health.upstreamKeyConfigured && !ownKey && (
               <div className="notice" data-testid="no-key-notice" role="status">
                 <strong>No OpenRouter API key is configured.</strong> Set OPENROUTER_API_KEY in the
-                backend&apos;s environment and restart it.
+                backend&apos;s environment and restart it. Or add a key of your own on your Account
+                page.
               </div>
             )}
             {modelError && (

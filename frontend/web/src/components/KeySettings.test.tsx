@@ -1,0 +1,196 @@
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AdminBudgets as Budgets, KeyState } from '../api/types';
+import { AdminBudgets } from './AdminBudgets';
+import { OpenRouterKeyCard, SpendingCard } from './KeySettings';
+
+declare global {
+  var IS_REACT_ACT_ENVIRONMENT: boolean;
+}
+globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+
+const KEY = 'sk-or-v1-0123456789abcdef-WXYZ';
+const saved: KeyState = {
+  serverKeyConfigured: true,
+  key: {
+    lastFour: 'WXYZ',
+    addedAt: '2026-12-01T10:00:00.000Z',
+    updatedAt: '2026-12-01T10:00:00.000Z',
+    readable: true,
+    lastCheck: {
+      status: 'valid',
+      checkedAt: '2026-12-01T10:00:00.000Z',
+      message: null,
+      limitUsd: 20,
+      usageUsd: 5,
+      limitRemainingUsd: 15,
+      isFreeTier: false,
+    },
+  },
+};
+
+type Route = (init: RequestInit | undefined) => Response;
+let routes: Map<string, Route>;
+let calls: Array<{ key: string; body: unknown }>;
+let container: HTMLDivElement;
+let root: Root;
+
+beforeEach(() => {
+  calls = [];
+  routes = new Map();
+  vi.stubGlobal(
+    'fetch',
+    vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const key = `${init?.method ?? 'GET'} ${url}`;
+      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+      calls.push({ key, body });
+      const route = routes.get(key);
+      if (!route) {
+        return Promise.resolve(
+          Response.json({ error: { code: 'test', message: key } }, { status: 404 }),
+        );
+      }
+      return Promise.resolve(route(init));
+    }),
+  );
+  container = document.createElement('div');
+  document.body.append(container);
+  root = createRoot(container);
+});
+
+afterEach(() => {
+  act(() => root.unmount());
+  container.remove();
+  vi.unstubAllGlobals();
+});
+
+const $ = (id: string) => container.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+
+async function settle(until: () => boolean, what: string) {
+  for (let i = 0; i < 50; i++) {
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    if (until()) return;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function type(input: HTMLInputElement, value: string) {
+  // React tracks the value through the prototype's setter: set it there, then fire `input`.
+  const descriptor = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value');
+  act(() => {
+    descriptor?.set?.call(input, value);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+describe('OpenRouterKeyCard', () => {
+  it('sends the typed key once, then shows only its last four characters and the check', async () => {
+    routes.set('GET /api/keys/openrouter', () =>
+      Response.json({ key: null, serverKeyConfigured: true }),
+    );
+    routes.set('PUT /api/keys/openrouter', () => Response.json(saved));
+    act(() => root.render(<OpenRouterKeyCard />));
+    await settle(() => $('key-input') !== null, 'the form');
+    type($('key-input') as HTMLInputElement, KEY);
+    act(() => $('key-save')?.click());
+    await settle(() => $('key-last-four') !== null, 'the saved key');
+
+    expect(calls.find((c) => c.key === 'PUT /api/keys/openrouter')?.body).toEqual({ key: KEY });
+    expect($('key-last-four')?.textContent).toBe('••••WXYZ');
+    expect($('key-check-result')?.textContent).toContain('limit $20.00, used $5.00, $15.00 left');
+    expect(($('key-input') as HTMLInputElement).value).toBe('');
+    expect(($('key-input') as HTMLInputElement).type).toBe('password');
+    expect(container.innerHTML).not.toContain(KEY.slice(0, -4));
+  });
+
+  it("shows the backend's refusal and keeps nothing", async () => {
+    routes.set('GET /api/keys/openrouter', () => Response.json(saved));
+    routes.set('PUT /api/keys/openrouter', () =>
+      Response.json(
+        { error: { code: 'api_key.rejected', message: 'OpenRouter refused this key.' } },
+        { status: 400 },
+      ),
+    );
+    act(() => root.render(<OpenRouterKeyCard />));
+    await settle(() => $('key-last-four') !== null, 'the saved key');
+    type($('key-input') as HTMLInputElement, 'sk-or-v1-typo-typo');
+    act(() => $('key-save')?.click());
+    await settle(() => $('key-error') !== null, 'the error');
+    expect($('key-error')?.textContent).toBe('OpenRouter refused this key.');
+    expect($('key-last-four')?.textContent).toBe('••••WXYZ');
+  });
+
+  it('says when the server can no longer decrypt the key', async () => {
+    routes.set('GET /api/keys/openrouter', () =>
+      Response.json({ ...saved, key: { ...saved.key, readable: false } }),
+    );
+    act(() => root.render(<OpenRouterKeyCard />));
+    await settle(() => $('key-unreadable') !== null, 'the warning');
+    expect(($('key-check') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('SpendingCard', () => {
+  it('shows the spend against the limit', async () => {
+    routes.set('GET /api/budgets/me', () =>
+      Response.json({
+        month: '2026-12',
+        spentUsd: 2.5,
+        limitUsd: 10,
+        source: 'default',
+        resetsAt: '2027-01-01T00:00:00.000Z',
+      }),
+    );
+    act(() => root.render(<SpendingCard />));
+    await settle(() => $('spending-summary') !== null, 'the summary');
+    expect($('spending-summary')?.textContent).toBe('$2.50 of your $10.00 monthly limit.');
+  });
+});
+
+describe('AdminBudgets', () => {
+  const budgets: Budgets = {
+    month: '2026-12',
+    resetsAt: '2027-01-01T00:00:00.000Z',
+    defaultLimitUsd: null,
+    users: [
+      {
+        userId: 'u2',
+        username: 'alice',
+        role: 'user',
+        ownLimit: false,
+        limitUsd: null,
+        spentUsd: 1.25,
+      },
+    ],
+  };
+
+  it("saves a user's limit in dollars and refuses what is not a number", async () => {
+    routes.set('GET /api/admin/budgets', () => Response.json(budgets));
+    routes.set('PUT /api/admin/budgets/users/u2', () =>
+      Response.json({
+        ...budgets,
+        users: [{ ...budgets.users[0], ownLimit: true, limitUsd: 12.5 }],
+      }),
+    );
+    act(() => root.render(<AdminBudgets />));
+    await settle(() => $('budget-user') !== null, 'the list');
+    const form = $('budget-user-limit') as HTMLFormElement;
+    const input = form.querySelector('input') as HTMLInputElement;
+    type(input, 'ten');
+    act(() => form.requestSubmit());
+    expect(form.textContent).toContain('A number of dollars, or empty for no limit.');
+    expect(calls.some((c) => c.key.startsWith('PUT'))).toBe(false);
+
+    type(input, '$12.50');
+    act(() => form.requestSubmit());
+    await settle(() => $('budget-user-reset') !== null, 'the saved limit');
+    expect(calls.find((c) => c.key === 'PUT /api/admin/budgets/users/u2')?.body).toEqual({
+      monthlyLimitUsd: 12.5,
+    });
+    expect(($('budget-user-limit')?.querySelector('input') as HTMLInputElement).value).toBe('12.5');
+  });
+});
