@@ -30,6 +30,7 @@ export interface Stack {
   dir: string;
   fake: FakeOpenRouter;
   backend: Service;
+  frontend: Service;
   /** Starts the backend again on the same database file (after a stop or a crash). */
   restartBackend(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
@@ -40,7 +41,10 @@ export interface Stack {
  * release.ts), started as their containers start them (NODE_ENV=production,
  * `node dist/...`), on a temp DuckDB file and the fake OpenRouter.
  */
-export async function startStack(backendEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  backendEnv: Record<string, string> = {},
+  frontendEnv: Record<string, string> = {},
+): Promise<Stack> {
   for (const built of ['backend/dist/main.js', 'frontend/dist/server/main.js']) {
     if (!existsSync(path.join(releaseRoot, built))) {
       throw new Error(`${built} is missing: build first (npm test does)`);
@@ -73,6 +77,7 @@ export async function startStack(backendEnv: Record<string, string> = {}): Promi
     HOST: '127.0.0.1',
     BACKEND_URL: backendUrl,
     LOG_LEVEL: 'warn',
+    ...frontendEnv,
   });
   const stack: Stack = {
     url,
@@ -82,6 +87,7 @@ export async function startStack(backendEnv: Record<string, string> = {}): Promi
     databasePath,
     dir,
     fake,
+    frontend,
     backend: await startBackend(),
     async restartBackend(env) {
       await stopService(stack.backend);
