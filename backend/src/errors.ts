@@ -171,7 +171,8 @@ export const errorCatalog = {
   },
   'model.not_allowed': {
     status: 403,
-    message: 'This model is not available in this workspace: choose another or ask an administrator.',
+    message:
+      'This model is not available in this workspace: choose another or ask an administrator.',
     level: 'info',
   },
   'api_key.not_found': {
