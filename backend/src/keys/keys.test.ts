@@ -84,7 +84,11 @@ describe('/api/keys/openrouter', () => {
       payload: { key: bad },
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error.code).toBe('api_key.rejected');
+    expect(response.json().error).toEqual({
+      code: 'api_key.rejected',
+      message:
+        'OpenRouter refused this key. OpenRouter answered 401: the key is unknown, disabled or revoked. Check that you copied all of it; nothing was saved.',
+    });
     expect(response.body).not.toContain(bad);
     const after = await ctx.app.inject({
       url: '/api/keys/openrouter',

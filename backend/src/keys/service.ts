@@ -68,7 +68,8 @@ export function createKeysService(deps: KeysDeps) {
         .currentKey({ signal: AbortSignal.timeout(checkTimeoutMs) });
     } catch (error) {
       if (isAppError(error) && (error.upstreamStatus === 401 || error.upstreamStatus === 403)) {
-        return { status: 'invalid', checkedAt, message: error.message, ...empty };
+        const message = `OpenRouter answered ${error.upstreamStatus}: the key is unknown, disabled or revoked.`;
+        return { status: 'invalid', checkedAt, message, ...empty };
       }
       const message = isAppError(error)
         ? error.message
@@ -120,7 +121,10 @@ export function createKeysService(deps: KeysDeps) {
       if (check.status === 'invalid') {
         throw new AppError(
           'api_key.rejected',
-          `OpenRouter refused this key${check.message ? ` (${check.message})` : ''}: check that you copied all of it. Nothing was saved.`,
+          `OpenRouter refused this key. ${check.message ?? ''} Check that you copied all of it; nothing was saved.`.replace(
+            '  ',
+            ' ',
+          ),
         );
       }
       const stored = await repo.save({
