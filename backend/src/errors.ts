@@ -185,6 +185,11 @@ export const errorCatalog = {
     message: 'OpenRouter refused this key. Nothing was saved.',
     level: 'info',
   },
+  'api_key.too_many_checks': {
+    status: 429,
+    message: 'Too many key checks: wait a moment.',
+    level: 'warn',
+  },
   'api_key.unreadable': {
     status: 409,
     message:

@@ -228,6 +228,34 @@ describe('/api/keys/openrouter', () => {
   });
 });
 
+describe('checks with OpenRouter', () => {
+  it('are limited to 10 a minute per user (429 with Retry-After), so keys cannot be tested in bulk', async () => {
+    let clock = new Date('2026-03-10T12:00:00.000Z');
+    ctx = await startTestApp({ now: () => clock });
+    const user = await setupAdmin(ctx.app);
+    const other = await buildUser(ctx.app, ctx.db);
+    const put = (who: typeof user, key: string) =>
+      ctx!.app.inject({
+        method: 'PUT',
+        url: '/api/keys/openrouter',
+        headers: { cookie: who.cookie },
+        payload: { key },
+      });
+    for (let i = 0; i < 10; i++) {
+      expect((await put(user, `sk-or-v1-invalid-guess-${i}`)).statusCode).toBe(400);
+    }
+    const before = ctx.fake.requests.length;
+    const limited = await put(user, USER_KEY);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe('60');
+    expect(limited.json().error.code).toBe('api_key.too_many_checks');
+    expect(ctx.fake.requests.length).toBe(before);
+    expect((await put(other, USER_KEY)).statusCode).toBe(200);
+    clock = new Date(clock.getTime() + 60_000);
+    expect((await put(user, USER_KEY)).statusCode).toBe(200);
+  });
+});
+
 describe('a key sealed by another SECRET_KEY', () => {
   it('shows a key sealed by another SECRET_KEY as unreadable', async () => {
     ctx = await startTestApp({ keyring: createKeyring(randomBytes(32)) });

@@ -30,7 +30,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: KeysService }> = async
         description:
           "Your chats then use this key instead of the server's. A key OpenRouter refuses is not saved (400 api_key.rejected); when OpenRouter cannot be reached the key is saved and its check says unreachable.",
         body: SaveKeyBody,
-        response: { 200: KeyState, ...errorResponses },
+        response: { 200: KeyState, ...errorResponses, 429: ErrorResponse },
       },
     },
     async (request) => keys.save({ userId: request.user.id, ip: request.ip }, request.body.key),
@@ -42,7 +42,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: KeysService }> = async
       schema: {
         tags: ['keys'],
         summary: 'Check your saved OpenRouter key again',
-        response: { 200: KeyState, ...errorResponses, 409: ErrorResponse },
+        response: { 200: KeyState, ...errorResponses, 409: ErrorResponse, 429: ErrorResponse },
       },
     },
     async (request) => keys.check(request.user.id),

@@ -1,5 +1,6 @@
 import type { Database } from '../db/connection.js';
 import { AppError, isAppError } from '../errors.js';
+import { createRateLimiter } from '../http/rate-limit.js';
 import type { OpenRouterClient, UpstreamKeyInfo } from '../openrouter/types.js';
 import { SecretUnreadableError, type Keyring } from './crypto.js';
 import { createKeysRepo, type KeyCheck, type StoredKey } from './repo.js';
@@ -28,6 +29,8 @@ export interface KeysDeps {
   now?: () => Date;
   /** How long a key check may wait for OpenRouter. */
   checkTimeoutMs?: number;
+  /** Checks (saves included) one user may make per minute (default 10). */
+  checksPerMinute?: number;
 }
 
 /** Who acts, for the audit log. */
@@ -51,6 +54,12 @@ export function createKeysService(deps: KeysDeps) {
   const checkTimeoutMs = deps.checkTimeoutMs ?? 15_000;
   /** userId → the plaintext key, or null for "has none"; dropped on every change. */
   const cache = new Map<string, string | null>();
+  // Each check asks OpenRouter: bounded per user, so nobody can test keys in bulk through us.
+  const checks = createRateLimiter({
+    limit: deps.checksPerMinute ?? 10,
+    windowMs: 60_000,
+    now: () => now().getTime(),
+  });
 
   function remember(userId: string, key: string | null): void {
     if (cache.size >= MAX_CACHED_KEYS && !cache.has(userId)) cache.clear();
@@ -58,7 +67,13 @@ export function createKeysService(deps: KeysDeps) {
   }
 
   /** Asks OpenRouter about `key`: valid with its figures, invalid, or unreachable. */
-  async function checkAgainstUpstream(key: string): Promise<KeyCheck> {
+  async function checkAgainstUpstream(userId: string, key: string): Promise<KeyCheck> {
+    const decision = checks.consume(userId);
+    if (!decision.allowed) {
+      throw new AppError('api_key.too_many_checks', undefined, {
+        retryAfterSeconds: decision.retryAfterSeconds,
+      });
+    }
     const checkedAt = now().toISOString();
     const empty = { limitUsd: null, usageUsd: null, limitRemainingUsd: null, isFreeTier: null };
     let info: UpstreamKeyInfo;
@@ -117,7 +132,7 @@ export function createKeysService(deps: KeysDeps) {
      * saved (api_key.rejected); one it could not be asked about is saved, marked unreachable.
      */
     async save(actor: Actor, key: string): Promise<KeyState> {
-      const check = await checkAgainstUpstream(key);
+      const check = await checkAgainstUpstream(actor.userId, key);
       if (check.status === 'invalid') {
         throw new AppError(
           'api_key.rejected',
@@ -151,7 +166,7 @@ export function createKeysService(deps: KeysDeps) {
       if (!stored) throw new AppError('api_key.not_found');
       const key = open(stored);
       if (key === null) throw new AppError('api_key.unreadable');
-      const check = await checkAgainstUpstream(key);
+      const check = await checkAgainstUpstream(userId, key);
       await repo.saveCheck(userId, stored.sealed.ciphertext, check);
       return {
         key: view({ ...stored, check }),
