@@ -101,6 +101,11 @@ describe('a user over HTTPS in Chromium', () => {
     await page.getByTestId('login-username').fill('admin');
     await page.getByTestId('login-password').fill('correct horse battery');
     await page.getByTestId('login-submit').click();
+    await page.getByTestId('composer-input').waitFor();
+    // Over HTTPS the session cookie carries the __Host- prefix (Secure, Path=/, no Domain).
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => c.name)).toEqual(['__Host-ai_session']);
+    expect(cookies[0]).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
 
     await page.getByTestId('model-picker').click();
     await page.getByTestId('model-search').fill('fake/slow');
