@@ -3,7 +3,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   DuckDBInstance,
+  JSDuckDBValueConverter,
   type DuckDBConnection,
+  type DuckDBMaterializedResult,
   type DuckDBPreparedStatement,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -232,17 +234,15 @@ function queryable(connection: DuckDBConnection): Queryable {
   // statements, which cannot be prepared, and has no parameters.
   const reads = preparedCache(connection, PREPARED_READS_PER_CONNECTION);
   const writes = preparedCache(connection, PREPARED_WRITES_PER_CONNECTION);
-  const execute = async (sql: string, params: SqlParam[]) => {
-    if (params.length === 0) return connection.runAndReadAll(sql);
+  const execute = async (sql: string, params: SqlParam[]): Promise<DuckDBMaterializedResult> => {
+    if (params.length === 0) return connection.run(sql);
     const stmt = await (isPlainSelect(sql) ? reads : writes)(sql);
     stmt.bind(params as DuckDBValue[]);
-    return stmt.runAndReadAll();
+    return stmt.run();
   };
 
-  const all = async <T extends object>(sql: string, params: SqlParam[] = []): Promise<T[]> => {
-    const reader = await execute(sql, params);
-    return reader.getRowObjectsJS().map((row) => plain(row) as T);
-  };
+  const all = async <T extends object>(sql: string, params: SqlParam[] = []): Promise<T[]> =>
+    rowsOf(await execute(sql, params)) as T[];
   return {
     all,
     one: async <T extends object>(sql: string, params?: SqlParam[]): Promise<T | undefined> =>
@@ -259,14 +259,31 @@ function queryable(connection: DuckDBConnection): Queryable {
   };
 }
 
-/** BIGINT and counts come back as bigint, timestamps as Date: turn them into JSON-ready values. */
-function plain(row: Record<string, unknown>): Row {
-  const out: Row = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (typeof value === 'bigint') out[key] = Number(value);
-    else if (value instanceof Date) out[key] = value.toISOString();
-    else if (value === undefined) out[key] = null;
-    else out[key] = value as string | number | boolean | null;
+/**
+ * The rows of a result, read synchronously: a materialized result already holds all of its
+ * chunks, and the library's readers fetch each one (and a last, empty one) with a round trip
+ * through the thread pool — two wake-ups of another thread per chunk, ~0.1 ms of CPU each on
+ * these VMs, for every query.
+ */
+function rowsOf(result: DuckDBMaterializedResult): Row[] {
+  const names = result.deduplicatedColumnNames();
+  const rows: Row[] = [];
+  for (let index = 0; index < result.chunkCount; index += 1) {
+    for (const values of result.getChunk(index).convertRows(JSDuckDBValueConverter)) {
+      const row: Row = {};
+      for (let column = 0; column < names.length; column += 1) {
+        row[names[column]!] = plain(values[column]);
+      }
+      rows.push(row);
+    }
   }
-  return out;
+  return rows;
+}
+
+/** BIGINT and counts come back as bigint, timestamps as Date: turn them into JSON-ready values. */
+function plain(value: unknown): string | number | boolean | null {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value === undefined) return null;
+  return value as string | number | boolean | null;
 }
