@@ -413,6 +413,11 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
       return revoked;
     },
 
+    /** The user's role (undefined for an unknown user): one lookup by primary key. */
+    async roleOf(userId: string): Promise<Role | undefined> {
+      return (await repo.findUserById(userId))?.role;
+    },
+
     /** For admin actions: every session of the user (but `exceptTokenHash`) ends at once. */
     revokeSessions,
     forgetUser,

@@ -1,5 +1,4 @@
 import type { Database } from '../db/connection.js';
-import { AppError } from '../errors.js';
 import { createSettingsRepo } from './repo.js';
 
 export interface WorkspaceSettings {
@@ -14,7 +13,7 @@ const defaults: WorkspaceSettings = { registrationOpen: false, allowedModels: nu
 /**
  * Workspace settings an admin changes at run time, stored in the settings table and kept in
  * memory: this process alone writes the database, so the copy is never stale. Read on every
- * send (the model allow-list), so a read costs no query once loaded.
+ * send (the model allow-list, model-access.ts), so a read costs no query once loaded.
  */
 export function createSettingsService(db: Database, now: () => Date = () => new Date()) {
   const repo = createSettingsRepo(db);
@@ -48,12 +47,6 @@ export function createSettingsService(db: Database, now: () => Date = () => new 
     return current;
   }
 
-  function isModelAllowed(role: 'admin' | 'user', model: string, settings: WorkspaceSettings) {
-    return (
-      role === 'admin' || settings.allowedModels === null || settings.allowedModels.includes(model)
-    );
-  }
-
   async function apply(changes: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
     const next = { ...(await get()) };
     const at = now().toISOString();
@@ -82,27 +75,6 @@ export function createSettingsService(db: Database, now: () => Date = () => new 
       const run = updating.then(() => apply(changes));
       updating = run.catch(() => undefined);
       return run;
-    },
-
-    /** Whether a user of this role may use the model: admins may use every model. */
-    async isModelAllowed(role: 'admin' | 'user', model: string): Promise<boolean> {
-      return isModelAllowed(role, model, await get());
-    },
-
-    /**
-     * Refuses (403 `model.not_allowed`, naming the model) when any of `models` is not allowed
-     * for the role: the chat calls it before any upstream request.
-     */
-    async assertModelsAllowed(role: 'admin' | 'user', models: string[]): Promise<void> {
-      const settings = await get();
-      for (const model of models) {
-        if (!isModelAllowed(role, model, settings)) {
-          throw new AppError(
-            'model.not_allowed',
-            `The model ${model} is not available in this workspace: choose another or ask an administrator.`,
-          );
-        }
-      }
     },
   };
 }
