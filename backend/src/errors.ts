@@ -41,7 +41,7 @@ export const errorCatalog = {
   },
   'auth.rate_limited': {
     status: 429,
-    message: 'Too many failed sign-in attempts: wait a moment before trying again.',
+    message: 'Too many failed attempts: wait a moment before trying again.',
     level: 'warn',
   },
   'auth.account_disabled': {

@@ -80,7 +80,12 @@ function AuthForm({ kind, onDone, onSwitch }: AuthFormProps) {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        {setup && <p className="field-hint">At least 8 characters, not a common password.</p>}
+        {setup && (
+          <p className="field-hint">
+            Username: letters, digits and . _ @ + -. Password: at least 8 characters, not a common
+            one.
+          </p>
+        )}
         {error && (
           <p className="form-error" role="alert">
             {error}
