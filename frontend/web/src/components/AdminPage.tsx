@@ -270,7 +270,10 @@ function UserRow({
             void act(
               () => api.admin.updateUser(user.id, { role }),
               `${name} is now ${role === 'admin' ? 'an administrator' : 'a user'}.`,
-            );
+            ).then((ok) => {
+              // Stepping down ends this page: start again from the chat, as a user.
+              if (ok && isMe && role === 'user') window.location.assign('/');
+            });
           }}
         >
           <option value="user">User</option>
