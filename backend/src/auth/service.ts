@@ -79,7 +79,8 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
   const policy = options.policy ?? createPasswordPolicy();
   const repo = createAuthRepo(db);
   const cache = createSessionCache();
-  // Bumped by every revocation: a lookup that raced one does not put its result in the cache.
+  // Bumped by every revocation once the database has it: a lookup that read the database before
+  // then does not put its (stale) result in the cache.
   let revocations = 0;
   // Made now, not at the first unknown user: that sign-in must cost what any other does.
   const dummyHash = dummyHashPromise();
@@ -116,8 +117,8 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
   }
 
   async function revokeSessions(userId: string, exceptTokenHash: string | null = null) {
-    revocations++;
     const revoked = await repo.deleteUserSessions(userId, exceptTokenHash);
+    revocations++;
     cache.deleteUser(userId);
     return revoked.length;
   }
@@ -175,9 +176,9 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
   /** Ends one session (the one of this token). */
   async function logout(token: string, ctx: RequestContext, record = true): Promise<void> {
     const tokenHash = hashToken(token);
+    const userId = await repo.deleteSession(tokenHash);
     revocations++;
     cache.delete(tokenHash);
-    const userId = await repo.deleteSession(tokenHash);
     if (userId && record) {
       await audit.record({
         actorId: userId,
@@ -356,12 +357,12 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
       await policy.check(newPassword, row.username);
       const passwordHash = await hashPassword(newPassword);
       const keep = hashToken(currentToken);
-      revocations++;
       const revoked = await db.transaction(async (tx) => {
         const txRepo = createAuthRepo(tx);
         await txRepo.updatePassword(userId, passwordHash, now().toISOString());
         return txRepo.deleteUserSessions(userId, keep);
       });
+      revocations++;
       for (const tokenHash of revoked) cache.delete(tokenHash);
       await audit.record({
         actorId: userId,
@@ -387,9 +388,9 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
 
     /** Revokes one of the user's sessions by its id (404 when it is not theirs). */
     async revokeSession(userId: string, sessionId: string, ctx: RequestContext): Promise<void> {
-      revocations++;
       const tokenHash = await repo.deleteSessionById(userId, sessionId);
       if (!tokenHash) throw new AppError('session.not_found');
+      revocations++;
       cache.delete(tokenHash);
       await audit.record({
         actorId: userId,
@@ -433,12 +434,12 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
       const user = await repo.findUserByUsername(username);
       if (!user) throw new AppError('user.not_found');
       const passwordHash = await hashNewPassword(password, username);
-      revocations++;
       const revoked = await db.transaction(async (tx) => {
         const txRepo = createAuthRepo(tx);
         await txRepo.updatePassword(user.id, passwordHash, now().toISOString());
         return txRepo.deleteUserSessions(user.id);
       });
+      revocations++;
       cache.deleteUser(user.id);
       await audit.record({
         actorId: null,
