@@ -213,14 +213,7 @@ export function createChatRepo(db: Queryable) {
       for (const part of chunks(finished)) {
         const messages = valuesList(
           ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
-          part.map((g) => [
-            g.messageId,
-            g.content,
-            g.reasoning,
-            g.status,
-            g.error,
-            g.now,
-          ]),
+          part.map((g) => [g.messageId, g.content, g.reasoning, g.status, g.error, g.now]),
         );
         await db.run(
           `UPDATE messages
