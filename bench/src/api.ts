@@ -3,7 +3,12 @@ import { request } from 'undici';
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery staple' };
 
-/** Creates the admin account on a fresh database; returns its session cookie and id. */
+/**
+ * Creates the admin account on a fresh database; returns its session cookie and id. The
+ * session is taken over plain HTTP (straight to the backend), where the cookie is named
+ * `ai_session`; over HTTPS (the nginx variants) the backend reads `__Host-ai_session`, so
+ * the Cookie header carries the token under both names.
+ */
 export async function setupAdmin(backendUrl: string): Promise<{ cookie: string; userId: string }> {
   const response = await fetch(`${backendUrl}/api/auth/setup`, {
     method: 'POST',
@@ -13,10 +18,11 @@ export async function setupAdmin(backendUrl: string): Promise<{ cookie: string; 
   if (response.status !== 201) {
     throw new Error(`setup: ${response.status} ${await response.text()}`);
   }
-  const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
-  if (!cookie) throw new Error('setup: no session cookie');
+  const plain = response.headers.getSetCookie()[0]?.split(';')[0];
+  if (!plain?.startsWith('ai_session=')) throw new Error('setup: no session cookie');
+  const token = plain.slice('ai_session='.length);
   const { user } = (await response.json()) as { user: { id: string } };
-  return { cookie, userId: user.id };
+  return { cookie: `ai_session=${token}; __Host-ai_session=${token}`, userId: user.id };
 }
 
 export async function createConversations(
