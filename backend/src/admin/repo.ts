@@ -58,9 +58,20 @@ export function createAdminRepo(db: Queryable) {
       );
     },
 
-    /** Deletes the user and everything they own: generations, messages, conversations, sessions. */
+    /**
+     * Deletes the user and everything they own: generations, messages, conversations, sessions,
+     * their own OpenRouter key (sealed, but still theirs) and their spending limit.
+     */
     async deleteUser(id: string) {
-      for (const table of ['generations', 'messages', 'conversations', 'sessions']) {
+      const tables = [
+        'generations',
+        'messages',
+        'conversations',
+        'sessions',
+        'user_api_keys',
+        'user_budgets',
+      ];
+      for (const table of tables) {
         await db.run(`DELETE FROM ${table} WHERE user_id = $1`, [id]);
       }
       await db.run('DELETE FROM users WHERE id = $1', [id]);
