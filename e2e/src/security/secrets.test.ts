@@ -23,12 +23,14 @@ const run = promisify(execFile);
  */
 const serverKey = `sk-or-v1-e2e-${randomBytes(24).toString('hex')}`;
 const password = `Pw-${randomBytes(12).toString('hex')}`;
+/** The user's own key ("bring your own key"), saved on the account page: stored sealed. */
+const userKey = `sk-or-v1-own-${randomBytes(24).toString('hex')}`;
 
 /** Every secret of the session, by name. Add one as soon as the session has it. */
 const secrets = new Map<string, string>([
   ['OPENROUTER_API_KEY', serverKey],
   ['password', password],
-  // A user's own OpenRouter key, once the UI saves one: secrets.set('user OpenRouter key', key).
+  ['user OpenRouter key', userKey],
 ]);
 
 let stack: Stack;
@@ -71,6 +73,25 @@ afterAll(async () => {
 
 const byTestId = (id: string) => page.getByTestId(id);
 
+async function pickModel(id: string) {
+  await byTestId('model-picker').click();
+  await byTestId('model-search').fill(id);
+  await page.locator(`[data-testid="model-option"][data-model-id="${id}"]`).click();
+  await expect.poll(() => byTestId('model-picker').getAttribute('title')).toBe(id);
+}
+
+/** The page as its script sees it: the DOM, every input's value, storage. */
+function pageText(): Promise<string> {
+  return page.evaluate(() =>
+    [
+      document.documentElement.outerHTML,
+      ...Array.from(document.querySelectorAll('input'), (i) => i.value),
+      JSON.stringify({ ...localStorage }),
+      JSON.stringify({ ...sessionStorage }),
+    ].join('\n'),
+  );
+}
+
 async function sessionToken(): Promise<string> {
   const cookie = (await context.cookies()).find((c) => c.name.endsWith('ai_session'));
   if (!cookie) throw new Error('no session cookie');
@@ -110,12 +131,31 @@ describe('no secret leaks anywhere in a full session', () => {
     await byTestId('composer-input').waitFor();
     secrets.set('session token (sign-in)', await sessionToken());
 
-    await byTestId('model-picker').click();
-    await byTestId('model-search').fill('fake/slow');
-    await page.locator('[data-testid="model-option"][data-model-id="fake/slow"]').click();
+    await pickModel('fake/slow');
     await byTestId('composer-input').fill('Tell me a secret [fake chunks=20 delay=20]');
     await byTestId('send-button').click();
     const answer = byTestId('message-assistant').last();
+    await expect
+      .poll(() => answer.getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('complete');
+
+    // The user's own OpenRouter key, typed on the account page: checked with (the fake)
+    // OpenRouter, stored sealed, shown again by its last four characters only.
+    await byTestId('account-link').click();
+    await byTestId('key-input').fill(userKey);
+    await byTestId('key-save').click();
+    const lastFour = `••••${userKey.slice(-4)}`;
+    await expect.poll(() => byTestId('key-last-four').textContent()).toBe(lastFour);
+    expect(await byTestId('key-check-result').getAttribute('data-status')).toBe('valid');
+    expect(hits('the account page once saved', await pageText())).toEqual([]);
+    await page.reload();
+    await expect.poll(() => byTestId('key-last-four').textContent()).toBe(lastFour);
+    expect(hits('the account page reloaded', await pageText())).toEqual([]);
+    // A second answer, now that the user has a key of their own (which pays for their chats).
+    await page.goto(stack.url);
+    await pickModel('fake/slow');
+    await byTestId('composer-input').fill('And another [fake chunks=10 delay=20]');
+    await byTestId('send-button').click();
     await expect
       .poll(() => answer.getAttribute('data-status'), { timeout: 15_000 })
       .toBe('complete');
@@ -152,7 +192,13 @@ describe('no secret leaks anywhere in a full session', () => {
   it('no secret in any API response or SSE event the browser received', async () => {
     const texts = await Promise.all(received);
     // The session above made them all: set-up, sign-in, the stream, the list, rename, sign-out.
-    for (const route of ['/api/auth/setup', '/api/auth/login', '/messages', '/api/auth/logout']) {
+    for (const route of [
+      '/api/auth/setup',
+      '/api/auth/login',
+      '/messages',
+      '/api/keys/openrouter',
+      '/api/auth/logout',
+    ]) {
       expect(
         texts.some((t) => t.split(' ')[0]?.includes(route)),
         route,
@@ -177,11 +223,13 @@ describe('no secret leaks anywhere in a full session', () => {
       text.split('\n').flatMap((line, i) => hits(`${name} log line ${i + 1}`, line)),
     );
     expect(found).toEqual([]);
-    // The key was configured and used: the upstream (and only the upstream) got it.
+    // Both keys were used: the upstream (and only the upstream) got them, the user's at least
+    // when it was checked as it was saved.
     const upstream = JSON.stringify(stack.fake.requests.map((r) => r.headers));
-    expect(hits('upstream requests', upstream)).toContain(
+    expect(hits('upstream requests', upstream)).toEqual([
       'OPENROUTER_API_KEY in upstream requests',
-    );
+      'user OpenRouter key in upstream requests',
+    ]);
   });
 
   it('no secret in the built JavaScript', async () => {
@@ -227,6 +275,9 @@ describe('no secret leaks anywhere in a full session', () => {
     );
     const values = JSON.parse(stdout) as string[];
     expect(values.some((v) => v.startsWith('users.username: admin'))).toBe(true);
+    // The user's key is in there, sealed: its last four and its ciphertext were searched too.
+    expect(values).toContain(`user_api_keys.last_four: ${userKey.slice(-4)}`);
+    expect(values.some((v) => v.startsWith('user_api_keys.ciphertext: '))).toBe(true);
     for (const value of values) found.push(...hits(value.split(':')[0] ?? '', value));
     expect(found).toEqual([]);
   });
