@@ -42,6 +42,8 @@ interface VictimIds {
   runningGeneration: string;
   sessions: string[];
   auditEntries: string[];
+  /** Other people's ids the attacker may know: the admin's user id and sessions. */
+  others: string[];
 }
 
 /**
@@ -166,6 +168,7 @@ function allIds(v: VictimIds): string[] {
     v.runningGeneration,
     ...v.sessions,
     ...v.auditEntries,
+    ...v.others,
   ];
 }
 
@@ -352,6 +355,12 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
           e.actorId === victim.id || e.targetUserId === victim.id,
       )
       .map((e: { id: string }) => e.id),
+    others: [
+      admin.id,
+      ...(await call(ctx, 'GET', '/api/auth/sessions', admin.cookie))
+        .json()
+        .sessions.map((s: { id: string }) => s.id),
+    ],
   } satisfies VictimIds;
   expect(ids.messages).toHaveLength(2);
   expect(ids.generations).toHaveLength(1);

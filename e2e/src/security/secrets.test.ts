@@ -12,7 +12,8 @@ const run = promisify(execFile);
 
 /**
  * A whole session through the production builds (set-up, sign-out and in, a streamed answer,
- * the list, opening and renaming a conversation, sign-out), then a search for every secret in
+ * the user's own OpenRouter key saved on the account page, another answer, the list, opening
+ * and renaming a conversation, sign-out), then a search for every secret in
  * everything an attacker might get: each log line of both services (at trace level), each API
  * response body (SSE events included) and header the browser received, what the page's own
  * script can read (cookies, storage), the built JavaScript, and the database file's raw bytes
