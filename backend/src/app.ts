@@ -27,6 +27,7 @@ import { adminBudgetRoutes, budgetRoutes } from './budgets/routes.js';
 import { createBudgetsService } from './budgets/service.js';
 import { authRoutes } from './auth/routes.js';
 import { createAuthService } from './auth/service.js';
+import { createModelAccess } from './settings/model-access.js';
 import { createSettingsService } from './settings/service.js';
 import { chatRoutes } from './chat/routes.js';
 import { createChatService } from './chat/service.js';
@@ -146,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: app.log,
     flushIntervalMs: deps.flushIntervalMs,
     metrics: metrics.chat,
+    modelAccess: createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) }),
   });
   const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
   const budgets = createBudgetsService({ db, audit, now });

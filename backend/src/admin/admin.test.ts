@@ -262,6 +262,46 @@ describe('the model allow-list', () => {
     await call('PATCH', '/api/admin/settings', admin.cookie, { allowedModels: null });
     expect((await call('GET', '/api/models', user.cookie)).json().models).toHaveLength(all.length);
   });
+
+  it('refuses a send whose model or fallback is not allowed, with 403 and before any upstream call', async () => {
+    const user = await buildUser(ctx.app, ctx.db);
+    await call('PATCH', '/api/admin/settings', admin.cookie, { allowedModels: ['fake/echo'] });
+    const id = await createConversation(ctx.app, user, { model: 'fake/slow' });
+    const send = (cookie: string, conversation: string, payload: Record<string, unknown>) =>
+      call('POST', `/api/conversations/${conversation}/messages`, cookie, payload);
+    const upstreamBefore = ctx.fake.streams.length;
+
+    const refused = await send(user.cookie, id, { content: 'hello' });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toEqual({
+      code: 'model.not_allowed',
+      message:
+        'The model fake/slow is not available in this workspace: choose another or ask an administrator.',
+    });
+    // The model of the request is checked, and so is every fallback.
+    await call('PATCH', `/api/conversations/${id}`, user.cookie, {
+      fallbackModels: ['fake/error'],
+    });
+    const fallback = await send(user.cookie, id, { content: 'hello', model: 'fake/echo' });
+    expect(fallback.statusCode).toBe(403);
+    expect(fallback.json().error.message).toContain('fake/error');
+    expect(ctx.fake.streams.length).toBe(upstreamBefore);
+    expect(await ctx.db.all('SELECT 1 FROM messages WHERE conversation_id = $1', [id])).toEqual([]);
+
+    await call('PATCH', `/api/conversations/${id}`, user.cookie, {
+      model: 'fake/echo',
+      fallbackModels: [],
+    });
+    const events = await collect(postMessage(ctx.baseUrl, user.cookie, id, { content: 'hello' }));
+    expect(events.at(-1)?.event).toBe('done');
+
+    // Admins may use every model.
+    const mine = await createConversation(ctx.app, admin, { model: 'fake/reasoning' });
+    const adminEvents = await collect(
+      postMessage(ctx.baseUrl, admin.cookie, mine, { content: 'hello' }),
+    );
+    expect(adminEvents.at(-1)?.event).toBe('done');
+  });
 });
 
 describe('the audit log', () => {

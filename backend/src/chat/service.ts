@@ -19,6 +19,8 @@ export interface ChatDeps {
   log: FastifyBaseLogger;
   flushIntervalMs?: number;
   metrics?: ChatMetrics;
+  /** The admin's model allow-list (settings/model-access.ts): checked before any upstream call. */
+  modelAccess?: { assertAllowed(userId: string, models: string[]): Promise<void> };
 }
 
 export interface Turn {
@@ -32,6 +34,7 @@ export function createChatService({
   log,
   flushIntervalMs,
   metrics = noChatMetrics,
+  modelAccess,
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -66,6 +69,7 @@ export function createChatService({
       if (!conversation) throw new AppError('conversation.not_found');
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
+      await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
       if (!openrouter.hasKey) throw new AppError('upstream.no_key');
 
       const rows = await repo.contextRows(userId, conversationId);
