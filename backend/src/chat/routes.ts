@@ -24,6 +24,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
             content: { 'text/event-stream': { schema: Type.String() } },
           },
           ...errorResponses,
+          403: ErrorResponse,
           503: ErrorResponse,
         },
       },
