@@ -84,6 +84,15 @@ describe('the admin page', () => {
     expect(await bob.getByTestId('admin-link').count()).toBe(0);
     const before = await modelOptions(bob);
     expect(before.length).toBeGreaterThan(2);
+    // Bob chats with fake/slow while every model is allowed.
+    await bob.getByTestId('model-picker').click();
+    await bob.getByTestId('model-search').fill('fake/slow');
+    await bob.locator('[data-testid="model-option"][data-model-id="fake/slow"]').click();
+    await bob.getByTestId('composer-input').fill('first [fake chunks=2 delay=1]');
+    await bob.getByTestId('send-button').click();
+    await expect
+      .poll(() => bob.getByTestId('message-assistant').last().getAttribute('data-status'))
+      .toBe('complete');
 
     await admin.getByTestId('admin-tab-settings').click();
     await admin.getByTestId('models-some').check();
@@ -97,6 +106,14 @@ describe('the admin page', () => {
     await bob.reload();
     await bob.getByTestId('composer-input').waitFor();
     expect(await modelOptions(bob)).toEqual(['fake/echo']);
+    // His conversation still names fake/slow: sending there is refused, with the reason.
+    const streams = stack.fake.streams.length;
+    await bob.getByTestId('composer-input').fill('second');
+    await bob.getByTestId('send-button').click();
+    await expect
+      .poll(() => bob.locator('.send-error').textContent())
+      .toContain('fake/slow is not available in this workspace');
+    expect(stack.fake.streams.length).toBe(streams);
   });
 
   it('disabling a user signs them out at once', async () => {
