@@ -23,6 +23,8 @@ import { adminRoutes } from './admin/routes.js';
 import { createAdminService } from './admin/service.js';
 import { createAuditLog } from './audit/service.js';
 import { registerAuthGuard } from './auth/guard.js';
+import { createSendAdmission } from './admission/admission.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { adminBudgetRoutes, budgetRoutes } from './budgets/routes.js';
 import { createBudgetsService } from './budgets/service.js';
 import { authRoutes } from './auth/routes.js';
@@ -141,6 +143,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const admin = createAdminService({ db, auth, settings, audit, now });
   const conversations = createConversationsService(db);
+  const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
+  const budgets = createBudgetsService({ db, audit, now });
+  const admission = createSendAdmission({
+    keys,
+    budgets,
+    limiter:
+      config.chatRateLimitPerMinute > 0
+        ? createRateLimiter({
+            limit: config.chatRateLimitPerMinute,
+            windowMs: 60_000,
+            now: () => now().getTime(),
+          })
+        : null,
+  });
   const chat = createChatService({
     db,
     openrouter,
@@ -148,9 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     flushIntervalMs: deps.flushIntervalMs,
     metrics: metrics.chat,
     modelAccess: createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) }),
+    admission,
   });
-  const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
-  const budgets = createBudgetsService({ db, audit, now });
   const models = createModelsService({
     db,
     openrouter,

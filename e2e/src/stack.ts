@@ -64,6 +64,8 @@ export async function startStack(
       DATABASE_PATH: databasePath,
       OPENROUTER_BASE_URL: fake.url,
       OPENROUTER_API_KEY: 'sk-or-e2e-key',
+      // The corpus tests send hundreds of messages a minute; a test may set a limit.
+      CHAT_RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
       ...backendEnv,
       ...env,

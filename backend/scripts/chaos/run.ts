@@ -102,6 +102,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     DATABASE_PATH: databasePath,
     OPENROUTER_BASE_URL: fake.url,
     OPENROUTER_API_KEY: 'sk-or-chaos',
+    // Users send as fast as they can: the per-user rate limit would refuse most of it.
+    CHAT_RATE_LIMIT_PER_MINUTE: '0',
   }));
   const port = randomPort();
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { SendAdmission } from '../admission/admission.js';
 import type { Database } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import type { OpenRouterClient } from '../openrouter/types.js';
@@ -21,6 +22,11 @@ export interface ChatDeps {
   metrics?: ChatMetrics;
   /** The admin's model allow-list (settings/model-access.ts): checked before any upstream call. */
   modelAccess?: { assertAllowed(userId: string, models: string[]): Promise<void> };
+  /**
+   * Rate limit, monthly budget and the user's own key (admission/admission.ts), checked before
+   * any upstream call. Without it: the server's key, no limits.
+   */
+  admission?: SendAdmission;
 }
 
 export interface Turn {
@@ -35,6 +41,7 @@ export function createChatService({
   flushIntervalMs,
   metrics = noChatMetrics,
   modelAccess,
+  admission = serverKeyOnly(openrouter),
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -70,7 +77,8 @@ export function createChatService({
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
       await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
-      if (!openrouter.hasKey) throw new AppError('upstream.no_key');
+      // Whose key, and whether the rate limit and the budget let this send start.
+      const admitted = await admission.admit(userId);
 
       const rows = await repo.contextRows(userId, conversationId);
       let parentId: string | null;
@@ -133,7 +141,15 @@ export function createChatService({
         assistantId,
         model,
         { model, models: conversation.fallbackModels, messages },
-        { openrouter, flusher, saveFinished, log, metrics },
+        {
+          openrouter: admitted.openrouter,
+          flusher,
+          // Once the answer is saved, its cost counts against the user's budget.
+          saveFinished: (finished) =>
+            saveFinished(finished).then(() => admitted.recordCost(finished.usage?.cost ?? null)),
+          log,
+          metrics,
+        },
         saved,
       );
       registry.add(generation);
@@ -177,6 +193,16 @@ export function createChatService({
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
+
+/** Every send with the server's key, unlimited: the chat without the admission gate. */
+function serverKeyOnly(openrouter: OpenRouterClient): SendAdmission {
+  return {
+    admit: () =>
+      openrouter.hasKey
+        ? Promise.resolve({ openrouter, recordCost: () => undefined })
+        : Promise.reject(new AppError('upstream.no_key')),
+  };
+}
 
 /** A provisional title from the first words of the first message. */
 export function titleFrom(content: string): string {
