@@ -24,7 +24,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
             content: { 'text/event-stream': { schema: Type.String() } },
           },
           ...errorResponses,
+          // budget.exceeded, model.not_allowed, api_key.unreadable, chat.rate_limited
+          402: ErrorResponse,
           403: ErrorResponse,
+          409: ErrorResponse,
+          429: ErrorResponse,
           503: ErrorResponse,
         },
       },
