@@ -193,7 +193,7 @@ export const errorCatalog = {
   'api_key.unreadable': {
     status: 409,
     message:
-      "Your saved OpenRouter key can no longer be decrypted (the server's SECRET_KEY changed): save it again in Settings.",
+      "Your saved OpenRouter key can no longer be decrypted (the server's SECRET_KEY changed): save it again on your Account page.",
     level: 'warn',
   },
   // 402, not 403: the user may send and the request is valid; only the money is used up, until

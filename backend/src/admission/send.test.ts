@@ -185,7 +185,7 @@ describe("the user's own key on the send route", () => {
     expect((await send(user, conversation)).map((e) => e.event)).toContain('done');
   });
 
-  it("says to check the key in Settings when OpenRouter refuses the user's key", async () => {
+  it("says to check the key on the Account page when OpenRouter refuses the user's key", async () => {
     ctx = await startTestApp();
     const user = await setupAdmin(ctx.app);
     await saveKey(user);
@@ -194,7 +194,7 @@ describe("the user's own key on the send route", () => {
     const events = await send(user, conversation);
     const error = events.find((e) => e.event === 'error');
     expect(error?.data.code).toBe('upstream.unauthorized');
-    expect(error?.data.message).toContain('Check your OpenRouter key in Settings.');
+    expect(error?.data.message).toContain('Check your OpenRouter key on your Account page.');
     expect(JSON.stringify(events)).not.toContain(USER_KEY);
   });
 

@@ -63,7 +63,7 @@ describe('withKey', () => {
       })(),
     );
     expect(error.code).toBe('upstream.unauthorized');
-    expect(error.message).toContain('your OpenRouter key in Settings');
+    expect(error.message).toContain('your OpenRouter key on your Account page');
     expect(error.message).not.toContain('OPENROUTER_API_KEY');
     expect(error.message).not.toContain('sk-or-v1-invalid-user-key');
   });

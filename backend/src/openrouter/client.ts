@@ -140,7 +140,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
         throw new AppError(
           'upstream.unauthorized',
           keyOwner === 'user'
-            ? 'Your OpenRouter API key has invalid characters: save it again in Settings.'
+            ? 'Your OpenRouter API key has invalid characters: save it again on your Account page.'
             : 'The OpenRouter API key has invalid characters: check OPENROUTER_API_KEY on the backend.',
         );
       }

@@ -67,7 +67,7 @@ function statusAdvice(status: number, keyOwner: KeyOwner): string | null {
   switch (status) {
     case 401:
       return keyOwner === 'user'
-        ? 'Check your OpenRouter key in Settings.'
+        ? 'Check your OpenRouter key on your Account page.'
         : 'Check OPENROUTER_API_KEY on the backend.';
     case 402:
       return 'Add credits to the OpenRouter account.';
