@@ -141,7 +141,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     audit,
     settings,
   });
-  const admin = createAdminService({ db, auth, settings, audit, now });
+  const admin = createAdminService({
+    db,
+    auth,
+    settings,
+    audit,
+    now,
+    // `chat` is created below; this runs only when an admin disables or deletes a user.
+    stopAnswersOf: (userId) => chat.stopAllOf(userId),
+  });
   const conversations = createConversationsService(db);
   const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
   const budgets = createBudgetsService({ db, audit, now });

@@ -7,7 +7,12 @@ import {
   setupAdmin,
   type SignedInUser,
 } from '../test-support/factories.js';
-import { collect, postMessage } from '../test-support/sse-client.js';
+import {
+  collect,
+  postMessage,
+  readEvents,
+  type ReceivedEvent,
+} from '../test-support/sse-client.js';
 
 let ctx: TestContext;
 let admin: SignedInUser;
@@ -302,6 +307,45 @@ describe('the model allow-list', () => {
     );
     expect(adminEvents.at(-1)?.event).toBe('done');
   });
+});
+
+describe('taking access away from a user who is being answered', () => {
+  for (const action of ['disable', 'delete'] as const) {
+    it(`${action}: stops their running answer and its upstream call at once`, async () => {
+      const user = await createUser(`streamer-${action}`);
+      const id = await createConversation(ctx.app, user, { model: 'fake/stall' });
+      const response = await fetch(`${ctx.baseUrl}/api/conversations/${id}/messages`, {
+        method: 'POST',
+        headers: { cookie: user.cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'write for a long time' }),
+      });
+      expect(response.status).toBe(200);
+      const events: ReceivedEvent[] = [];
+      const reading = (async () => {
+        for await (const event of readEvents(response.body!)) events.push(event);
+      })();
+      // The upstream stream is open and stalled: the answer would run until a timeout.
+      await expect.poll(() => ctx.fake.streams.length).toBe(1);
+      const streamIndex = ctx.fake.streams.length - 1;
+
+      const taken =
+        action === 'disable'
+          ? await call('PATCH', `/api/admin/users/${user.id}`, admin.cookie, { disabled: true })
+          : await call('DELETE', `/api/admin/users/${user.id}`, admin.cookie);
+      expect(taken.statusCode).toBe(action === 'disable' ? 200 : 204);
+
+      const upstream = await ctx.fake.waitForStreamClosed(streamIndex, 5000);
+      expect(upstream.endedBy).toBe('client-closed');
+      await reading;
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'stopped' } });
+      const rows = await ctx.db.all<{ status: string }>(
+        "SELECT status FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
+        [id],
+      );
+      // Disabled: the answer is kept, stopped. Deleted: nothing of the user's comes back.
+      expect(rows).toEqual(action === 'disable' ? [{ status: 'stopped' }] : []);
+    });
+  }
 });
 
 describe('the audit log', () => {

@@ -39,9 +39,12 @@ export function createAdminService(deps: {
   auth: AuthService;
   settings: SettingsService;
   audit: AuditLog;
+  /** Stops the user's running answers (chat service): called when their access is taken away. */
+  stopAnswersOf?: (userId: string) => void;
   now?: () => Date;
 }) {
   const { db, auth, settings, audit } = deps;
+  const stopAnswersOf = deps.stopAnswersOf ?? (() => undefined);
   const now = deps.now ?? (() => new Date());
   const repo = createAdminRepo(db);
 
@@ -102,8 +105,10 @@ export function createAdminService(deps: {
       const wasDisabled = before.disabled_at !== null;
       const disabledChanged = changes.disabled !== undefined && changes.disabled !== wasDisabled;
       // A disabled user is signed out everywhere; a new role applies from the next request.
-      if (disabledChanged && changes.disabled) await auth.revokeSessions(id);
-      else if (roleChanged) auth.forgetUser(id);
+      if (disabledChanged && changes.disabled) {
+        await auth.revokeSessions(id);
+        stopAnswersOf(id);
+      } else if (roleChanged) auth.forgetUser(id);
       if (roleChanged) {
         await audit.record({
           actorId: actor.user.id,
@@ -140,6 +145,7 @@ export function createAdminService(deps: {
         return user;
       });
       auth.forgetUser(id);
+      stopAnswersOf(id);
       await audit.record({
         actorId: actor.user.id,
         action: 'user.deleted',

@@ -19,6 +19,11 @@ export class GenerationRegistry {
     return generation?.userId === userId && generation.running ? generation : undefined;
   }
 
+  /** The user's running generations (all of them, whoever's request started them). */
+  ofUser(userId: string): Generation[] {
+    return [...this.running.values()].filter((g) => g.userId === userId && g.running);
+  }
+
   get size(): number {
     return this.running.size;
   }

@@ -170,6 +170,17 @@ export function createChatService({
       return generation;
     },
 
+    /**
+     * Stops every running answer of the user (each is saved as `stopped` with its text so
+     * far): their access was taken away (disabled, deleted), so their upstream calls, and
+     * what those cost, end now rather than when the answers would have.
+     */
+    stopAllOf(userId: string): number {
+      const running = registry.ofUser(userId);
+      for (const generation of running) generation.abort('stop');
+      return running.length;
+    },
+
     stop(userId: string, generationId: string): void {
       const generation = registry.find(userId, generationId);
       if (!generation) throw new AppError('generation.not_found');
