@@ -312,7 +312,8 @@ describe('the model allow-list', () => {
 describe('taking access away from a user who is being answered', () => {
   for (const action of ['disable', 'delete'] as const) {
     it(`${action}: stops their running answer and its upstream call at once`, async () => {
-      const user = await createUser(`streamer-${action}`);
+      const username = `streamer-${action}`;
+      const user = { ...(await createUser(username)), username };
       const id = await createConversation(ctx.app, user, { model: 'fake/stall' });
       const response = await fetch(`${ctx.baseUrl}/api/conversations/${id}/messages`, {
         method: 'POST',
