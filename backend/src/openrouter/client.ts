@@ -218,11 +218,11 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     }
   }
 
-  async function listModels(listOptions: { signal?: AbortSignal } = {}): Promise<UpstreamModel[]> {
-    const { signal } = listOptions;
+  /** GET of a small JSON resource (`/models`, `/key`): its body's text once the status is OK. */
+  async function getText(path: string, signal: AbortSignal | undefined): Promise<string> {
     try {
       const { response, release } = await open(
-        '/models',
+        path,
         { method: 'GET', headers: headers('application/json') },
         signal,
         `The model provider did not answer within ${formatDuration(connectTimeoutMs)}.`,
@@ -230,26 +230,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       try {
         const text = await readText(response, signal);
         if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey, keyOwner);
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (error) {
-          throw new AppError(
-            'upstream.bad_response',
-            'The model provider sent a model catalog that is not JSON.',
-            { cause: error },
-          );
-        }
-        if (!isRecord(body) || !Array.isArray(body.data)) {
-          throw new AppError(
-            'upstream.bad_response',
-            'The model provider sent a model catalog without a "data" list.',
-          );
-        }
-        return body.data.flatMap((entry: unknown) => {
-          const model = toUpstreamModel(entry);
-          return model ? [model] : [];
-        });
+        return text;
       } finally {
         release();
       }
@@ -257,6 +238,30 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
       if (error instanceof NetworkFailure) throw networkFailureError(error.original, host, 1);
       throw error;
     }
+  }
+
+  async function listModels(listOptions: { signal?: AbortSignal } = {}): Promise<UpstreamModel[]> {
+    const text = await getText('/models', listOptions.signal);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new AppError(
+        'upstream.bad_response',
+        'The model provider sent a model catalog that is not JSON.',
+        { cause: error },
+      );
+    }
+    if (!isRecord(body) || !Array.isArray(body.data)) {
+      throw new AppError(
+        'upstream.bad_response',
+        'The model provider sent a model catalog without a "data" list.',
+      );
+    }
+    return body.data.flatMap((entry: unknown) => {
+      const model = toUpstreamModel(entry);
+      return model ? [model] : [];
+    });
   }
 
   /**
@@ -383,25 +388,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
 
   async function currentKey(keyOptions: { signal?: AbortSignal } = {}): Promise<UpstreamKeyInfo> {
     if (!apiKey) throw new AppError('upstream.no_key');
-    const { signal } = keyOptions;
-    try {
-      const { response, release } = await open(
-        '/key',
-        { method: 'GET', headers: headers('application/json') },
-        signal,
-        `The model provider did not answer within ${formatDuration(connectTimeoutMs)}.`,
-      );
-      try {
-        const text = await readText(response, signal);
-        if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey, keyOwner);
-        return toKeyInfo(text);
-      } finally {
-        release();
-      }
-    } catch (error) {
-      if (error instanceof NetworkFailure) throw networkFailureError(error.original, host, 1);
-      throw error;
-    }
+    return toKeyInfo(await getText('/key', keyOptions.signal));
   }
 
   return {
