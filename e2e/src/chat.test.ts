@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, pickModel as pickModelIn } from './browser.js';
 import { startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -25,13 +25,7 @@ afterAll(async () => {
 const byTestId = (id: string) => page.getByTestId(id);
 const lastAnswer = () => byTestId('message-assistant').last();
 
-async function pickModel(id: string) {
-  await byTestId('model-picker').click();
-  await byTestId('model-search').fill(id);
-  // Waits for the catalog to have loaded: the option exists only then.
-  await page.locator(`[data-testid="model-option"][data-model-id="${id}"]`).click();
-  await expect.poll(() => byTestId('model-picker').getAttribute('title')).toBe(id);
-}
+const pickModel = (id: string) => pickModelIn(page, id);
 
 async function send(text: string) {
   await byTestId('composer-input').fill(text);

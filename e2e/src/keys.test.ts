@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, pickModel as pickModelIn, scriptVisibleText } from './browser.js';
 import { startStack, type Stack } from './stack.js';
 
 // A user's own OpenRouter key through the account page, in Chromium against the production
@@ -27,24 +27,9 @@ afterAll(async () => {
 
 const byTestId = (id: string) => page.getByTestId(id);
 
-async function pickModel(id: string) {
-  await byTestId('model-picker').click();
-  await byTestId('model-search').fill(id);
-  await page.locator(`[data-testid="model-option"][data-model-id="${id}"]`).click();
-  await expect.poll(() => byTestId('model-picker').getAttribute('title')).toBe(id);
-}
+const pickModel = (id: string) => pickModelIn(page, id);
 
-/** Everything the page holds that a script could read: the DOM, inputs' values and storage. */
-function pageSecrets(): Promise<string> {
-  return page.evaluate(() =>
-    [
-      document.documentElement.outerHTML,
-      ...Array.from(document.querySelectorAll('input'), (i) => i.value),
-      JSON.stringify({ ...localStorage }),
-      JSON.stringify({ ...sessionStorage }),
-    ].join('\n'),
-  );
-}
+const pageSecrets = () => scriptVisibleText(page);
 
 describe('your own OpenRouter key in Chromium', () => {
   it('is saved from the account page and shown by its last four characters only', async () => {

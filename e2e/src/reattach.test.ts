@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, pickModel as pickModelIn } from './browser.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -40,12 +40,7 @@ const answerText = async () =>
       .catch(() => '')) ?? ''
   ).trim();
 
-async function pickModel(id: string) {
-  await byTestId('model-picker').click();
-  await byTestId('model-search').fill(id);
-  await page.locator(`[data-testid="model-option"][data-model-id="${id}"]`).click();
-  await expect.poll(() => byTestId('model-picker').getAttribute('title')).toBe(id);
-}
+const pickModel = (id: string) => pickModelIn(page, id);
 
 async function send(text: string) {
   await byTestId('composer-input').fill(text);

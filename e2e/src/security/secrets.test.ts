@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../browser.js';
+import { launchBrowser, pickModel as pickModelIn, scriptVisibleText } from '../browser.js';
 import { releaseRoot, startStack, stopService, type Stack } from '../stack.js';
 
 const run = promisify(execFile);
@@ -74,24 +74,9 @@ afterAll(async () => {
 
 const byTestId = (id: string) => page.getByTestId(id);
 
-async function pickModel(id: string) {
-  await byTestId('model-picker').click();
-  await byTestId('model-search').fill(id);
-  await page.locator(`[data-testid="model-option"][data-model-id="${id}"]`).click();
-  await expect.poll(() => byTestId('model-picker').getAttribute('title')).toBe(id);
-}
+const pickModel = (id: string) => pickModelIn(page, id);
 
-/** The page as its script sees it: the DOM, every input's value, storage. */
-function pageText(): Promise<string> {
-  return page.evaluate(() =>
-    [
-      document.documentElement.outerHTML,
-      ...Array.from(document.querySelectorAll('input'), (i) => i.value),
-      JSON.stringify({ ...localStorage }),
-      JSON.stringify({ ...sessionStorage }),
-    ].join('\n'),
-  );
-}
+const pageText = () => scriptVisibleText(page);
 
 async function sessionToken(): Promise<string> {
   const cookie = (await context.cookies()).find((c) => c.name.endsWith('ai_session'));
