@@ -125,6 +125,17 @@ describe('first-run setup and sign-in', () => {
     );
   });
 
+  it('finds the account whatever the case of the username, as usernames are unique regardless of it', async () => {
+    await ctx.app.inject({ method: 'POST', url: '/api/auth/setup', payload: credentials });
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { ...credentials, username: credentials.username.toUpperCase() },
+    });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().user.username).toBe(credentials.username);
+  });
+
   it('stores only hashes: no password or session token in the database', async () => {
     const setup = await ctx.app.inject({
       method: 'POST',

@@ -40,8 +40,16 @@ export function createAuthRepo(db: Queryable) {
       return row?.n ?? 0;
     },
 
+    /**
+     * Usernames are unique regardless of case, so sign-in finds them regardless of case too; an
+     * exact match wins should two older accounts differ only in case.
+     */
     findUserByUsername(username: string): Promise<UserRow | undefined> {
-      return db.one<UserRow>(`SELECT ${userColumns} FROM users WHERE username = $1`, [username]);
+      return db.one<UserRow>(
+        `SELECT ${userColumns} FROM users WHERE lower(username) = lower($1)
+         ORDER BY CASE WHEN username = $1 THEN 0 ELSE 1 END LIMIT 1`,
+        [username],
+      );
     },
 
     findUserById(id: string): Promise<UserRow | undefined> {
