@@ -72,11 +72,6 @@ export function createChatService({
       input: { content: string; model?: string; parentId?: string },
       requestId?: string,
     ): Promise<Turn> {
-      // The two lookups run side by side (two reader connections): the context is read while
-      // the conversation is checked, and dropped if the checks below refuse the send. It holds
-      // only the user's own rows either way (contextRows checks the owner).
-      const context = repo.contextRows(userId, conversationId);
-      context.catch(() => undefined);
       const conversation = await conversations.find(userId, conversationId);
       if (!conversation) throw new AppError('conversation.not_found');
       const model = input.model ?? conversation.model;
@@ -85,7 +80,7 @@ export function createChatService({
       // Whose key, and whether the rate limit and the budget let this send start.
       const admitted = await admission.admit(userId);
 
-      const rows = await context;
+      const rows = await repo.contextRows(userId, conversationId);
       let parentId: string | null;
       if (input.parentId !== undefined) {
         if (!rows.some((row) => row.id === input.parentId)) {

@@ -68,21 +68,6 @@ describe('the reader connection', () => {
     expect(await db.one('SELECT n FROM counters WHERE id = 1')).toEqual({ n: 7 });
   });
 
-  it('runs a second read beside a long one, on the other reader connection', async () => {
-    const order: string[] = [];
-    // A read that takes a while (hundreds of ms here), then a lookup sent after it.
-    const long = db
-      .one('SELECT count(*) AS n FROM range(300000000) r(i) WHERE i % 7 = $1', [3])
-      .then(() => order.push('long'));
-    const short = db.one('SELECT n FROM counters WHERE id = $1', [1]).then((row) => {
-      order.push('short');
-      return row;
-    });
-    expect(await short).toEqual({ n: 0 });
-    await long;
-    expect(order).toEqual(['short', 'long']);
-  });
-
   it('leaves a statement that writes, even one read with all(), to the writer queue', async () => {
     const { release, held } = await holdWriter();
     let returned = false;

@@ -60,11 +60,11 @@ export class DatabaseLockedError extends Error {
 }
 
 /**
- * Opens the DuckDB file with a writer connection and READER_CONNECTIONS readers. A DuckDB
- * connection runs one statement at a time, so each has a FIFO queue. Every write — `run`, `transaction`, and any `all`/`one`
+ * Opens the DuckDB file with two connections. A DuckDB connection runs one statement at a
+ * time, so each has a FIFO queue. Every write — `run`, `transaction`, and any `all`/`one`
  * that is not a plain SELECT (`UPDATE … RETURNING`) — goes through the writer's queue; a
  * transaction holds it from BEGIN to COMMIT, so two writers can never conflict inside this
- * process. Plain SELECTs outside a transaction go to a reader, so a page load or a send's
+ * process. Plain SELECTs outside a transaction go to the reader, so a page load or a send's
  * lookups never wait behind the chat's commits (DuckDB's MVCC: a read sees what was
  * committed when it started, which includes every write whose caller was answered).
  */
@@ -89,34 +89,21 @@ export async function openDatabase(
     throw error;
   }
   const connection = await instance.connect();
+  const readerConnection = await instance.connect();
   let closed = false;
   const writer = createQueue(() => closed);
+  const reader = createQueue(() => closed);
+
   const direct = queryable(connection);
-  const readers = await Promise.all(
-    Array.from({ length: READER_CONNECTIONS }, async () => {
-      const readerConnection = await instance.connect();
-      return {
-        connection: readerConnection,
-        queue: createQueue(() => closed),
-        direct: queryable(readerConnection),
-      };
-    }),
-  );
-  /** The reader with the least work queued: a send's two lookups run side by side. */
-  const reader = () =>
-    readers.reduce((best, r) => (r.queue.depth() < best.queue.depth() ? r : best));
-  const read = <T>(work: (q: Queryable) => Promise<T>): Promise<T> => {
-    const chosen = reader();
-    return chosen.queue.exclusive(() => work(chosen.direct));
-  };
+  const readDirect = queryable(readerConnection);
   return {
     all: (sql, params) =>
       isPlainSelect(sql)
-        ? read((q) => q.all(sql, params))
+        ? reader.exclusive(() => readDirect.all(sql, params))
         : writer.exclusive(() => direct.all(sql, params)),
     one: (sql, params) =>
       isPlainSelect(sql)
-        ? read((q) => q.one(sql, params))
+        ? reader.exclusive(() => readDirect.one(sql, params))
         : writer.exclusive(() => direct.one(sql, params)),
     run: (sql, params) => writer.exclusive(() => direct.run(sql, params)),
     transaction: (work) =>
@@ -133,12 +120,12 @@ export async function openDatabase(
       }),
     checkpoint: () => writer.exclusive(() => direct.run('CHECKPOINT')),
     close: async () => {
-      // Every queue drains first; whatever comes later fails with "closed".
-      const readersDone = Promise.all(readers.map((r) => r.queue.exclusive(async () => undefined)));
+      // Both queues drain first; whatever comes later fails with "closed".
+      const readerDone = reader.exclusive(async () => undefined);
       await writer.exclusive(async () => {
-        await readersDone;
+        await readerDone;
         closed = true;
-        for (const r of readers) r.connection.closeSync();
+        readerConnection.closeSync();
         connection.closeSync();
         instance.closeSync();
       });
@@ -147,13 +134,6 @@ export async function openDatabase(
     queueState: () => writer.state(),
   };
 }
-
-/**
- * Connections for plain SELECTs. DuckDB runs reads on separate connections in parallel (MVCC),
- * and a send's two lookups (the conversation, its messages) then overlap instead of queueing
- * one behind the other. Two, as these machines have two cores.
- */
-const READER_CONNECTIONS = 2;
 
 /** A statement that only reads: SELECT, or WITH … SELECT (DuckDB has no data-modifying CTEs). */
 function isPlainSelect(sql: string): boolean {
@@ -190,10 +170,6 @@ function createQueue(isClosed: () => boolean) {
       // Keep the chain alive whatever this job's outcome; the caller gets the real result.
       queue = next.catch(() => undefined);
       return next;
-    },
-    /** Calls waiting or running: how busy the connection is. */
-    depth(): number {
-      return waiting + (runningSince === null ? 0 : 1);
     },
     state(): QueueState {
       const now = performance.now();
