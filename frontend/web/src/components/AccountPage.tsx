@@ -4,6 +4,7 @@ import type { Session, User } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime, deviceName } from '../lib/people';
 import { OpenRouterKeyCard, SpendingCard } from './KeySettings';
+import { whileMounted } from '../lib/whileMounted';
 
 interface AccountPageProps {
   user: User;
@@ -148,20 +149,15 @@ function Sessions({ onSignedOut }: { onSignedOut: () => void }) {
     }
   }, []);
 
-  useEffect(() => {
-    let live = true;
-    api.sessions().then(
-      (res) => {
-        if (live) setSessions(res.sessions);
-      },
-      (err: unknown) => {
-        if (live) setError(errorText(err));
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  useEffect(
+    () =>
+      whileMounted(
+        api.sessions(),
+        (res) => setSessions(res.sessions),
+        (err) => setError(errorText(err)),
+      ),
+    [],
+  );
 
   async function revoke(session: Session) {
     setBusy(session.id);

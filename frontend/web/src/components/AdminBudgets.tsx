@@ -4,6 +4,7 @@ import type { AdminBudgets as Budgets, AdminBudgetUser } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime } from '../lib/people';
 import { parseLimit, usd } from '../lib/money';
+import { whileMounted } from '../lib/whileMounted';
 
 /**
  * Monthly spending limits (admins only): the default for everyone, and each user's own limit
@@ -14,16 +15,10 @@ export function AdminBudgets() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    let live = true;
-    api.admin.budgets().then(
-      (loaded) => live && setBudgets(loaded),
-      (err: unknown) => live && setError(errorText(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  useEffect(
+    () => whileMounted(api.admin.budgets(), setBudgets, (err) => setError(errorText(err))),
+    [],
+  );
 
   async function change(action: () => Promise<Budgets>): Promise<boolean> {
     setBusy(true);

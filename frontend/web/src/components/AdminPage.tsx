@@ -11,6 +11,7 @@ import type {
 import { errorText } from '../lib/errors';
 import { dateTime } from '../lib/people';
 import { AdminBudgets } from './AdminBudgets';
+import { whileMounted } from '../lib/whileMounted';
 
 type Tab = 'users' | 'settings' | 'budgets' | 'audit';
 const tabs: Array<[Tab, string]> = [
@@ -76,20 +77,15 @@ function Users({ me }: { me: User }) {
     }
   }, []);
 
-  useEffect(() => {
-    let live = true;
-    api.admin.users().then(
-      (res) => {
-        if (live) setUsers(res.users);
-      },
-      (err: unknown) => {
-        if (live) setError(errorText(err));
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  useEffect(
+    () =>
+      whileMounted(
+        api.admin.users(),
+        (res) => setUsers(res.users),
+        (err) => setError(errorText(err)),
+      ),
+    [],
+  );
 
   /** Runs one change, then shows its outcome and the list as it now is. */
   async function act(work: () => Promise<unknown>, done: string): Promise<boolean> {
@@ -607,20 +603,10 @@ function AuditLog() {
     }
   }
 
-  useEffect(() => {
-    let live = true;
-    api.admin.audit(null).then(
-      (page) => {
-        if (live) show(page, null);
-      },
-      (err: unknown) => {
-        if (live) fail(err);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [show, fail]);
+  useEffect(
+    () => whileMounted(api.admin.audit(null), (page) => show(page, null), fail),
+    [show, fail],
+  );
 
   return (
     <section className="card" aria-labelledby="audit-heading">

@@ -4,6 +4,7 @@ import type { KeyCheck, KeyState, MyBudget } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime } from '../lib/people';
 import { usd } from '../lib/money';
+import { whileMounted } from '../lib/whileMounted';
 
 /**
  * Your own OpenRouter key: add, replace, check again or delete it. The key typed here goes to
@@ -15,16 +16,10 @@ export function OpenRouterKeyCard() {
   const [busy, setBusy] = useState<'save' | 'check' | 'delete' | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    api.openRouterKey().then(
-      (loaded) => live && setState(loaded),
-      (err: unknown) => live && setError(errorText(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  useEffect(
+    () => whileMounted(api.openRouterKey(), setState, (err) => setError(errorText(err))),
+    [],
+  );
 
   const run = useCallback(
     async (kind: 'save' | 'check' | 'delete', action: () => Promise<KeyState>) => {
@@ -179,16 +174,7 @@ export function SpendingCard() {
   const [budget, setBudget] = useState<MyBudget | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    api.myBudget().then(
-      (loaded) => live && setBudget(loaded),
-      (err: unknown) => live && setError(errorText(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  useEffect(() => whileMounted(api.myBudget(), setBudget, (err) => setError(errorText(err))), []);
 
   const share =
     budget && budget.limitUsd !== null && budget.limitUsd > 0
