@@ -34,6 +34,7 @@ import { createSettingsService } from './settings/service.js';
 import { chatRoutes } from './chat/routes.js';
 import { createChatService } from './chat/service.js';
 import { conversationRoutes } from './conversations/routes.js';
+import { ConversationCache } from './conversations/cache.js';
 import { createConversationsService } from './conversations/service.js';
 import { generationRoutes } from './generations/routes.js';
 import { createLivenessCheck } from './health/liveness.js';
@@ -141,6 +142,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     audit,
     settings,
   });
+  // The conversations in use, in memory (conversations/cache.ts): written through by the chat,
+  // forgotten by every other change.
+  const conversationCache = new ConversationCache();
   const admin = createAdminService({
     db,
     auth,
@@ -149,8 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
     // `chat` is created below; this runs only when an admin disables or deletes a user.
     stopAnswersOf: (userId) => chat.stopAllOf(userId),
+    forgetDataOf: (userId) => conversationCache.forgetUser(userId),
   });
-  const conversations = createConversationsService(db);
+  const conversations = createConversationsService(db, now, conversationCache);
   const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
   const budgets = createBudgetsService({ db, audit, now });
   const admission = createSendAdmission({
@@ -173,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: metrics.chat,
     modelAccess: createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) }),
     admission,
+    cache: conversationCache,
   });
   const models = createModelsService({
     db,

@@ -41,10 +41,13 @@ export function createAdminService(deps: {
   audit: AuditLog;
   /** Stops the user's running answers (chat service): called when their access is taken away. */
   stopAnswersOf?: (userId: string) => void;
+  /** Drops what is kept in memory of a deleted user's data (the conversation cache). */
+  forgetDataOf?: (userId: string) => void;
   now?: () => Date;
 }) {
   const { db, auth, settings, audit } = deps;
   const stopAnswersOf = deps.stopAnswersOf ?? (() => undefined);
+  const forgetDataOf = deps.forgetDataOf ?? (() => undefined);
   const now = deps.now ?? (() => new Date());
   const repo = createAdminRepo(db);
 
@@ -146,6 +149,7 @@ export function createAdminService(deps: {
       });
       auth.forgetUser(id);
       stopAnswersOf(id);
+      forgetDataOf(id);
       await audit.record({
         actorId: actor.user.id,
         action: 'user.deleted',

@@ -137,6 +137,83 @@ describe('POST /api/conversations/:id/messages', () => {
     expect(messages[2]?.content).toBe('second question');
   });
 
+  describe('with the conversation in memory (conversations/cache.ts)', () => {
+    const upstreamBodies = () =>
+      ctx.fake.requests
+        .filter((r) => r.path === '/api/v1/chat/completions')
+        .map(
+          (r) =>
+            r.body as { model: string; models?: string[]; messages: Array<{ content: string }> },
+        );
+
+    it('sends with the model and fallbacks changed through the API since the last send', async () => {
+      const id = await newConversation('fake/echo');
+      await collect(postMessage(ctx.baseUrl, admin.cookie, id, { content: 'one' }));
+      const patched = await ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/conversations/${id}`,
+        headers: { cookie: admin.cookie },
+        payload: { model: 'fake/slow', fallbackModels: ['fake/echo'] },
+      });
+      expect(patched.statusCode).toBe(200);
+
+      await collect(postMessage(ctx.baseUrl, admin.cookie, id, { content: 'two' }));
+      expect(upstreamBodies()[1]).toMatchObject({ model: 'fake/slow', models: ['fake/echo'] });
+    });
+
+    it('answers 404 to a send into a conversation deleted while in use', async () => {
+      const id = await newConversation('fake/echo');
+      await collect(postMessage(ctx.baseUrl, admin.cookie, id, { content: 'one' }));
+      const deleted = await ctx.app.inject({
+        method: 'DELETE',
+        url: `/api/conversations/${id}`,
+        headers: { cookie: admin.cookie },
+      });
+      expect(deleted.statusCode).toBe(204);
+
+      const response = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/conversations/${id}/messages`,
+        headers: { cookie: admin.cookie },
+        payload: { content: 'two' },
+      });
+      expect(response.statusCode).toBe(404);
+      expect(response.json().error.code).toBe('conversation.not_found');
+    });
+
+    it('sends a stopped answer as it was kept, and the next turn after it', async () => {
+      const id = await newConversation('fake/slow');
+      const events: ReceivedEvent[] = [];
+      for await (const event of postMessage(ctx.baseUrl, admin.cookie, id, {
+        content: 'long [fake chunks=200 delay=20]',
+      })) {
+        events.push(event);
+        if (event.event === 'delta' && events.filter((e) => e.event === 'delta').length === 2) {
+          const generationId = events.find((e) => e.event === 'assistant_message')?.data
+            .generationId as string;
+          await fetch(`${ctx.baseUrl}/api/generations/${generationId}/stop`, {
+            method: 'POST',
+            headers: { cookie: admin.cookie },
+          });
+        }
+      }
+      await collect(
+        postMessage(ctx.baseUrl, admin.cookie, id, { content: 'next [fake chunks=2]' }),
+      );
+      await collect(
+        postMessage(ctx.baseUrl, admin.cookie, id, { content: 'third [fake chunks=2]' }),
+      );
+
+      const { messages } = await conversation(id);
+      const kept = (messages as Array<{ role: string; content: string }>)
+        .filter((m) => m.content !== '')
+        .map((m) => m.content);
+      // What the third send carried is exactly what the database holds before it.
+      expect(upstreamBodies()[2]?.messages.map((m) => m.content)).toEqual(kept.slice(0, -1));
+      expect(kept[1]).toBe(deltas(events));
+    });
+  });
+
   it('streams reasoning separately and keeps it', async () => {
     const id = await newConversation('fake/reasoning');
     const events = await collect(postMessage(ctx.baseUrl, admin.cookie, id, { content: 'think' }));

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/connection.js';
 import type { MessageStatus } from '../conversations/schemas.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import { valuesList } from '../db/values.js';
+import type { ContextRow } from '../conversations/cache.js';
 
 export interface NewTurn {
   userId: string;
@@ -41,14 +42,7 @@ export interface FinishedGeneration {
   now: string;
 }
 
-/** A message of the conversation as the context for the next answer needs it. */
-export type ContextRow = {
-  id: string;
-  parent_id: string | null;
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-  created_at: string;
-};
+export type { ContextRow } from '../conversations/cache.js';
 
 /** Statements over at most this many rows each (PostgreSQL allows 65,535 parameters). */
 const ROWS_PER_STATEMENT = 200;
@@ -208,7 +202,11 @@ export function createChatRepo(db: Queryable) {
       }
     },
 
-    /** The final text, status and usage of finished answers. */
+    /**
+     * The final text, status and usage of finished answers. The conversation's activity time
+     * is the turn's (when the question was sent, as the list orders it): the answer's end
+     * does not touch the conversation, one statement less per batch.
+     */
     async finishAll(finished: readonly FinishedGeneration[]): Promise<void> {
       for (const part of chunks(finished)) {
         const messages = valuesList(
@@ -268,16 +266,6 @@ export function createChatRepo(db: Queryable) {
              duration_ms, finish_reason, error_code, model)
            WHERE generations.id = v.id`,
           generations.params,
-        );
-        const activity = valuesList(
-          ['TEXT', 'TIMESTAMPTZ'],
-          lastPer(part, (g) => g.conversationId).map((g) => [g.conversationId, g.now]),
-        );
-        await db.run(
-          `UPDATE conversations SET updated_at = v.updated_at
-           FROM (VALUES ${activity.sql}) AS v(id, updated_at)
-           WHERE conversations.id = v.id`,
-          activity.params,
         );
       }
     },

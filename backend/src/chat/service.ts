@@ -3,6 +3,7 @@ import type { SendAdmission } from '../admission/admission.js';
 import type { Database } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import type { OpenRouterClient } from '../openrouter/types.js';
+import { ConversationCache } from '../conversations/cache.js';
 import { createConversationsRepo } from '../conversations/repo.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import type { Message } from '../conversations/schemas.js';
@@ -27,6 +28,8 @@ export interface ChatDeps {
    * any upstream call. Without it: the server's key, no limits.
    */
   admission?: SendAdmission;
+  /** The conversations in use (shared with the conversations service, which forgets on change). */
+  cache?: ConversationCache;
 }
 
 export interface Turn {
@@ -42,6 +45,7 @@ export function createChatService({
   metrics = noChatMetrics,
   modelAccess,
   admission = serverKeyOnly(openrouter),
+  cache = new ConversationCache(),
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -72,15 +76,20 @@ export function createChatService({
       input: { content: string; model?: string; parentId?: string },
       requestId?: string,
     ): Promise<Turn> {
-      const conversation = await conversations.find(userId, conversationId);
-      if (!conversation) throw new AppError('conversation.not_found');
+      // From memory for a conversation in use: a send then reads nothing from the database.
+      const state = await cache.get(userId, conversationId, async () => {
+        const conversation = await conversations.find(userId, conversationId);
+        if (!conversation) return undefined;
+        return { userId, conversation, rows: await repo.contextRows(userId, conversationId) };
+      });
+      if (!state) throw new AppError('conversation.not_found');
+      const { conversation, rows } = state;
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
       await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
       // Whose key, and whether the rate limit and the budget let this send start.
       const admitted = await admission.admit(userId);
 
-      const rows = await repo.contextRows(userId, conversationId);
       let parentId: string | null;
       if (input.parentId !== undefined) {
         if (!rows.some((row) => row.id === input.parentId)) {
@@ -146,7 +155,16 @@ export function createChatService({
           flusher,
           // Once the answer is saved, its cost counts against the user's budget.
           saveFinished: (finished) =>
-            saveFinished(finished).then(() => admitted.recordCost(finished.usage?.cost ?? null)),
+            saveFinished(finished).then(
+              () => {
+                cache.answerSaved(conversationId, assistantId, finished.content);
+                admitted.recordCost(finished.usage?.cost ?? null);
+              },
+              (error: unknown) => {
+                cache.forget(conversationId);
+                throw error;
+              },
+            ),
           log,
           metrics,
         },
@@ -160,6 +178,27 @@ export function createChatService({
         generation.abort('discard');
         throw error;
       }
+      cache.turnSaved(conversationId, {
+        rows: [
+          {
+            id: userMessage.id,
+            parent_id: parentId,
+            role: 'user',
+            content: input.content,
+            created_at: userMessage.createdAt,
+          },
+          {
+            id: assistantId,
+            parent_id: userMessage.id,
+            role: 'assistant',
+            content: '',
+            created_at: answerCreatedAt,
+          },
+        ],
+        model,
+        updatedAt: userMessage.createdAt,
+        title,
+      });
       return { userMessage, generation };
     },
 

@@ -1,9 +1,18 @@
 import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
+import { ConversationCache } from './cache.js';
 import { createConversationsRepo } from './repo.js';
 import { DEFAULT_TITLE, type Conversation, type Message } from './schemas.js';
 
-export function createConversationsService(db: Database, now: () => Date = () => new Date()) {
+/**
+ * `cache` is the chat's view of the conversations in use (cache.ts): every change made here
+ * is told to it once committed.
+ */
+export function createConversationsService(
+  db: Database,
+  now: () => Date = () => new Date(),
+  cache: ConversationCache = new ConversationCache(),
+) {
   const repo = createConversationsRepo(db);
 
   async function get(userId: string, id: string): Promise<Conversation> {
@@ -29,6 +38,7 @@ export function createConversationsService(db: Database, now: () => Date = () =>
         updatedAt: at,
       };
       await repo.insert(userId, conversation);
+      cache.created(userId, conversation);
       return conversation;
     },
 
@@ -58,12 +68,14 @@ export function createConversationsService(db: Database, now: () => Date = () =>
       changes: { title?: string; model?: string | null; fallbackModels?: string[] },
     ): Promise<Conversation> {
       const updated = await repo.update(userId, id, changes, now().toISOString());
+      cache.forget(id);
       if (!updated) throw new AppError('conversation.not_found');
       return updated;
     },
 
     async remove(userId: string, id: string): Promise<void> {
       const deleted = await db.transaction((tx) => createConversationsRepo(tx).delete(userId, id));
+      cache.forget(id);
       if (!deleted) throw new AppError('conversation.not_found');
     },
   };
