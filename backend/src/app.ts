@@ -45,6 +45,7 @@ import { keyRoutes } from './keys/routes.js';
 import { createKeysService } from './keys/service.js';
 import { registerHttpMetrics } from './metrics/http.js';
 import { createMetrics } from './metrics/registry.js';
+import { createMetricsRepo } from './metrics/repo.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { modelRoutes } from './models/routes.js';
 import { createModelsService } from './models/service.js';
@@ -71,7 +72,8 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, openrouter } = deps;
-  const metrics = createMetrics();
+  // DuckDB's memory is read through the uninstrumented connection: a scrape is not app work.
+  const metrics = createMetrics(() => createMetricsRepo(deps.db).databaseMemory());
   const db = instrumentDatabase(deps.db, metrics.observeDb);
   const app = Fastify({
     logger:

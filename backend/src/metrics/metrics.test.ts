@@ -104,6 +104,18 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('wp-login');
   });
 
+  it("reports DuckDB's memory by component, the buffer pool's growing with the data", async () => {
+    const before = sample(await scrape(), 'duckdb_memory_bytes{tag="BASE_TABLE"}');
+    const id = await newConversation('fake/echo');
+    await collect(postMessage(ctx.baseUrl, admin.cookie, id, { content: 'x'.repeat(190_000) }));
+    await ctx.db.checkpoint();
+    const text = await scrape();
+    const after = sample(text, 'duckdb_memory_bytes{tag="BASE_TABLE"}');
+    expect(before).toBeGreaterThanOrEqual(0);
+    expect(after).toBeGreaterThan(before!);
+    expect(sample(text, 'duckdb_memory_bytes{tag="ART_INDEX"}')).toBeGreaterThanOrEqual(0);
+  });
+
   it('is served outside /api only, without a session, and per app (two apps do not clash)', async () => {
     expect((await ctx.app.inject({ url: '/api/metrics' })).statusCode).toBe(404);
     const other = await startTestApp();

@@ -15,7 +15,10 @@ export interface Metrics {
  * must not share or clash over metrics. Label values are bounded: routes are patterns, codes
  * come from errors.ts, models from the conversation's model id.
  */
-export function createMetrics(): Metrics {
+export function createMetrics(
+  /** DuckDB's memory by component (metrics/repo.ts), read at each scrape. */
+  databaseMemory?: () => Promise<Array<{ tag: string; bytes: number }>>,
+): Metrics {
   const registry = new Registry();
   // Process and Node.js runtime figures (CPU, memory, event loop lag, GC, handles).
   collectDefaultMetrics({ register: registry });
@@ -78,6 +81,18 @@ export function createMetrics(): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
+
+  if (databaseMemory) {
+    new Gauge({
+      name: 'duckdb_memory_bytes',
+      help: 'Memory DuckDB holds, by its own component tags (duckdb_memory()).',
+      labelNames: ['tag'] as const,
+      registers,
+      async collect() {
+        for (const { tag, bytes } of await databaseMemory()) this.set({ tag }, bytes);
+      },
+    });
+  }
 
   const chat: ChatMetrics = {
     generationStarted() {
