@@ -23,7 +23,8 @@ export interface ConversationCacheLimits {
   chars: number;
 }
 
-const defaultLimits: ConversationCacheLimits = { conversations: 2000, chars: 32_000_000 };
+// 1,000 conversations of ten short turns hold ~13 MB of heap here (2,000 measured: 26 MB).
+const defaultLimits: ConversationCacheLimits = { conversations: 1000, chars: 16_000_000 };
 
 /**
  * The conversations in use, kept in memory so that a send reads nothing from DuckDB: the
