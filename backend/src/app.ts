@@ -50,6 +50,8 @@ import { metricsRoutes } from './metrics/routes.js';
 import { modelRoutes } from './models/routes.js';
 import { createModelsService } from './models/service.js';
 import { opsRoutes } from './ops/routes.js';
+import { transferRoutes } from './transfer/routes.js';
+import { createTransferService } from './transfer/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -211,6 +213,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(conversationRoutes, { conversations });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
+    await api.register(transferRoutes, {
+      transfer: createTransferService(db),
+      importMaxBytes: config.importMaxBytes,
+    });
   });
   // Outside /api: the frontend never forwards them (see each file for who may call them).
   await app.register(metricsRoutes, { registry: metrics.registry });

@@ -59,6 +59,8 @@ export interface Config {
   secretKeyPrevious: Buffer[];
   /** Messages a user may send per minute (429 past it); 0 turns the limit off. */
   chatRateLimitPerMinute: number;
+  /** IMPORT_MAX_MB: the largest import file accepted (POST /api/import), in bytes. */
+  importMaxBytes: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -172,6 +174,8 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: secretKey ?? undefined,
     secretKeyPrevious,
     chatRateLimitPerMinute: integer('CHAT_RATE_LIMIT_PER_MINUTE', 30, 0, 100_000),
+    // The file is parsed in memory: JSON.parse takes several times its size.
+    importMaxBytes: integer('IMPORT_MAX_MB', 64, 1, 1024) * 1024 * 1024,
   };
   if (config.sessionIdleDays > config.sessionMaxDays) {
     problems.push(

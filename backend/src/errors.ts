@@ -92,6 +92,22 @@ export const errorCatalog = {
     message: 'The parent message does not belong to this conversation.',
     level: 'info',
   },
+  'import.invalid': {
+    status: 400,
+    message: 'The file cannot be imported: it is not a valid export.',
+    level: 'info',
+  },
+  'import.unrecognized': {
+    status: 400,
+    message:
+      "The file is not an export this app reads: this app's own archive, a ChatGPT conversations.json or an Open WebUI chat export. Nothing was imported.",
+    level: 'info',
+  },
+  'import.too_large': {
+    status: 413,
+    message: 'The file holds too much to import at once: import it in parts.',
+    level: 'info',
+  },
   'generation.not_found': {
     status: 404,
     message: 'No running generation with this id.',

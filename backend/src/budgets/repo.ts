@@ -17,12 +17,15 @@ export interface BudgetUserRow {
 /** Monthly spending limits (user_budgets, budget_defaults) and spend (generations.cost_usd). */
 export function createBudgetsRepo(db: Queryable) {
   return {
-    /** USD the user's generations cost that started in [from, to). */
+    /**
+     * USD the user's generations cost that started in [from, to). Imported ones (transfer/)
+     * ran elsewhere or earlier: their cost is history, not this server's spend.
+     */
     async spend(userId: string, from: string, to: string): Promise<number> {
       const row = await db.one<{ total: number | null }>(
         `SELECT SUM(cost_usd) AS total FROM generations
          WHERE user_id = $1 AND created_at >= CAST($2 AS TIMESTAMPTZ)
-           AND created_at < CAST($3 AS TIMESTAMPTZ)`,
+           AND created_at < CAST($3 AS TIMESTAMPTZ) AND COALESCE(imported, false) = false`,
         [userId, from, to],
       );
       return row?.total ?? 0;
@@ -33,6 +36,7 @@ export function createBudgetsRepo(db: Queryable) {
       const rows = await db.all<{ user_id: string; total: number | null }>(
         `SELECT user_id, SUM(cost_usd) AS total FROM generations
          WHERE created_at >= CAST($1 AS TIMESTAMPTZ) AND created_at < CAST($2 AS TIMESTAMPTZ)
+           AND COALESCE(imported, false) = false
          GROUP BY user_id`,
         [from, to],
       );

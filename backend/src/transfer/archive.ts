@@ -1,0 +1,127 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { ARCHIVE_FORMAT, ARCHIVE_VERSION, ExportArchive } from './schemas.js';
+import {
+  createPlan,
+  invalid,
+  isObject,
+  MAX_IMPORT_CONVERSATIONS,
+  MAX_IMPORT_MESSAGES,
+  titleOf,
+  type ImportPlan,
+  type PlannedMessage,
+} from './plan.js';
+import { AppError } from '../errors.js';
+
+export function looksLikeArchive(body: unknown): boolean {
+  return isObject(body) && body['format'] === ARCHIVE_FORMAT;
+}
+
+const validate = addFormats
+  .default(new Ajv({ allErrors: false, strict: false }))
+  .compile(ExportArchive);
+
+/**
+ * This app's own export (schemas.ts ExportArchive), checked against its schema: a file that
+ * does not match it is refused with the first place that does not, and nothing is written.
+ * Ids are the file's; each conversation's parent links must stay inside it and form a tree.
+ */
+export function planArchive(body: Record<string, unknown>): ImportPlan {
+  if (body['version'] !== ARCHIVE_VERSION) {
+    throw invalid(
+      `this archive is version ${JSON.stringify(body['version'])}; this server reads version ${ARCHIVE_VERSION}.`,
+    );
+  }
+  // Counted before the whole file is checked, so an oversized one is refused at once.
+  const conversations = Array.isArray(body['conversations']) ? body['conversations'] : [];
+  if (conversations.length > MAX_IMPORT_CONVERSATIONS) {
+    throw new AppError(
+      'import.too_large',
+      `The file holds more than ${MAX_IMPORT_CONVERSATIONS.toLocaleString('en')} conversations: import it in parts.`,
+    );
+  }
+  const messageCount = conversations.reduce(
+    (sum: number, c: unknown) =>
+      sum + (isObject(c) && Array.isArray(c['messages']) ? c['messages'].length : 0),
+    0,
+  );
+  if (messageCount > MAX_IMPORT_MESSAGES) {
+    throw new AppError(
+      'import.too_large',
+      `The file holds more than ${MAX_IMPORT_MESSAGES.toLocaleString('en')} messages: import it in parts.`,
+    );
+  }
+  if (!validate(body)) {
+    const first = validate.errors?.[0];
+    const at = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : 'the file';
+    throw invalid(`${at} ${first?.message ?? 'is not valid'}.`);
+  }
+  const archive = body as unknown as ExportArchive;
+  const plan = createPlan('ai-workspace');
+  archive.conversations.forEach((conversation, index) => {
+    const where = `conversations.${index}`;
+    const ids = new Set<string>();
+    for (const m of conversation.messages) {
+      if (ids.has(m.id)) throw invalid(`${where}: message id "${m.id}" appears twice.`);
+      ids.add(m.id);
+    }
+    const byId = new Map(conversation.messages.map((m) => [m.id, m]));
+    for (const m of conversation.messages) {
+      if (m.parentId !== null && !byId.has(m.parentId)) {
+        throw invalid(
+          `${where}: message "${m.id}" has a parent "${m.parentId}" that is not in it.`,
+        );
+      }
+    }
+    const messages: PlannedMessage[] = parentsFirst(conversation.messages, where).map((m) => ({
+      key: m.id,
+      parentKey: m.parentId,
+      role: m.role,
+      content: m.content,
+      reasoning: m.reasoning,
+      model: m.model,
+      // An answer that was still being written when exported is not running here.
+      status: m.status === 'streaming' ? 'interrupted' : m.status,
+      error:
+        m.status === 'streaming'
+          ? (m.error ?? 'The answer was still being written when it was exported.')
+          : m.error,
+      createdAt: m.createdAt,
+      updatedAt: m.updatedAt,
+      generation: m.generation,
+    }));
+    plan.add({
+      title: titleOf(conversation.title),
+      model: conversation.model === '' ? null : conversation.model,
+      fallbackModels: conversation.fallbackModels,
+      createdAt: conversation.createdAt,
+      updatedAt: conversation.updatedAt,
+      messages,
+    });
+  });
+  return plan;
+}
+
+/** The messages ordered so each parent comes before its children; a parent loop is refused. */
+function parentsFirst<T extends { id: string; parentId: string | null }>(
+  messages: readonly T[],
+  where: string,
+): T[] {
+  const children = new Map<string | null, T[]>();
+  for (const m of messages) {
+    const list = children.get(m.parentId);
+    if (list) list.push(m);
+    else children.set(m.parentId, [m]);
+  }
+  const ordered: T[] = [];
+  const queue = [...(children.get(null) ?? [])];
+  for (let i = 0; i < queue.length; i += 1) {
+    const m = queue[i]!;
+    ordered.push(m);
+    for (const child of children.get(m.id) ?? []) queue.push(child);
+  }
+  if (ordered.length !== messages.length) {
+    throw invalid(`${where}: its messages' parent links form a loop.`);
+  }
+  return ordered;
+}

@@ -1,0 +1,354 @@
+import type { Queryable, SqlParam } from '../db/connection.js';
+import { valuesList } from '../db/values.js';
+import type { MessageStatus } from '../conversations/schemas.js';
+import type { ExportConversation, ExportGeneration, ExportMessage } from './schemas.js';
+
+type ConversationRow = {
+  id: string;
+  user_id: string;
+  title: string;
+  model: string | null;
+  fallback_models: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+type MessageRow = {
+  id: string;
+  user_id: string;
+  parent_id: string | null;
+  role: ExportMessage['role'];
+  content: string;
+  reasoning: string | null;
+  model: string | null;
+  status: MessageStatus;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+type GenerationRow = {
+  message_id: string;
+  user_id: string;
+  model: string;
+  provider: string | null;
+  upstream_id: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  reasoning_tokens: number | null;
+  cached_tokens: number | null;
+  cost_usd: number | null;
+  time_to_first_token_ms: number | null;
+  duration_ms: number | null;
+  finish_reason: string | null;
+  error_code: string | null;
+  created_at: string;
+};
+
+export type ConversationHead = Omit<ExportConversation, 'messages'>;
+
+/** A conversation to write: its messages in an order where a parent comes before its children. */
+export interface NewConversation {
+  id: string;
+  title: string;
+  model: string | null;
+  fallbackModels: string[];
+  createdAt: string;
+  updatedAt: string;
+  messages: Array<{
+    id: string;
+    parentId: string | null;
+    role: ExportMessage['role'];
+    content: string;
+    reasoning: string | null;
+    model: string | null;
+    status: Exclude<MessageStatus, 'streaming'>;
+    error: string | null;
+    createdAt: string;
+    updatedAt: string;
+    generation: (ExportGeneration & { id: string }) | null;
+  }>;
+}
+
+const conversationColumns = 'id, user_id, title, model, fallback_models, created_at, updated_at';
+
+function toHead(row: ConversationRow): ConversationHead {
+  return {
+    id: row.id,
+    title: row.title,
+    model: row.model,
+    fallbackModels: parseModelList(row.fallback_models),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The fallback_models column: a JSON array of model ids; NULL or anything else reads as []. */
+function parseModelList(text: string | null): string[] {
+  if (text === null || text === '') return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((m): m is string => typeof m === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function toGeneration(row: GenerationRow): ExportGeneration {
+  return {
+    model: row.model,
+    provider: row.provider,
+    upstreamId: row.upstream_id,
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    cachedTokens: row.cached_tokens,
+    cost: row.cost_usd,
+    timeToFirstTokenMs: row.time_to_first_token_ms,
+    durationMs: row.duration_ms,
+    finishReason: row.finish_reason,
+    errorCode: row.error_code,
+    createdAt: row.created_at,
+  };
+}
+
+/** Rows per INSERT statement at most (PostgreSQL allows 65,535 parameters; 18 columns at most here). */
+const MAX_ROWS = 256;
+
+/**
+ * Splits `n` rows into statements of 256 rows, then of powers of two for the rest: a batch's
+ * SQL text depends on its row count, and each text is a prepared statement in the writer
+ * connection's small cache (db/connection.ts). With at most nine sizes, an import of
+ * thousands of conversations of every length does not push the chat's own statements out.
+ */
+export function batchSizes(n: number): number[] {
+  const sizes: number[] = [];
+  let rest = n;
+  while (rest >= MAX_ROWS) {
+    sizes.push(MAX_ROWS);
+    rest -= MAX_ROWS;
+  }
+  for (let size = MAX_ROWS / 2; size >= 1; size /= 2) {
+    if (rest >= size) {
+      sizes.push(size);
+      rest -= size;
+    }
+  }
+  return sizes;
+}
+
+function inBatches<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let at = 0;
+  for (const size of batchSizes(items.length)) {
+    out.push(items.slice(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+/** ORDER BY created_at, id in memory (ISO timestamps of one format sort as text). */
+function oldestFirst(a: MessageRow, b: MessageRow): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Reads for export and writes for import. Every read is scoped to the user: lookups by id
+ * check the row's user_id in code (DuckDB uses the primary-key or conversation index only for
+ * a lone equality filter, see conversations/repo.ts). Writes insert new rows only, with ids
+ * minted by the import for the signed-in user.
+ */
+export function createTransferRepo(db: Queryable) {
+  return {
+    async findConversation(userId: string, id: string): Promise<ConversationHead | undefined> {
+      const row = await db.one<ConversationRow>(
+        `SELECT ${conversationColumns} FROM conversations WHERE id = $1`,
+        [id],
+      );
+      return row?.user_id === userId ? toHead(row) : undefined;
+    },
+
+    /**
+     * One page of the user's conversations, oldest first, keyset-paged on (created_at, id):
+     * an export of everything walks the pages instead of reading every row at once.
+     */
+    async conversationPage(
+      userId: string,
+      after: { createdAt: string; id: string } | null,
+      limit: number,
+    ): Promise<ConversationHead[]> {
+      const rows = after
+        ? await db.all<ConversationRow>(
+            `SELECT ${conversationColumns} FROM conversations
+             WHERE user_id = $1
+               AND (created_at > CAST($2 AS TIMESTAMPTZ)
+                    OR (created_at = CAST($2 AS TIMESTAMPTZ) AND id > $3))
+             ORDER BY created_at, id LIMIT $4`,
+            [userId, after.createdAt, after.id, limit],
+          )
+        : await db.all<ConversationRow>(
+            `SELECT ${conversationColumns} FROM conversations
+             WHERE user_id = $1 ORDER BY created_at, id LIMIT $2`,
+            [userId, limit],
+          );
+      return rows.map(toHead);
+    },
+
+    /**
+     * Every message of one conversation (every branch), oldest first, each with its
+     * generation's figures. Read by conversation id alone, so DuckDB uses its index, and the
+     * owner checked in code; generations read apart, not joined (see conversations/repo.ts).
+     */
+    async messages(userId: string, conversationId: string): Promise<ExportMessage[]> {
+      const rows = (
+        await db.all<MessageRow>(
+          `SELECT id, user_id, parent_id, role, content, reasoning, model, status, error,
+                  created_at, updated_at
+           FROM messages WHERE conversation_id = $1`,
+          [conversationId],
+        )
+      ).filter((row) => row.user_id === userId);
+      if (rows.length === 0) return [];
+      const generations = await db.all<GenerationRow>(
+        `SELECT message_id, user_id, model, provider, upstream_id, prompt_tokens,
+                completion_tokens, reasoning_tokens, cached_tokens, cost_usd,
+                time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at
+         FROM generations WHERE conversation_id = $1 AND user_id = $2`,
+        [conversationId, userId],
+      );
+      const byMessage = new Map<string, ExportGeneration>();
+      for (const g of generations) byMessage.set(g.message_id, toGeneration(g));
+      rows.sort(oldestFirst);
+      return rows.map((row) => ({
+        id: row.id,
+        parentId: row.parent_id,
+        role: row.role,
+        content: row.content,
+        reasoning: row.reasoning,
+        model: row.model,
+        status: row.status,
+        error: row.error,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        generation: byMessage.get(row.id) ?? null,
+      }));
+    },
+
+    /**
+     * Writes one imported conversation: its row, its messages and its generations (marked
+     * imported, so their cost is not this server's spend), a few multi-row INSERTs in all.
+     * Run it inside a transaction: a conversation is imported whole or not at all.
+     */
+    async insertConversation(userId: string, c: NewConversation): Promise<void> {
+      await db.run(
+        `INSERT INTO conversations (id, user_id, title, model, fallback_models, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ))`,
+        [
+          c.id,
+          userId,
+          c.title,
+          c.model,
+          JSON.stringify(c.fallbackModels),
+          c.createdAt,
+          c.updatedAt,
+        ],
+      );
+      for (const part of inBatches(c.messages)) {
+        const rows = valuesList(
+          [
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TIMESTAMPTZ',
+            'TIMESTAMPTZ',
+          ],
+          part.map((m): SqlParam[] => [
+            m.id,
+            c.id,
+            userId,
+            m.parentId,
+            m.role,
+            m.content,
+            m.reasoning,
+            m.model,
+            m.status,
+            m.error,
+            m.createdAt,
+            m.updatedAt,
+          ]),
+        );
+        await db.run(
+          `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, reasoning,
+             model, status, error, created_at, updated_at)
+           VALUES ${rows.sql}`,
+          rows.params,
+        );
+      }
+      const generations = c.messages.flatMap((m) =>
+        m.generation ? [{ messageId: m.id, ...m.generation }] : [],
+      );
+      for (const part of inBatches(generations)) {
+        const rows = valuesList(
+          [
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'TEXT',
+            'INTEGER',
+            'INTEGER',
+            'INTEGER',
+            'INTEGER',
+            'DOUBLE',
+            'INTEGER',
+            'INTEGER',
+            'TEXT',
+            'TEXT',
+            'TIMESTAMPTZ',
+            'BOOLEAN',
+          ],
+          part.map((g): SqlParam[] => [
+            g.id,
+            g.messageId,
+            userId,
+            c.id,
+            g.model,
+            g.provider,
+            g.upstreamId,
+            g.promptTokens,
+            g.completionTokens,
+            g.reasoningTokens,
+            g.cachedTokens,
+            g.cost,
+            g.timeToFirstTokenMs,
+            g.durationMs,
+            g.finishReason,
+            g.errorCode,
+            g.createdAt,
+            true,
+          ]),
+        );
+        await db.run(
+          `INSERT INTO generations (id, message_id, user_id, conversation_id, model, provider,
+             upstream_id, prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens,
+             cost_usd, time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at,
+             imported)
+           VALUES ${rows.sql}`,
+          rows.params,
+        );
+      }
+    },
+  };
+}
+
+export type TransferRepo = ReturnType<typeof createTransferRepo>;

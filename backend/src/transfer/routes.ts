@@ -1,0 +1,87 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { ErrorResponse, errorResponses } from '../http/schemas.js';
+import {
+  ConversationIdParams,
+  ExportArchive,
+  ExportFormatQuery,
+  ImportBody,
+  ImportResult,
+} from './schemas.js';
+import type { Download, TransferService } from './service.js';
+
+/** A download: never cached (it is the user's data), saved under its file name. */
+function download(reply: FastifyReply, file: Download) {
+  void reply
+    .header('content-type', file.contentType)
+    .header('content-disposition', file.contentDisposition)
+    .header('cache-control', 'no-store');
+  return reply.send(
+    typeof file.body === 'string' ? file.body : Readable.from(file.body, { objectMode: false }),
+  );
+}
+
+export const transferRoutes: FastifyPluginAsyncTypebox<{
+  transfer: TransferService;
+  /** The largest import file accepted, in bytes (IMPORT_MAX_MB); 413 past it. */
+  importMaxBytes: number;
+}> = async (app, { transfer, importMaxBytes }) => {
+  const tags = ['transfer'];
+
+  app.get(
+    '/api/export/conversations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One conversation, every branch, as a Markdown or JSON download',
+        params: ConversationIdParams,
+        querystring: ExportFormatQuery,
+        response: {
+          200: {
+            description: 'The file, with Content-Disposition: attachment',
+            content: {
+              'application/json': { schema: ExportArchive },
+              'text/markdown': { schema: Type.String() },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) =>
+      download(
+        reply,
+        await transfer.exportConversation(request.user.id, request.params.id, request.query.format),
+      ),
+  );
+
+  app.get(
+    '/api/export',
+    {
+      schema: {
+        tags,
+        summary: 'Every conversation of the signed-in user as one JSON archive, streamed',
+        response: { 200: ExportArchive, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      download(reply, transfer.exportAll(request.user.id, request.user.username)),
+  );
+
+  app.post(
+    '/api/import',
+    {
+      bodyLimit: importMaxBytes,
+      schema: {
+        tags,
+        summary: "Imports this app's archive, a ChatGPT conversations.json or an Open WebUI export",
+        body: ImportBody,
+        response: { 201: ImportResult, ...errorResponses, 413: ErrorResponse },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await transfer.importFile(request.user.id, request.body)),
+  );
+};

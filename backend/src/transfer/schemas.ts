@@ -1,0 +1,117 @@
+import { Type, type Static } from 'typebox';
+import { FallbackModels, MessageStatus, Nullable } from '../conversations/schemas.js';
+
+/** The `format` and `version` of this app's export files; import refuses other versions. */
+export const ARCHIVE_FORMAT = 'ai-workspace-export';
+export const ARCHIVE_VERSION = 1;
+
+const Timestamp = Type.String({ format: 'date-time' });
+const Role = Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]);
+const Count = Nullable(Type.Integer({ minimum: 0 }));
+
+/** One upstream call's figures, as the answer's row in `generations` holds them. */
+export const ExportGeneration = Type.Object({
+  model: Type.String({ description: 'The model that answered (or was asked, if it failed)' }),
+  provider: Nullable(Type.String()),
+  upstreamId: Nullable(Type.String()),
+  promptTokens: Count,
+  completionTokens: Count,
+  reasoningTokens: Count,
+  cachedTokens: Count,
+  cost: Nullable(Type.Number({ minimum: 0, description: 'USD, as reported by OpenRouter' })),
+  timeToFirstTokenMs: Count,
+  durationMs: Count,
+  finishReason: Nullable(Type.String()),
+  errorCode: Nullable(Type.String()),
+  createdAt: Timestamp,
+});
+export type ExportGeneration = Static<typeof ExportGeneration>;
+
+export const ExportMessage = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  parentId: Nullable(Type.String({ minLength: 1 })),
+  role: Role,
+  content: Type.String(),
+  reasoning: Nullable(Type.String()),
+  model: Nullable(Type.String()),
+  status: MessageStatus,
+  error: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  generation: Nullable(ExportGeneration),
+});
+export type ExportMessage = Static<typeof ExportMessage>;
+
+export const ExportConversation = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  title: Type.String(),
+  model: Nullable(Type.String()),
+  fallbackModels: FallbackModels,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  messages: Type.Array(ExportMessage, {
+    description: 'Every message of the tree, every branch, oldest first; parentId links them',
+  }),
+});
+export type ExportConversation = Static<typeof ExportConversation>;
+
+/** The export file: one conversation, or all of a user's. Import reads the same shape back. */
+export const ExportArchive = Type.Object({
+  format: Type.Literal(ARCHIVE_FORMAT),
+  version: Type.Literal(ARCHIVE_VERSION),
+  exportedAt: Timestamp,
+  conversations: Type.Array(ExportConversation),
+});
+export type ExportArchive = Static<typeof ExportArchive>;
+
+export const ExportFormatQuery = Type.Object(
+  {
+    format: Type.Union([Type.Literal('markdown'), Type.Literal('json')], {
+      default: 'json',
+      description: 'markdown: readable text of every branch; json: the archive format',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The import body: the export file itself, as JSON. Its shape is checked by the importer
+ * (which names what is wrong), not here: this app's archive or one ChatGPT / Open WebUI
+ * conversation is an object; ChatGPT's conversations.json and Open WebUI's export are arrays.
+ */
+export const ImportBody = Type.Union(
+  [
+    Type.Object({}, { additionalProperties: true }),
+    Type.Array(Type.Object({}, { additionalProperties: true })),
+  ],
+  {
+    description:
+      "An export file: this app's archive (ai-workspace-export), ChatGPT's conversations.json, or Open WebUI's chat export",
+  },
+);
+
+export const ImportFormat = Type.Union([
+  Type.Literal('ai-workspace'),
+  Type.Literal('chatgpt'),
+  Type.Literal('open-webui'),
+]);
+export type ImportFormat = Static<typeof ImportFormat>;
+
+export const ImportResult = Type.Object({
+  format: ImportFormat,
+  importedConversations: Type.Integer(),
+  importedMessages: Type.Integer(),
+  conversations: Type.Array(
+    Type.Object({ id: Type.String(), title: Type.String(), messages: Type.Integer() }),
+  ),
+  skipped: Type.Array(
+    Type.Object({
+      what: Type.String({ description: 'e.g. "system or tool message", "image or file"' }),
+      count: Type.Integer(),
+    }),
+    { description: 'What the importer left out, and how often' },
+  ),
+});
+export type ImportResult = Static<typeof ImportResult>;
+
+export const ConversationIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
