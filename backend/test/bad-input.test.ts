@@ -72,7 +72,9 @@ let conversationId: string;
 let operations: Operation[];
 
 beforeAll(async () => {
-  ctx = await startTestApp();
+  // The import route's own body limit (IMPORT_MAX_MB) set to the app's, so every route's
+  // oversized body is the same 2 MiB + a little.
+  ctx = await startTestApp({ env: { IMPORT_MAX_MB: String(BODY_LIMIT / 1024 / 1024) } });
   admin = await setupAdmin(ctx.app);
   const created = await ctx.app.inject({
     method: 'POST',

@@ -20,9 +20,9 @@ function clean(name: string, refused: RegExp): string {
     .replace(refused, '-')
     .replace(/\s+/g, '-')
     .replace(/-{2,}/g, '-')
-    .replace(/^[.\-]+|[.\-]+$/g, '');
+    .replace(/^[.-]+|[.-]+$/g, '');
   return [...cleaned]
     .slice(0, 80)
     .join('')
-    .replace(/[.\-]+$/, '');
+    .replace(/[.-]+$/, '');
 }

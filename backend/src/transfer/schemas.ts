@@ -67,7 +67,6 @@ export type ExportArchive = Static<typeof ExportArchive>;
 export const ExportFormatQuery = Type.Object(
   {
     format: Type.Union([Type.Literal('markdown'), Type.Literal('json')], {
-      default: 'json',
       description: 'markdown: readable text of every branch; json: the archive format',
     }),
   },
