@@ -3804,6 +3804,406 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/export/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation, every branch, as a Markdown or JSON download */
+        get: {
+            parameters: {
+                query: {
+                    /** @description markdown: readable text of every branch; json: the archive format */
+                    format: "markdown" | "json";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file, with Content-Disposition: attachment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            format: "ai-workspace-export";
+                            /** @enum {number} */
+                            version: 1;
+                            /** Format: date-time */
+                            exportedAt: string;
+                            conversations: {
+                                id: string;
+                                title: string;
+                                model: string | null;
+                                /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                                fallbackModels: string[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                /** @description Every message of the tree, every branch, oldest first; parentId links them */
+                                messages: {
+                                    id: string;
+                                    parentId: string | null;
+                                    role: "system" | "user" | "assistant";
+                                    content: string;
+                                    reasoning: string | null;
+                                    model: string | null;
+                                    status: "streaming" | "complete" | "stopped" | "error" | "interrupted";
+                                    error: string | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    /** Format: date-time */
+                                    updatedAt: string;
+                                    generation: {
+                                        /** @description The model that answered (or was asked, if it failed) */
+                                        model: string;
+                                        provider: string | null;
+                                        upstreamId: string | null;
+                                        promptTokens: number | null;
+                                        completionTokens: number | null;
+                                        reasoningTokens: number | null;
+                                        cachedTokens: number | null;
+                                        /** @description USD, as reported by OpenRouter */
+                                        cost: number | null;
+                                        timeToFirstTokenMs: number | null;
+                                        durationMs: number | null;
+                                        finishReason: string | null;
+                                        errorCode: string | null;
+                                        /** Format: date-time */
+                                        createdAt: string;
+                                    } | null;
+                                }[];
+                            }[];
+                        };
+                        "text/markdown": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every conversation of the signed-in user as one JSON archive, streamed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            format: "ai-workspace-export";
+                            /** @enum {number} */
+                            version: 1;
+                            /** Format: date-time */
+                            exportedAt: string;
+                            conversations: {
+                                id: string;
+                                title: string;
+                                model: string | null;
+                                /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                                fallbackModels: string[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                /** @description Every message of the tree, every branch, oldest first; parentId links them */
+                                messages: {
+                                    id: string;
+                                    parentId: string | null;
+                                    role: "system" | "user" | "assistant";
+                                    content: string;
+                                    reasoning: string | null;
+                                    model: string | null;
+                                    status: "streaming" | "complete" | "stopped" | "error" | "interrupted";
+                                    error: string | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    /** Format: date-time */
+                                    updatedAt: string;
+                                    generation: {
+                                        /** @description The model that answered (or was asked, if it failed) */
+                                        model: string;
+                                        provider: string | null;
+                                        upstreamId: string | null;
+                                        promptTokens: number | null;
+                                        completionTokens: number | null;
+                                        reasoningTokens: number | null;
+                                        cachedTokens: number | null;
+                                        /** @description USD, as reported by OpenRouter */
+                                        cost: number | null;
+                                        timeToFirstTokenMs: number | null;
+                                        durationMs: number | null;
+                                        finishReason: string | null;
+                                        errorCode: string | null;
+                                        /** Format: date-time */
+                                        createdAt: string;
+                                    } | null;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Imports this app's archive, a ChatGPT conversations.json or an Open WebUI export */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description An export file: this app's archive (ai-workspace-export), ChatGPT's conversations.json, or Open WebUI's chat export */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    } | {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            format: "ai-workspace" | "chatgpt" | "open-webui";
+                            importedConversations: number;
+                            importedMessages: number;
+                            conversations: {
+                                id: string;
+                                title: string;
+                                messages: number;
+                            }[];
+                            /** @description What the importer left out, and how often */
+                            skipped: {
+                                /** @description e.g. "system or tool message", "image or file" */
+                                what: string;
+                                count: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -70,6 +70,8 @@ export type Message = ConversationDetail['messages'][number];
 export type MessageStatus = Message['status'];
 export type Generation = NonNullable<Message['generation']>;
 
+export type ImportResult = JsonResponse<'/api/import', 'post', 201>;
+
 export type SendMessageBody = JsonRequest<'/api/conversations/{id}/messages', 'post'>;
 export type StopResponse = JsonResponse<'/api/generations/{id}/stop', 'post', 200>;
 export type ErrorBody = JsonResponse<'/api/conversations/{id}', 'get', 404>;

@@ -3,16 +3,19 @@ import { api } from '../api/client';
 import type { Session, User } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime, deviceName } from '../lib/people';
+import { DataTransferCard } from './DataTransfer';
 import { OpenRouterKeyCard, SpendingCard } from './KeySettings';
 import { whileMounted } from '../lib/whileMounted';
 
 interface AccountPageProps {
   user: User;
   onSignedOut: () => void;
+  /** After an import: the sidebar lists the new conversations. */
+  onImported: () => void;
 }
 
 /** Your password and your sessions: change the one, see and end the others. */
-export function AccountPage({ user, onSignedOut }: AccountPageProps) {
+export function AccountPage({ user, onSignedOut, onImported }: AccountPageProps) {
   return (
     <div className="page" data-testid="account-page">
       <div className="page-column">
@@ -25,6 +28,7 @@ export function AccountPage({ user, onSignedOut }: AccountPageProps) {
         <Sessions onSignedOut={onSignedOut} />
         <OpenRouterKeyCard />
         <SpendingCard />
+        <DataTransferCard onImported={onImported} />
       </div>
     </div>
   );

@@ -11,6 +11,7 @@ import { useConversationList } from '../state/conversations';
 import { AccountPage } from './AccountPage';
 import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
+import { ConversationExport } from './ConversationExport';
 import { Composer } from './Composer';
 import { MenuIcon } from './icons';
 import { ModelPicker } from './ModelPicker';
@@ -281,7 +282,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 {page === 'admin' ? 'Administration' : 'Account'}
               </span>
             </header>
-            {page === 'account' && <AccountPage user={user} onSignedOut={onSignedOut} />}
+            {page === 'account' && (
+              <AccountPage user={user} onSignedOut={onSignedOut} onImported={list.reload} />
+            )}
             {page === 'admin' &&
               (user.role === 'admin' ? (
                 <AdminPage user={user} models={models} />
@@ -313,6 +316,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 error={modelsError}
               />
               <span className="topbar-title">{conversation?.title ?? ''}</span>
+              {routeId && <ConversationExport conversationId={routeId} />}
             </header>
             {health && !health.upstreamKeyConfigured && !ownKey && (
               <div className="notice" data-testid="no-key-notice" role="status">

@@ -12,6 +12,8 @@ export interface ConversationList {
   /** Adds or updates a conversation and moves it by its activity time. */
   upsert: (conversation: Conversation) => void;
   remove: (id: string) => void;
+  /** Reads the list again from its first page (after an import added many at once). */
+  reload: () => void;
 }
 
 function byActivity(a: Conversation, b: Conversation): number {
@@ -43,12 +45,16 @@ export function useConversationList(pageSize = 30): ConversationList {
     setLoading(false);
   }, []);
 
+  const [generation, setGeneration] = useState(0);
+
   useEffect(() => {
     let live = true;
     inFlight.current = true;
     api.listConversations(null, pageSize).then(
       (page) => {
         if (!live) return;
+        // A reload starts over: the first page replaces what was listed.
+        if (generation > 0) setItems([]);
         applyPage(page);
         finish();
       },
@@ -59,7 +65,12 @@ export function useConversationList(pageSize = 30): ConversationList {
     return () => {
       live = false;
     };
-  }, [applyPage, finish, pageSize]);
+  }, [applyPage, finish, pageSize, generation]);
+
+  const reload = useCallback(() => {
+    setLoading(true);
+    setGeneration((g) => g + 1);
+  }, []);
 
   const loadMore = useCallback(() => {
     if (!hasMore || inFlight.current) return;
@@ -86,7 +97,7 @@ export function useConversationList(pageSize = 30): ConversationList {
   }, []);
 
   return useMemo(
-    () => ({ items, hasMore, loading, error, loadMore, upsert, remove }),
-    [items, hasMore, loading, error, loadMore, upsert, remove],
+    () => ({ items, hasMore, loading, error, loadMore, upsert, remove, reload }),
+    [items, hasMore, loading, error, loadMore, upsert, remove, reload],
   );
 }
