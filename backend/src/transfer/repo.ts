@@ -117,9 +117,11 @@ const MAX_ROWS = 256;
 
 /**
  * Splits `n` rows into statements of 256 rows, then of powers of two for the rest: a batch's
- * SQL text depends on its row count, and each text is a prepared statement in the writer
- * connection's small cache (db/connection.ts). With at most nine sizes, an import of
- * thousands of conversations of every length does not push the chat's own statements out.
+ * SQL text depends on its row count, and each new text must be prepared (parsed and planned:
+ * several ms for hundreds of placeholders) and takes a place in the writer connection's small
+ * cache of prepared statements (db/connection.ts). With at most nine sizes, the statements are
+ * prepared once per import and the chat's own are not pushed out. Measured on ~49,000 messages
+ * in 500 conversations of 60 to 139 messages: 44 s this way, 78 s with one statement of any size.
  */
 export function batchSizes(n: number): number[] {
   const sizes: number[] = [];

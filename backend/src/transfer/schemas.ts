@@ -105,7 +105,9 @@ export const ImportResult = Type.Object({
   ),
   skipped: Type.Array(
     Type.Object({
-      what: Type.String({ description: 'e.g. "system or tool message", "image or file"' }),
+      what: Type.String({
+        description: 'e.g. "system message", "tool call", "image or file", "empty message"',
+      }),
       count: Type.Integer(),
     }),
     { description: 'What the importer left out, and how often' },

@@ -4125,7 +4125,7 @@ export interface paths {
                             }[];
                             /** @description What the importer left out, and how often */
                             skipped: {
-                                /** @description e.g. "system or tool message", "image or file" */
+                                /** @description e.g. "system message", "tool call", "image or file", "empty message" */
                                 what: string;
                                 count: number;
                             }[];
