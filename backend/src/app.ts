@@ -214,7 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
     await api.register(transferRoutes, {
-      transfer: createTransferService(db),
+      transfer: createTransferService(db, { cache: conversationCache }),
       importMaxBytes: config.importMaxBytes,
     });
   });

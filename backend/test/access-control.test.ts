@@ -59,7 +59,8 @@ const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> =
   '/api/admin/users/{id}': (v) => ({ id: [v.user] }),
   '/api/admin/users/{id}/password': (v) => ({ id: [v.user] }),
   '/api/admin/budgets/users/{id}': (v) => ({ id: [v.user] }),
-  '/api/export/conversations/{id}': (v) => ({ id: [v.conversation] }),
+  '/api/export/conversations/{id}/markdown': (v) => ({ id: [v.conversation] }),
+  '/api/export/conversations/{id}/json': (v) => ({ id: [v.conversation] }),
 };
 
 /** Routes that need no session (the guard's `config: { public: true }`). */

@@ -56,7 +56,7 @@ async function conversationWithBranches(user: SignedInUser) {
 
 async function exportOf(user: SignedInUser, id: string, format: string) {
   return ctx.app.inject({
-    url: `/api/export/conversations/${id}?format=${format}`,
+    url: `/api/export/conversations/${id}/${format}`,
     headers: { cookie: user.cookie },
   });
 }
@@ -187,7 +187,7 @@ describe('export of everything and import of it', () => {
     const newId = imported.json().conversations[0].id;
     expect(newId).not.toBe(branched);
 
-    const again = await fetch(`${ctx.baseUrl}/api/export/conversations/${newId}?format=json`, {
+    const again = await fetch(`${ctx.baseUrl}/api/export/conversations/${newId}/json`, {
       headers: { cookie: bob.cookie },
     });
     const copy = ((await again.json()) as { conversations: ExportConversation[] })

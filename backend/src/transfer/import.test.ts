@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { buildUser, setupAdmin, type SignedInUser } from '../test-support/factories.js';
+import { collect, postMessage } from '../test-support/sse-client.js';
 
 let ctx: TestContext;
 let alice: SignedInUser;
@@ -161,6 +162,28 @@ describe('import of an Open WebUI export', () => {
       error: 'Open WebUI: Server Connection Error',
       content: '',
     });
+  });
+
+  it('can be continued: a new question follows the newest message, with its branch as context', async () => {
+    const response = await importText(alice, await fixture('open-webui-export.json'));
+    const rust = response
+      .json()
+      .conversations.find((c: { title: string }) => c.title === 'Rust lifetimes');
+    const events = await collect(
+      postMessage(ctx.baseUrl, alice.cookie, rust.id, { content: 'Thanks!', model: 'fake/echo' }),
+    );
+    expect(events.at(-1)?.event).toBe('done');
+    const saved = events.find((e) => e.event === 'user_message')!.data as { parentId: string };
+    const { messages } = await conversation(alice, rust.id);
+    expect(saved.parentId).toBe(byContent(messages, 'Then y does not').id);
+    const sent = ctx.fake.requests.at(-1)!.body as { messages: Array<{ content: string }> };
+    expect(sent.messages.map((m) => m.content.slice(0, 20))).toEqual([
+      "What does 'a mean in",
+      "'a names a lifetime.",
+      'And what if I return',
+      'Then y does not need',
+      'Thanks!',
+    ]);
   });
 
   it('reads a chat that has only its message list (no history)', async () => {

@@ -3,13 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorResponse, errorResponses } from '../http/schemas.js';
-import {
-  ConversationIdParams,
-  ExportArchive,
-  ExportFormatQuery,
-  ImportBody,
-  ImportResult,
-} from './schemas.js';
+import { ConversationIdParams, ExportArchive, ImportBody, ImportResult } from './schemas.js';
 import type { Download, TransferService } from './service.js';
 
 /** A download: never cached (it is the user's data), saved under its file name. */
@@ -30,32 +24,46 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, { transfer, importMaxBytes }) => {
   const tags = ['transfer'];
 
-  app.get(
-    '/api/export/conversations/:id',
-    {
-      schema: {
-        tags,
-        summary: 'One conversation, every branch, as a Markdown or JSON download',
-        params: ConversationIdParams,
-        querystring: ExportFormatQuery,
-        response: {
-          200: {
-            description: 'The file, with Content-Disposition: attachment',
-            content: {
-              'application/json': { schema: ExportArchive },
-              'text/markdown': { schema: Type.String() },
+  const formats = {
+    markdown: {
+      schema: Type.String(),
+      type: 'text/markdown',
+      what: 'Markdown: every branch, readable',
+    },
+    json: {
+      schema: ExportArchive,
+      type: 'application/json',
+      what: 'JSON: the archive format, importable',
+    },
+  } as const;
+  for (const [format, { schema, type, what }] of Object.entries(formats)) {
+    app.get(
+      `/api/export/conversations/:id/${format}`,
+      {
+        schema: {
+          tags,
+          summary: `One conversation as a download, ${what}`,
+          params: ConversationIdParams,
+          response: {
+            200: {
+              description: 'The file, with Content-Disposition: attachment',
+              content: { [type]: { schema } },
             },
+            ...errorResponses,
           },
-          ...errorResponses,
         },
       },
-    },
-    async (request, reply) =>
-      download(
-        reply,
-        await transfer.exportConversation(request.user.id, request.params.id, request.query.format),
-      ),
-  );
+      async (request, reply) =>
+        download(
+          reply,
+          await transfer.exportConversation(
+            request.user.id,
+            request.params.id,
+            format as keyof typeof formats,
+          ),
+        ),
+    );
+  }
 
   app.get(
     '/api/export',

@@ -64,15 +64,6 @@ export const ExportArchive = Type.Object({
 });
 export type ExportArchive = Static<typeof ExportArchive>;
 
-export const ExportFormatQuery = Type.Object(
-  {
-    format: Type.Union([Type.Literal('markdown'), Type.Literal('json')], {
-      description: 'markdown: readable text of every branch; json: the archive format',
-    }),
-  },
-  { additionalProperties: false },
-);
-
 /**
  * The import body: the export file itself, as JSON. Its shape is checked by the importer
  * (which names what is wrong), not here: this app's archive or one ChatGPT / Open WebUI

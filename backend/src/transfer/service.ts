@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { ConversationCache } from '../conversations/cache.js';
 import type { Database } from '../db/connection.js';
 import { looksLikeArchive, planArchive } from './archive.js';
 import { looksLikeChatGpt, planChatGpt } from './chatgpt.js';
@@ -24,7 +25,15 @@ export interface Download {
   body: string | AsyncIterable<string>;
 }
 
-export function createTransferService(db: Database, now: () => Date = () => new Date()) {
+export function createTransferService(
+  db: Database,
+  options: {
+    now?: () => Date;
+    /** The chat's conversations in memory: told of every conversation an import wrote. */
+    cache?: Pick<ConversationCache, 'forget'>;
+  } = {},
+) {
+  const now = options.now ?? (() => new Date());
   const repo = createTransferRepo(db);
 
   return {
@@ -123,6 +132,8 @@ export function createTransferService(db: Database, now: () => Date = () => new 
         await db.transaction((tx) =>
           createTransferRepo(tx).insertConversation(userId, conversation),
         );
+        // A new id nobody can have read yet; forgotten anyway, as every write outside the chat is.
+        options.cache?.forget(conversation.id);
         conversations.push({
           id: conversation.id,
           title: conversation.title,

@@ -9,7 +9,7 @@ const enc = encodeURIComponent;
 
 export const exportPaths = {
   conversation: (id: string, format: 'markdown' | 'json') =>
-    `/api/export/conversations/${enc(id)}?format=${format}`,
+    `/api/export/conversations/${enc(id)}/${format}`,
   everything: '/api/export',
 };
 
