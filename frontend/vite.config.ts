@@ -44,10 +44,30 @@ function precompress(): Plugin {
   };
 }
 
+/**
+ * Loads the entry module render-blocking (`blocking="render"`): it applies the stored theme
+ * before the first paint (web/src/lib/theme.ts). Vite rewrites the script tag and drops the
+ * attribute, so it is added back here.
+ */
+function renderBlockingEntry(): Plugin {
+  return {
+    name: 'render-blocking-entry',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html) =>
+        html.replace(
+          /<script type="module"(?![^>]*blocking=)/g,
+          '<script type="module" blocking="render"',
+        ),
+    },
+  };
+}
+
 export default defineConfig({
   root: join(here, 'web'),
   publicDir: join(here, 'web', 'public'),
-  plugins: [react(), precompress()],
+  plugins: [react(), renderBlockingEntry(), precompress()],
   build: {
     outDir,
     emptyOutDir: true,

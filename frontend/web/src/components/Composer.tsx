@@ -1,4 +1,11 @@
-import { memo, useLayoutEffect, useRef, type FormEvent, type KeyboardEvent } from 'react';
+import {
+  memo,
+  useLayoutEffect,
+  useRef,
+  type FormEvent,
+  type KeyboardEvent,
+  type RefObject,
+} from 'react';
 import { ArrowUpIcon, StopIcon } from './icons';
 
 interface ComposerProps {
@@ -11,6 +18,11 @@ interface ComposerProps {
   stopping: boolean;
   /** A message is being sent (not yet accepted). */
   sending: boolean;
+  /** A message typed while the answer streams, sent when it ends. */
+  queued: string | null;
+  onEditQueued: () => void;
+  onCancelQueued: () => void;
+  inputRef?: RefObject<HTMLTextAreaElement | null>;
 }
 
 const MAX_HEIGHT = 240;
@@ -21,7 +33,11 @@ const focusOnLoad =
   typeof window.matchMedia === 'function' &&
   !window.matchMedia('(pointer: coarse)').matches;
 
-/** The message box: Enter sends, Shift+Enter adds a new line. */
+/**
+ * The message box: Enter sends, Shift+Enter adds a new line. While an answer streams, Enter
+ * queues the message instead: it is shown above the box (to edit or cancel) and sent when the
+ * answer ends.
+ */
 export const Composer = memo(function Composer({
   value,
   onChange,
@@ -30,17 +46,22 @@ export const Composer = memo(function Composer({
   streaming,
   stopping,
   sending,
+  queued,
+  onEditQueued,
+  onCancelQueued,
+  inputRef,
 }: ComposerProps) {
-  const ref = useRef<HTMLTextAreaElement>(null);
+  const ownRef = useRef<HTMLTextAreaElement>(null);
+  const ref = inputRef ?? ownRef;
 
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT)}px`;
-  }, [value]);
+  }, [value, ref]);
 
-  const canSend = value.trim() !== '' && !streaming && !sending;
+  const canSend = value.trim() !== '' && !sending;
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
@@ -54,43 +75,72 @@ export const Composer = memo(function Composer({
   }
 
   return (
-    <form className="composer" onSubmit={submit}>
-      <textarea
-        ref={ref}
-        data-testid="composer-input"
-        className="composer-input"
-        rows={1}
-        placeholder="Message"
-        aria-label="Message"
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        onKeyDown={onKeyDown}
-        autoFocus={focusOnLoad}
-      />
-      {streaming ? (
-        <button
-          type="button"
-          className="composer-button stop"
-          data-testid="stop-button"
-          aria-label="Stop the answer"
-          title="Stop"
-          disabled={stopping}
-          onClick={onStop}
-        >
-          <StopIcon />
-        </button>
-      ) : (
-        <button
-          type="submit"
-          className="composer-button"
-          data-testid="send-button"
-          aria-label="Send"
-          title="Send (Enter)"
-          disabled={!canSend}
-        >
-          <ArrowUpIcon />
-        </button>
+    <>
+      {queued !== null && (
+        <div className="queued" data-testid="queued-message" role="status">
+          <div className="queued-main">
+            <span className="queued-label">Queued: sent when the answer ends</span>
+            <span className="queued-text" data-testid="queued-text">
+              {queued}
+            </span>
+          </div>
+          <button
+            type="button"
+            className="button small"
+            data-testid="queued-edit"
+            onClick={onEditQueued}
+          >
+            Edit
+          </button>
+          <button
+            type="button"
+            className="button small ghost"
+            data-testid="queued-cancel"
+            onClick={onCancelQueued}
+          >
+            Cancel
+          </button>
+        </div>
       )}
-    </form>
+      <form className="composer" onSubmit={submit}>
+        <textarea
+          ref={ref}
+          data-testid="composer-input"
+          className="composer-input"
+          rows={1}
+          placeholder={streaming ? 'Type the next message (sent when the answer ends)' : 'Message'}
+          aria-label="Message"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          onKeyDown={onKeyDown}
+          autoFocus={focusOnLoad}
+        />
+        {streaming ? (
+          <button
+            type="button"
+            className="composer-button stop"
+            data-testid="stop-button"
+            aria-label="Stop the answer"
+            title="Stop"
+            disabled={stopping}
+            onClick={onStop}
+          >
+            <StopIcon />
+          </button>
+        ) : (
+          <button
+            type="submit"
+            className="composer-button"
+            data-testid="send-button"
+            aria-label={sending ? 'Sending' : 'Send'}
+            aria-busy={sending}
+            title="Send (Enter)"
+            disabled={!canSend}
+          >
+            {sending ? <span className="spinner" aria-hidden="true" /> : <ArrowUpIcon />}
+          </button>
+        )}
+      </form>
+    </>
   );
 });

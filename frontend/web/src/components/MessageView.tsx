@@ -1,5 +1,6 @@
 import { memo, useLayoutEffect, useMemo, useRef } from 'react';
 import type { Model } from '../api/types';
+import { enhance } from '../lib/enhance';
 import { formatCost, formatTokens } from '../lib/format';
 import { LiveMarkdown } from '../lib/liveMarkdown';
 import { renderMarkdown } from '../lib/markdown';
@@ -15,7 +16,8 @@ const STATUS_LABEL: Record<string, string> = {
 /**
  * An answer's Markdown. A finished answer is rendered whole; one still streaming is rendered
  * block by block (lib/liveMarkdown.ts), so each update costs the same however long it is. Both
- * go through renderMarkdown, which escapes raw HTML and sanitizes the result with DOMPurify.
+ * go through renderMarkdown, which escapes raw HTML and sanitizes the result with DOMPurify;
+ * code blocks and math are then enhanced in place (lib/enhance.ts) before the browser paints.
  */
 function Markdown({ source, live }: { source: string; live: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -27,9 +29,13 @@ function Markdown({ source, live }: { source: string; live: boolean }) {
       view.current = null;
       return;
     }
-    view.current ??= new LiveMarkdown(el);
+    view.current ??= new LiveMarkdown(el, renderMarkdown, enhance);
     view.current.update(source);
   }, [source, live]);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (html !== null && el) enhance(el);
+  }, [html]);
   // While live, React leaves the element's children to LiveMarkdown.
   return (
     <div

@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client';
 import type { Conversation, Health, Model, User } from '../api/types';
+import { preloadEnhancers } from '../lib/enhance';
 import { errorText } from '../lib/errors';
 import { titleFrom } from '../lib/format';
 import { conversationIdFrom, conversationPath, navigate, pageOf, usePath } from '../lib/router';
+import { isTyping, shortcutOf } from '../lib/shortcuts';
 import { useStableCallback } from '../lib/stableCallback';
+import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
 import { activePath } from '../lib/thread';
 import { useChats } from '../state/chat';
 import { useConversationList } from '../state/conversations';
@@ -13,8 +16,9 @@ import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
 import { ConversationExport } from './ConversationExport';
 import { Composer } from './Composer';
-import { MenuIcon } from './icons';
+import { KeyboardIcon, MenuIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
 import { ModelPicker } from './ModelPicker';
+import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
 
 const LAST_MODEL_KEY = 'lastModel';
@@ -37,6 +41,32 @@ function saveLastModel(id: string): void {
 }
 
 const messageOf = errorText;
+
+const THEME_LABEL: Record<ThemeChoice, string> = {
+  system: 'Theme: system',
+  light: 'Theme: light',
+  dark: 'Theme: dark',
+};
+
+function ThemeIcon({ choice }: { choice: ThemeChoice }) {
+  if (choice === 'light') return <SunIcon />;
+  if (choice === 'dark') return <MoonIcon />;
+  return <MonitorIcon />;
+}
+
+/** The search box of the sidebar, if it has one; else the model picker's filter. */
+function focusSearch(): boolean {
+  const box = document.querySelector<HTMLInputElement>(
+    '.sidebar input[type="search"], .sidebar [role="searchbox"], .sidebar [role="combobox"]',
+  );
+  if (box) {
+    box.focus();
+    box.select();
+    return true;
+  }
+  document.querySelector<HTMLButtonElement>('[data-testid="model-picker"]')?.click();
+  return false;
+}
 
 interface WorkspaceProps {
   user: User;
@@ -72,10 +102,17 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [newChatModel, setNewChatModel] = useState<string | null>(null);
   const [newChatError, setNewChatError] = useState<string | null>(null);
   const [modelError, setModelError] = useState<string | null>(null);
+  /** Per conversation: a message typed while its answer streamed, sent when the answer ends. */
+  const [queued, setQueued] = useState<Record<string, string>>({});
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [theme, setTheme] = useTheme();
+  const composerRef = useRef<HTMLTextAreaElement>(null);
   const createdHere = useRef(new Set<string>());
 
   useEffect(() => {
     let live = true;
+    // Highlighting and math chunks: fetched while the browser is otherwise idle.
+    const idle = window.setTimeout(preloadEnhancers, 1500);
     api.models().then(
       (res) => {
         if (!live) return;
@@ -103,6 +140,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     );
     return () => {
       live = false;
+      window.clearTimeout(idle);
     };
   }, []);
 
@@ -158,13 +196,30 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     });
   }
 
-  async function send() {
+  /** Enter in the composer: sends, or queues while this conversation's answer streams. */
+  function submit() {
     const content = draft;
+    if (content.trim() === '') return;
+    if (routeId !== null && run !== undefined) {
+      const id = routeId;
+      setQueued((prev) => ({ ...prev, [id]: prev[id] ? `${prev[id]}\n\n${content}` : content }));
+      setDraft('');
+      return;
+    }
+    void send(routeId, content, true);
+  }
+
+  /**
+   * Sends `content` to conversation `target` (a new one when null). From the composer
+   * (`fromDraft`), the draft is cleared once the backend accepts the message; a queued message
+   * goes back to the queue if it is refused.
+   */
+  async function send(target: string | null, content: string, fromDraft: boolean) {
     if (content.trim() === '' || sending) return;
     setSending(true);
     setNewChatError(null);
-    const model = currentModel;
-    let cid = routeId;
+    const model = target === null ? currentModel : (meta[target]?.model ?? currentModel);
+    let cid = target;
     if (cid === null) {
       try {
         const created = await api.createConversation({
@@ -176,7 +231,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         chats.initThread(cid);
         onConversation(created);
         const id = cid;
-        setDrafts((prev) => ({ ...prev, [id]: content, [NEW_CHAT]: '' }));
+        if (fromDraft) setDrafts((prev) => ({ ...prev, [id]: content, [NEW_CHAT]: '' }));
         setNewChatModel(null);
         navigate(conversationPath(cid));
       } catch (err) {
@@ -189,17 +244,62 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     const last = activePath(chats.threads[id]?.messages ?? [])
       .filter((m) => !m.pending)
       .at(-1);
-    await chats.send({
+    const accepted = await chats.send({
       conversationId: id,
       content,
       model,
       parentId: last?.id ?? null,
       onOpen: () => {
         setSending(false);
-        setDrafts((prev) => ({ ...prev, [id]: '' }));
+        if (fromDraft) setDrafts((prev) => ({ ...prev, [id]: '' }));
       },
     });
     setSending(false);
+    if (!accepted && !fromDraft) {
+      // Refused (the reason is shown): the text goes back into the box rather than being lost.
+      setDrafts((prev) => ({ ...prev, [id]: prev[id] ? `${content}\n\n${prev[id]}` : content }));
+    }
+  }
+
+  /** Sends the queued message of a conversation whose answer has ended, if there is one. */
+  const sendQueued = useStableCallback(() => {
+    if (sending) return;
+    const ready = Object.keys(queued).find((id) => chats.running[id] === undefined);
+    if (ready === undefined) return;
+    const content = queued[ready] ?? '';
+    setQueued((prev) => {
+      const next = { ...prev };
+      delete next[ready];
+      return next;
+    });
+    void send(ready, content, false);
+  });
+  useEffect(() => {
+    sendQueued();
+  }, [queued, chats.running, sending, sendQueued]);
+
+  function editQueued() {
+    if (routeId === null) return;
+    const text = queued[routeId];
+    if (text === undefined) return;
+    const id = routeId;
+    setQueued((prev) => {
+      const next = { ...prev };
+      delete next[id];
+      return next;
+    });
+    setDrafts((prev) => ({ ...prev, [id]: prev[id] ? `${text}\n\n${prev[id]}` : text }));
+    composerRef.current?.focus();
+  }
+
+  function cancelQueued() {
+    if (routeId === null) return;
+    const id = routeId;
+    setQueued((prev) => {
+      const next = { ...prev };
+      delete next[id];
+      return next;
+    });
   }
 
   function openConversation(id: string) {
@@ -244,10 +344,90 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onSignOut = useStableCallback(() => void signOut());
   const onOpenPage = useStableCallback(openPage);
   const onModelChange = useStableCallback(changeModel);
-  const onSubmit = useStableCallback(() => void send());
+  const onSubmit = useStableCallback(submit);
+  const onEditQueued = useStableCallback(editQueued);
+  const onCancelQueued = useStableCallback(cancelQueued);
+  const closeHelp = useCallback(() => setHelpOpen(false), []);
   const onStop = useStableCallback(() => {
     if (routeId) void chats.stop(routeId);
   });
+
+  // Keyboard shortcuts (lib/shortcuts.ts; listed in the dialog that Mod+/ opens).
+  const onShortcut = useStableCallback((event: KeyboardEvent) => {
+    if (event.defaultPrevented || event.isComposing) return;
+    const action = shortcutOf({
+      key: event.key,
+      ctrlKey: event.ctrlKey,
+      metaKey: event.metaKey,
+      shiftKey: event.shiftKey,
+      altKey: event.altKey,
+      typing: isTyping(event.target),
+    });
+    if (action === null) return;
+    switch (action) {
+      case 'newChat':
+        event.preventDefault();
+        newChat();
+        requestAnimationFrame(() => composerRef.current?.focus());
+        break;
+      case 'search':
+        event.preventDefault();
+        if (page !== 'chat') navigate('/');
+        if (window.matchMedia?.('(max-width: 768px)').matches) setSidebarOpen(true);
+        requestAnimationFrame(() => focusSearch());
+        break;
+      case 'help':
+        event.preventDefault();
+        setHelpOpen((open) => !open);
+        break;
+      case 'stop':
+        if (sidebarOpen) {
+          setSidebarOpen(false);
+          event.preventDefault();
+        } else if (routeId && run && !run.stopping) {
+          event.preventDefault();
+          void chats.stop(routeId);
+        }
+        break;
+      case 'focusComposer':
+        if (page !== 'chat' || !composerRef.current) return;
+        event.preventDefault();
+        composerRef.current.focus();
+        break;
+    }
+  });
+  useEffect(() => {
+    const listener = (event: KeyboardEvent) => onShortcut(event);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, [onShortcut]);
+
+  const topbarActions = (
+    <div className="topbar-actions">
+      <button
+        type="button"
+        className="icon-button"
+        data-testid="theme-toggle"
+        data-theme-choice={theme}
+        aria-label={`${THEME_LABEL[theme]} (change)`}
+        title={THEME_LABEL[theme]}
+        onClick={() => setTheme(nextThemeChoice(theme))}
+      >
+        <ThemeIcon choice={theme} />
+      </button>
+      <button
+        type="button"
+        className="icon-button"
+        data-testid="shortcuts-button"
+        aria-label="Keyboard shortcuts"
+        title="Keyboard shortcuts"
+        onClick={() => setHelpOpen(true)}
+      >
+        <KeyboardIcon />
+      </button>
+    </div>
+  );
+  const busy = (thread?.loading ?? false) || sending || (modelsLoading && page === 'chat');
 
   return (
     <div className="workspace">
@@ -281,6 +461,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
               <span className="topbar-title">
                 {page === 'admin' ? 'Administration' : 'Account'}
               </span>
+              {topbarActions}
             </header>
             {page === 'account' && (
               <AccountPage user={user} onSignedOut={onSignedOut} onImported={list.reload} />
@@ -317,7 +498,15 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
               />
               <span className="topbar-title">{conversation?.title ?? ''}</span>
               {routeId && <ConversationExport conversationId={routeId} />}
+              {topbarActions}
             </header>
+            <div
+              className={busy ? 'progress' : 'progress idle'}
+              data-testid="progress"
+              role="progressbar"
+              aria-label={busy ? 'Working' : undefined}
+              aria-hidden={!busy}
+            />
             {health && !health.upstreamKeyConfigured && !ownKey && (
               <div className="notice" data-testid="no-key-notice" role="status">
                 <strong>No OpenRouter API key is configured.</strong> Set OPENROUTER_API_KEY in the
@@ -347,12 +536,25 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 streaming={run !== undefined}
                 stopping={run?.stopping ?? false}
                 sending={sending}
+                queued={routeId ? (queued[routeId] ?? null) : null}
+                onEditQueued={onEditQueued}
+                onCancelQueued={onCancelQueued}
+                inputRef={composerRef}
               />
-              <p className="composer-hint">Enter to send · Shift+Enter for a new line</p>
+              <p className="composer-hint">
+                {run
+                  ? 'Enter to queue the next message · Esc to stop'
+                  : 'Enter to send · Shift+Enter for a new line'}{' '}
+                ·{' '}
+                <button type="button" className="link-button" onClick={() => setHelpOpen(true)}>
+                  Shortcuts
+                </button>
+              </p>
             </div>
           </>
         )}
       </main>
+      {helpOpen && <ShortcutsDialog onClose={closeHelp} />}
     </div>
   );
 }

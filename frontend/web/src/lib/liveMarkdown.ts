@@ -95,6 +95,8 @@ export class LiveMarkdown {
   constructor(
     private readonly root: HTMLElement,
     private readonly render: (markdown: string) => string = renderMarkdown,
+    /** Runs on each element put in the page (lib/enhance.ts: code and math). */
+    private readonly enhance: (el: Element) => void = () => undefined,
   ) {
     root.replaceChildren();
   }
@@ -115,7 +117,7 @@ export class LiveMarkdown {
     if (scan.ends.length > 0) {
       this.removeTail();
       for (const end of scan.ends) {
-        this.root.append(this.parse(this.render(source.slice(start, end))));
+        this.insert(this.parse(this.render(source.slice(start, end))));
         start = end;
       }
       this.stableText = source.slice(0, start);
@@ -161,9 +163,17 @@ export class LiveMarkdown {
       }
     }
     fragment ??= this.parse(this.render(text));
+    const nodes = this.insert(fragment);
+    this.tail = { text, nodes, anchor: next };
+  }
+
+  /** Puts rendered nodes at the end of the root, then enhances them. */
+  private insert(fragment: DocumentFragment): ChildNode[] {
     const nodes = [...fragment.childNodes];
     this.root.append(fragment);
-    this.tail = { text, nodes, anchor: next };
+    for (const node of nodes)
+      if (node.nodeType === Node.ELEMENT_NODE) this.enhance(node as Element);
+    return nodes;
   }
 
   /** Sanitized HTML to nodes, parsed where nothing loads or runs (a template's content). */

@@ -16,17 +16,12 @@
  */
 import DOMPurify, { type Config, type DOMPurify as Purifier } from 'dompurify';
 import { Marked, type Tokens } from 'marked';
+import { escapeHtml, mathExtension } from './mathSyntax';
 
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+/** A language name that may go into a class (`language-…`) and the code block's label. */
+const LANGUAGE = /^[\w+#.-]{1,40}$/;
 
-const marked = new Marked({
+const marked = new Marked(mathExtension, {
   gfm: true,
   breaks: false,
   async: false,
@@ -42,6 +37,19 @@ const marked = new Marked({
         return escapeHtml(token.text);
       }
       return false; // marked's own rendering
+    },
+    code(token: Tokens.Code): string {
+      // A fenced block's first word names its language; lib/enhance.ts highlights it and adds
+      // a copy button to its head (reserved here, so nothing moves when the button appears).
+      const lang = /^\S*/.exec(token.lang ?? '')?.[0] ?? '';
+      const named = LANGUAGE.test(lang);
+      const code = token.text.endsWith('\n') ? token.text : `${token.text}\n`;
+      const label = named ? escapeHtml(lang) : '';
+      const attr = named ? ` class="language-${escapeHtml(lang)}"` : '';
+      return (
+        `<div class="code-block"><div class="code-head"><span class="code-lang">${label}</span></div>` +
+        `<pre><code${attr}>${escapeHtml(code)}</code></pre></div>\n`
+      );
     },
     image(token: Tokens.Image): string {
       const label = token.text.trim() === '' ? token.href : token.text;
@@ -59,6 +67,7 @@ const ALLOWED_TAGS = [
   'br',
   'code',
   'del',
+  'div',
   'em',
   'h1',
   'h2',
@@ -74,6 +83,7 @@ const ALLOWED_TAGS = [
   'p',
   'pre',
   's',
+  'span',
   'strong',
   'sub',
   'sup',
@@ -117,6 +127,10 @@ const PURIFY_CONFIG: Config = {
   FORBID_ATTR: ['style', 'src', 'srcset'],
 };
 
+/** The classes the renderer writes; any other class is dropped. */
+const OWN_CLASS =
+  /^(?:language-[\w+#.-]+|md-image-link|code-block|code-head|code-lang|math-inline|math-display)$/;
+
 let purifier: Purifier | undefined;
 
 function getPurifier(): Purifier {
@@ -141,10 +155,8 @@ function getPurifier(): Purifier {
       node.setAttribute('disabled', '');
     }
     if (node.hasAttribute('class')) {
-      // Keep only marked's own classes (code languages, image links).
-      const kept = (node.getAttribute('class') ?? '')
-        .split(/\s+/)
-        .filter((c) => /^(language-[\w+#.-]+|md-image-link)$/.test(c));
+      // Keep only the renderer's own classes (code blocks and languages, image links, math).
+      const kept = (node.getAttribute('class') ?? '').split(/\s+/).filter((c) => OWN_CLASS.test(c));
       if (kept.length > 0) node.setAttribute('class', kept.join(' '));
       else node.removeAttribute('class');
     }
@@ -162,4 +174,127 @@ export function sanitizeHtml(html: string): string {
 export function renderMarkdown(source: string): string {
   const html = marked.parse(source, { async: false });
   return sanitizeHtml(html);
+}
+
+/**
+ * What KaTeX's MathML may keep: presentation elements and their layout attributes only. No
+ * href, id, style or class (beyond KaTeX's wrapper), no <annotation> (its TeX source is
+ * dropped with it), no HTML inside the math: only text.
+ */
+const MATH_TAGS = [
+  'span',
+  'math',
+  'semantics',
+  'mrow',
+  'mi',
+  'mn',
+  'mo',
+  'ms',
+  'mtext',
+  'mspace',
+  'msub',
+  'msup',
+  'msubsup',
+  'munder',
+  'mover',
+  'munderover',
+  'mfrac',
+  'msqrt',
+  'mroot',
+  'mstyle',
+  'mpadded',
+  'mphantom',
+  'menclose',
+  'mtable',
+  'mtr',
+  'mtd',
+  'mlabeledtr',
+  'mmultiscripts',
+  'mprescripts',
+  'merror',
+];
+
+const MATH_ATTR = [
+  'class',
+  'display',
+  'xmlns',
+  'mathvariant',
+  'mathcolor',
+  'mathbackground',
+  'stretchy',
+  'fence',
+  'separator',
+  'lspace',
+  'rspace',
+  'width',
+  'height',
+  'depth',
+  'voffset',
+  'accent',
+  'accentunder',
+  'movablelimits',
+  'largeop',
+  'symmetric',
+  'minsize',
+  'maxsize',
+  'scriptlevel',
+  'displaystyle',
+  'columnalign',
+  'columnspacing',
+  'columnlines',
+  'rowalign',
+  'rowspacing',
+  'rowlines',
+  'linethickness',
+  'notation',
+  'columnspan',
+  'rowspan',
+];
+
+const MATH_CONFIG: Config = {
+  ALLOWED_TAGS: MATH_TAGS,
+  ALLOWED_ATTR: MATH_ATTR,
+  // No value with a URL scheme (DOMPurify tests every attribute value that is not "URI-safe").
+  ALLOWED_URI_REGEXP: /^(?:[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  ADD_FORBID_CONTENTS: ['annotation', 'annotation-xml'],
+  FORBID_ATTR: ['style', 'href', 'src', 'id', 'xlink:href'],
+};
+
+/** A DOMPurify instance that keeps only the classes `keep` accepts. */
+function classFilteredPurifier(keep: (name: string) => boolean): Purifier {
+  const instance = DOMPurify(window);
+  instance.addHook('afterSanitizeAttributes', (node) => {
+    if (!node.hasAttribute('class')) return;
+    const kept = (node.getAttribute('class') ?? '').split(/\s+/).filter(keep);
+    if (kept.length > 0) node.setAttribute('class', kept.join(' '));
+    else node.removeAttribute('class');
+  });
+  return instance;
+}
+
+let mathPurifier: Purifier | undefined;
+
+/** Sanitizes KaTeX's MathML output (lib/katex.ts) before it reaches the page. */
+export function sanitizeMathMl(html: string): string {
+  mathPurifier ??= classFilteredPurifier((c) => c === 'katex' || c === 'katex-display');
+  return mathPurifier.sanitize(html, MATH_CONFIG);
+}
+
+const HIGHLIGHT_CONFIG: Config = {
+  ALLOWED_TAGS: ['span'],
+  ALLOWED_ATTR: ['class'],
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+};
+
+let highlightPurifier: Purifier | undefined;
+
+/** Sanitizes a highlighter's output: text in <span class="hljs-…"> elements, nothing else. */
+export function sanitizeHighlight(html: string): string {
+  highlightPurifier ??= classFilteredPurifier(
+    (c) => /^hljs-[\w-]+$/.test(c) || /^[a-z_]+_$/.test(c),
+  );
+  return highlightPurifier.sanitize(html, HIGHLIGHT_CONFIG);
 }
