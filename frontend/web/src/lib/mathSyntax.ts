@@ -38,7 +38,7 @@ const INLINE_DISPLAY_DOLLARS = /^\$\$(?!\$)([\s\S]+?)\$\$/;
 const INLINE_BRACKETS = /^\\\[([\s\S]+?)\\\]/;
 const INLINE_PARENS = /^\\\(([\s\S]+?)\\\)/;
 /** `$x$`: no space just inside either dollar, no digit right after the closing one. */
-const INLINE_DOLLAR = /^\$(?![\s$])((?:\\.|[^\\$\n])*?[^\\\s$])\$(?!\d)|^\$([^\s$\\])\$(?!\d)/;
+const INLINE_DOLLAR = /^\$(?![\s$])((?:\\.|[^\\$\n])*?(?:\\[^\s]|[^\\\s$]))\$(?!\d)/;
 
 function usable(tex: string): boolean {
   return tex.trim() !== '' && tex.length <= MAX_TEX_LENGTH;
@@ -83,7 +83,7 @@ export const mathExtension: MarkedExtension = {
           match = INLINE_PARENS.exec(src) ?? INLINE_DOLLAR.exec(src);
           display = false;
         }
-        const tex = match?.[1] ?? match?.[2];
+        const tex = match?.[1];
         if (!match || tex === undefined || !usable(tex)) return undefined;
         return token('mathInline', match[0], tex.trim(), display);
       },
