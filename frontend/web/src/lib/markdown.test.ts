@@ -193,12 +193,13 @@ describe('links and images in model output', () => {
     expect(a?.getAttributeNames().sort()).toEqual(['href', 'rel', 'target', 'title']);
   });
 
-  it('leaves LaTeX as inert text (no math renderer yet)', () => {
+  it('marks LaTeX as inert text for the typesetter (lib/enhance.ts), never a link', () => {
     const source =
       '$\\href{javascript:alert(1)}{x}$ and $$\\url{javascript:alert(2)}$$ and \\(\\htmlData{x=1}{y}\\)';
     const el = dom(renderMarkdown(source));
     expect(el.querySelectorAll('a')).toHaveLength(0);
     expect(el.textContent).toContain('\\href{javascript:alert(1)}{x}');
+    expect(el.querySelectorAll('.math-inline, .math-display')).toHaveLength(3);
     expect(riskyAttributes(el)).toEqual([]);
   });
 });
