@@ -212,7 +212,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   /**
    * Sends `content` to conversation `target` (a new one when null). From the composer
    * (`fromDraft`), the draft is cleared once the backend accepts the message; a queued message
-   * goes back to the queue if it is refused.
+   * that is refused goes back into the message box.
    */
   async function send(target: string | null, content: string, fromDraft: boolean) {
     if (content.trim() === '' || sending) return;
