@@ -86,9 +86,10 @@ describe('answers in Chromium', () => {
 
   it('streams a table, highlighted code and math; finished blocks are not rendered again per token', async () => {
     await send(RICH);
-    // While it streams: the table, once complete, stays the same element as text arrives.
+    // While it streams: the table, once complete (the code block after it has begun), stays
+    // the same element as text arrives.
     const table = lastAnswer().locator('table');
-    await table.waitFor({ timeout: 10_000 });
+    await lastAnswer().locator('.code-block').waitFor({ timeout: 10_000 });
     expect(await lastAnswer().getAttribute('data-status')).toBe('streaming');
     await table.evaluate((el) => {
       (window as unknown as { seenTable: Element }).seenTable = el;
@@ -262,11 +263,12 @@ describe('keyboard shortcuts', () => {
 
     // Ctrl+K: the sidebar's search box when it has one, else the model filter.
     await page.keyboard.press('Control+k');
-    const focused = await page.evaluate(() => {
-      const el = document.activeElement as HTMLElement | null;
-      return el?.getAttribute('data-testid') ?? el?.getAttribute('type') ?? el?.tagName ?? '';
-    });
-    expect(['model-search', 'search']).toContain(focused);
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el?.getAttribute('data-testid') ?? el?.getAttribute('type') ?? el?.tagName ?? '';
+      });
+    await expect.poll(focused).toMatch(/^(model-search|search)$/);
     await page.keyboard.press('Escape');
 
     await page.keyboard.press('Shift+Escape');
