@@ -353,11 +353,18 @@ describe('on a phone (375 × 740)', () => {
         composer: document.querySelector('.composer')?.getBoundingClientRect().right ?? 0,
         code: document.querySelector('.code-block')?.getBoundingClientRect().right ?? 0,
         table: document.querySelector('.markdown table')?.getBoundingClientRect().right ?? 0,
+        // Every control of the top bar that is shown.
+        topbar: Math.max(
+          ...Array.from(document.querySelectorAll<HTMLElement>('.topbar button'))
+            .filter((b) => b.offsetParent !== null)
+            .map((b) => b.getBoundingClientRect().right),
+        ),
       }));
       expect(widths.page).toBeLessThanOrEqual(375);
       expect(widths.composer).toBeLessThanOrEqual(375);
       expect(widths.code).toBeLessThanOrEqual(375);
       expect(widths.table).toBeLessThanOrEqual(375);
+      expect(widths.topbar).toBeLessThanOrEqual(375);
       expect(await mobile.getByTestId('theme-toggle').isVisible()).toBe(true);
     } finally {
       await phone.close();

@@ -417,7 +417,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
       </button>
       <button
         type="button"
-        className="icon-button"
+        className="icon-button shortcuts-button"
         data-testid="shortcuts-button"
         aria-label="Keyboard shortcuts"
         title="Keyboard shortcuts"
