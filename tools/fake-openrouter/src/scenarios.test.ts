@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import {
   answerPieces,
+  fakeTitle,
   findDirective,
+  isTitleRequest,
   makePlan,
   parseOptions,
   reasoningPieces,
@@ -103,5 +105,22 @@ describe('answerPieces', () => {
     const pieces = reasoningPieces('why?', 6);
     expect(pieces).toHaveLength(6);
     expect(pieces.join('')).toContain('"why?"');
+  });
+});
+
+describe('titles', () => {
+  it('recognizes a title request by its first, system, message', () => {
+    expect(isTitleRequest([{ role: 'system', text: 'Write the title of this chat.' }])).toBe(true);
+    expect(isTitleRequest([{ role: 'system', text: 'Be brief.' }])).toBe(false);
+    expect(isTitleRequest([{ role: 'user', text: 'Give me a title' }])).toBe(false);
+    expect(isTitleRequest([])).toBe(false);
+  });
+
+  it('makes a title of the first five words, capitalized, without punctuation or directives', () => {
+    expect(fakeTitle('Plan a trip to Lisbon!')).toBe('Plan A Trip To Lisbon');
+    expect(fakeTitle('[fake chunks=3] what IS the ÉTÉ weather like today, really?')).toBe(
+      'What Is The Été Weather',
+    );
+    expect(fakeTitle('?!')).toBe('Untitled Conversation');
   });
 });

@@ -180,3 +180,34 @@ export function reasoningPieces(lastUserMessage: string, count: number): string[
   }
   return pieces;
 }
+
+/**
+ * A request is a title request when its first message is a `system` message that mentions a
+ * title (as an app's "write the title of this conversation" instruction does).
+ */
+export function isTitleRequest(messages: ReadonlyArray<{ role: string; text: string }>): boolean {
+  const first = messages[0];
+  return first?.role === 'system' && /\btitle\b/i.test(first.text);
+}
+
+/**
+ * The fake's title for a conversation: the first five words of its first user message, without
+ * `[fake …]` directives and punctuation, each capitalized ("Plan a trip to Lisbon" → "Plan A
+ * Trip To Lisbon"); `Untitled Conversation` when no word is left. Deterministic, so tests can
+ * tell it from the provisional title (the question's first words as typed).
+ */
+export function fakeTitle(firstUserMessage: string): string {
+  const words = firstUserMessage
+    .replace(/\[fake[^\]]*\]/gi, ' ')
+    .replace(/[^\p{L}\p{N}\s'-]/gu, ' ')
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .slice(0, 5)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase());
+  return words.length === 0 ? 'Untitled Conversation' : words.join(' ');
+}
+
+/** The title in pieces of one word each (with its following space), for streaming. */
+export function titlePieces(firstUserMessage: string): string[] {
+  return fakeTitle(firstUserMessage).split(/(?<= )/);
+}

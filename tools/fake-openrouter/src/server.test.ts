@@ -606,3 +606,53 @@ describe('model fallbacks (the `models` parameter)', () => {
     }
   });
 });
+
+describe('title requests', () => {
+  const titleBody = (stream: boolean, model = 'fake/echo') =>
+    JSON.stringify({
+      model,
+      stream,
+      messages: [
+        { role: 'system', content: 'You write the title of a chat conversation.' },
+        { role: 'user', content: 'how do I plan a trip to Lisbon? [fake chunks=3]' },
+        { role: 'assistant', content: 'You said: how do I plan…' },
+        { role: 'user', content: 'Write the title of this conversation.' },
+      ],
+    });
+  const post = (body: string) =>
+    fetch(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-or-v1-fake', 'content-type': 'application/json' },
+      body,
+    });
+
+  it('streams a title made from the first user message, one word a chunk, with usage', async () => {
+    const res = await post(titleBody(true));
+    expect(res.status).toBe(200);
+    const chunks = jsonChunks(await res.text()) as Chunk[];
+    expect(contentOf(chunks)).toBe('How Do I Plan A');
+    const content = chunks.filter((c) => typeof c.choices[0]?.delta.content === 'string');
+    // The role chunk (empty content), then one chunk per word.
+    expect(content.map((c) => c.choices[0]?.delta.content).filter((t) => t !== '')).toEqual([
+      'How ',
+      'Do ',
+      'I ',
+      'Plan ',
+      'A',
+    ]);
+    const usage = chunks.at(-1)?.usage as { completion_tokens: number; cost: number };
+    expect(usage.completion_tokens).toBe(5);
+    expect(usage.cost).toBeGreaterThan(0);
+  });
+
+  it('answers a non-streamed title request with one completion', async () => {
+    const res = await post(titleBody(false));
+    const body = (await res.json()) as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe('How Do I Plan A');
+  });
+
+  it('keeps the scenario of the model: fake/error fails', async () => {
+    const res = await post(titleBody(true, 'fake/error'));
+    expect(res.status).toBe(500);
+  });
+});

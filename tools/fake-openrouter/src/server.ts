@@ -21,6 +21,8 @@ import { defaultModels, fallbackPricing, providerFor, type FakeModel } from './m
 import {
   answerPieces,
   findDirective,
+  isTitleRequest,
+  titlePieces,
   makePlan,
   parseOptions,
   reasoningPieces,
@@ -188,6 +190,12 @@ export async function startFakeOpenRouter(
     }
     const body = record.body as ChatBody;
     const lastUser = lastUserText(body.messages);
+    const title = isTitleRequest(
+      body.messages.map((m) => ({ role: m.role, text: messageText(m) })),
+    );
+    const firstUser = messageText(
+      body.messages.find((m) => m.role === 'user') ?? { role: 'user', content: '' },
+    );
     const options = {
       ...findDirective(lastUser),
       ...parseOptions(header(req, 'x-fake-options') ?? ''),
@@ -233,8 +241,9 @@ export async function startFakeOpenRouter(
       const turn: Turn = {
         plan,
         ctx,
-        content: answerPieces(lastUser, plan.chunks),
-        reasoning: reasoningPieces(lastUser, plan.reasoningChunks),
+        // A title request is answered with a title (scenarios.ts fakeTitle), one word a chunk.
+        content: title ? titlePieces(firstUser) : answerPieces(lastUser, plan.chunks),
+        reasoning: title ? [] : reasoningPieces(lastUser, plan.reasoningChunks),
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
         pricing: model?.pricing ?? fallbackPricing,
         apiKey,
