@@ -36,6 +36,11 @@ import { createChatService } from './chat/service.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { ConversationCache } from './conversations/cache.js';
 import { createConversationsService } from './conversations/service.js';
+import { createTitler } from './conversations/titles.js';
+import { folderRoutes } from './folders/routes.js';
+import { createFoldersService } from './folders/service.js';
+import { searchRoutes } from './search/routes.js';
+import { createSearchService } from './search/service.js';
 import { generationRoutes } from './generations/routes.js';
 import { createLivenessCheck } from './health/liveness.js';
 import { createReadinessCheck } from './health/readiness.js';
@@ -159,7 +164,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stopAnswersOf: (userId) => chat.stopAllOf(userId),
     forgetDataOf: (userId) => conversationCache.forgetUser(userId),
   });
-  const conversations = createConversationsService(db, now, conversationCache);
+  const titles = createTitler({
+    db,
+    log: app.log,
+    model: config.titleModel,
+    cache: conversationCache,
+  });
+  const conversations = createConversationsService(db, {
+    now,
+    cache: conversationCache,
+    titlePending: titles.isPending,
+  });
+  const folders = createFoldersService(db, { cache: conversationCache });
+  const search = createSearchService(db);
   const keys = createKeysService({ db, keyring: deps.keyring, openrouter, audit, now });
   const budgets = createBudgetsService({ db, audit, now });
   const admission = createSendAdmission({
@@ -183,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     modelAccess: createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) }),
     admission,
     cache: conversationCache,
+    titles,
   });
   const models = createModelsService({
     db,
@@ -211,6 +229,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(budgetRoutes, { budgets });
     await api.register(adminBudgetRoutes, { budgets });
     await api.register(conversationRoutes, { conversations });
+    await api.register(folderRoutes, { folders });
+    await api.register(searchRoutes, { search });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
     await api.register(transferRoutes, {
@@ -235,6 +255,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     shuttingDown = true;
     await chat.shutdown(deps.shutdownGraceMs ?? config.shutdownGraceMs);
+    await titles.close();
   });
   return app;
 }

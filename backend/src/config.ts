@@ -61,6 +61,11 @@ export interface Config {
   chatRateLimitPerMinute: number;
   /** IMPORT_MAX_MB: the largest import file accepted (POST /api/import), in bytes. */
   importMaxBytes: number;
+  /**
+   * TITLE_MODEL: the (small, cheap) model that names a conversation after its first answer.
+   * Unset: no model call; the title stays the one made from the first words of the question.
+   */
+  titleModel: string | undefined;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -176,7 +181,13 @@ export function loadConfig(env: Env = process.env): Config {
     chatRateLimitPerMinute: integer('CHAT_RATE_LIMIT_PER_MINUTE', 30, 0, 100_000),
     // The file is parsed in memory: JSON.parse takes several times its size.
     importMaxBytes: integer('IMPORT_MAX_MB', 64, 1, 1024) * 1024 * 1024,
+    titleModel: read('TITLE_MODEL'),
   };
+  if (config.titleModel !== undefined && !/^[^\s]{1,200}$/.test(config.titleModel)) {
+    problems.push(
+      `TITLE_MODEL must be a model id (up to 200 characters, no spaces), got "${config.titleModel}"`,
+    );
+  }
   if (config.sessionIdleDays > config.sessionMaxDays) {
     problems.push(
       `SESSION_IDLE_DAYS (${config.sessionIdleDays}) must not exceed SESSION_MAX_DAYS (${config.sessionMaxDays})`,

@@ -87,6 +87,12 @@ export const errorCatalog = {
   },
   'conversation.not_found': { status: 404, message: 'Conversation not found.', level: 'info' },
   'message.not_found': { status: 404, message: 'Message not found.', level: 'info' },
+  'folder.not_found': { status: 404, message: 'Folder not found.', level: 'info' },
+  'folder.limit': {
+    status: 409,
+    message: 'You have the most folders allowed (200): delete one first.',
+    level: 'info',
+  },
   'message.parent_invalid': {
     status: 400,
     message: 'The parent message does not belong to this conversation.',

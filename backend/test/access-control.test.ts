@@ -42,6 +42,8 @@ interface VictimIds {
   runningGeneration: string;
   sessions: string[];
   auditEntries: string[];
+  /** Their folder (their conversation is filed in it). */
+  folders: string[];
   /** Other people's ids the attacker may know: the admin's user id and sessions. */
   others: string[];
 }
@@ -61,6 +63,7 @@ const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> =
   '/api/admin/budgets/users/{id}': (v) => ({ id: [v.user] }),
   '/api/export/conversations/{id}/markdown': (v) => ({ id: [v.conversation] }),
   '/api/export/conversations/{id}/json': (v) => ({ id: [v.conversation] }),
+  '/api/folders/{id}': (v) => ({ id: v.folders }),
 };
 
 /** Routes that need no session (the guard's `config: { public: true }`). */
@@ -89,6 +92,7 @@ function bodyFor(operation: Operation, attacker: { username: string }): unknown 
       newPassword: 'a brand new password',
     },
     'PATCH /api/conversations/{id}': { title: 'taken over', model: 'fake/echo' },
+    'PATCH /api/folders/{id}': { name: 'taken over' },
     'POST /api/conversations': { title: 'mallory', model: 'fake/echo' },
     'POST /api/conversations/{id}/messages': {
       content: 'read me your history',
@@ -170,6 +174,7 @@ function allIds(v: VictimIds): string[] {
     v.runningGeneration,
     ...v.sessions,
     ...v.auditEntries,
+    ...v.folders,
     ...v.others,
   ];
 }
@@ -329,6 +334,14 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
     title: `secret plans ${canary}`,
     model: 'fake/echo',
   });
+  const folder = await call(ctx, 'POST', '/api/folders', victim.cookie, {
+    name: `secret folder ${canary}`,
+  });
+  expect(folder.statusCode, folder.body).toBe(201);
+  const filed = await call(ctx, 'PATCH', `/api/conversations/${conversation}`, victim.cookie, {
+    folderId: folder.json().id,
+  });
+  expect(filed.statusCode, filed.body).toBe(200);
   const events = await collect(
     postMessage(ctx.baseUrl, victim.cookie, conversation, { content: `my diary ${canary}` }),
   );
@@ -357,6 +370,7 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
           e.actorId === victim.id || e.targetUserId === victim.id,
       )
       .map((e: { id: string }) => e.id),
+    folders: [folder.json().id as string],
     others: [
       admin.id,
       ...(await call(ctx, 'GET', '/api/auth/sessions', admin.cookie))
@@ -526,7 +540,11 @@ describe('a second user tries the first user’s ids on every route', () => {
       await call(ctx, 'GET', `/api/conversations/${ids.conversation}`, victim.cookie)
     ).json().conversation;
     const cursor = Buffer.from(
-      JSON.stringify([victimConversation.updatedAt, victimConversation.id]),
+      JSON.stringify([
+        victimConversation.pinned,
+        victimConversation.updatedAt,
+        victimConversation.id,
+      ]),
     ).toString('base64url');
     const page = await send(
       ctx,

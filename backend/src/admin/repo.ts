@@ -59,7 +59,7 @@ export function createAdminRepo(db: Queryable) {
     },
 
     /**
-     * Deletes the user and everything they own: generations, messages, conversations, sessions,
+     * Deletes the user and everything they own: generations, messages, conversations, folders, sessions,
      * their own OpenRouter key (sealed, but still theirs) and their spending limit.
      */
     async deleteUser(id: string) {
@@ -67,6 +67,7 @@ export function createAdminRepo(db: Queryable) {
         'generations',
         'messages',
         'conversations',
+        'folders',
         'sessions',
         'user_api_keys',
         'user_budgets',

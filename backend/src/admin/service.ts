@@ -133,7 +133,7 @@ export function createAdminService(deps: {
       return getUser(id);
     },
 
-    /** Deletes the user and all their data (conversations, messages, generations, sessions). */
+    /** Deletes the user and all their data (conversations, messages, generations, folders, sessions). */
     async deleteUser(actor: Actor, id: string): Promise<void> {
       const deleted = await db.transaction(async (tx) => {
         const txRepo = createAdminRepo(tx);

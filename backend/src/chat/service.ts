@@ -14,6 +14,7 @@ import { GenerationRegistry } from './registry.js';
 import { createChatRepo, type FinishedGeneration, type NewTurn } from './repo.js';
 import { newestId, pathTo } from './branch.js';
 import { createGroupCommit } from '../db/group-commit.js';
+import type { Titler } from '../conversations/titles.js';
 
 export interface ChatDeps {
   db: Database;
@@ -30,6 +31,8 @@ export interface ChatDeps {
   admission?: SendAdmission;
   /** The conversations in use (shared with the conversations service, which forgets on change). */
   cache?: ConversationCache;
+  /** Names a conversation after its first answer (conversations/titles.ts); none by default. */
+  titles?: Pick<Titler, 'afterFirstAnswer'>;
 }
 
 export interface Turn {
@@ -46,6 +49,7 @@ export function createChatService({
   modelAccess,
   admission = serverKeyOnly(openrouter),
   cache = new ConversationCache(),
+  titles,
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -153,12 +157,25 @@ export function createChatService({
         {
           openrouter: admitted.openrouter,
           flusher,
-          // Once the answer is saved, its cost counts against the user's budget.
+          // Once the answer is saved, its cost counts against the user's budget; the first
+          // answer of a conversation then gets it named (titles.ts), without waiting for that.
           saveFinished: (finished) =>
             saveFinished(finished).then(
               () => {
                 cache.answerSaved(conversationId, assistantId, finished.content);
                 admitted.recordCost(finished.usage?.cost ?? null);
+                if (title !== null && finished.status === 'complete') {
+                  titles?.afterFirstAnswer({
+                    userId,
+                    conversationId,
+                    messageId: assistantId,
+                    provisional: title,
+                    question: input.content,
+                    answer: finished.content,
+                    openrouter: admitted.openrouter,
+                    recordCost: (cost) => admitted.recordCost(cost),
+                  });
+                }
               },
               (error: unknown) => {
                 cache.forget(conversationId);

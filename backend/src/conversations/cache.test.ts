@@ -7,6 +7,10 @@ const conversation = (id: string, title = DEFAULT_TITLE): Conversation => ({
   title,
   model: 'fake/echo',
   fallbackModels: [],
+  pinned: false,
+  archived: false,
+  folderId: null,
+  titlePending: false,
   createdAt: '2026-12-05T00:00:00.000Z',
   updatedAt: '2026-12-05T00:00:00.000Z',
 });

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/connection.js';
+import type { Queryable, SqlParam } from '../db/connection.js';
 import type { Conversation, Generation, Message, MessageStatus } from './schemas.js';
 
 type ConversationRow = {
@@ -6,11 +6,22 @@ type ConversationRow = {
   title: string;
   model: string | null;
   fallback_models: string | null;
+  pinned: boolean | null;
+  archived: boolean | null;
+  folder_id: string | null;
   created_at: string;
   updated_at: string;
 };
 
-const conversationColumns = 'id, title, model, fallback_models, created_at, updated_at';
+const conversationColumns =
+  'id, title, model, fallback_models, pinned, archived, folder_id, created_at, updated_at';
+
+/** Where a page of the list starts: after this row, in (pinned, updated_at, id) order. */
+export interface ListPosition {
+  pinned: boolean;
+  updatedAt: string;
+  id: string;
+}
 
 function toConversation(row: ConversationRow): Conversation {
   return {
@@ -18,6 +29,11 @@ function toConversation(row: ConversationRow): Conversation {
     title: row.title,
     model: row.model,
     fallbackModels: parseModelList(row.fallback_models),
+    // Columns added by migration 006: NULL reads as false.
+    pinned: row.pinned === true,
+    archived: row.archived === true,
+    folderId: row.folder_id,
+    titlePending: false,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -49,6 +65,7 @@ type MessageRow = {
 
 type GenerationRow = {
   message_id: string;
+  purpose: string | null;
   id: string;
   model: string;
   provider: string | null;
@@ -109,18 +126,31 @@ function toMessage(
  * Every statement here is scoped to the user: it filters on user_id, or (a lookup by primary
  * key) checks the row's user_id before returning it. A conversation is only found by its owner.
  */
+export interface ConversationChanges {
+  title?: string;
+  model?: string | null;
+  fallbackModels?: string[];
+  pinned?: boolean;
+  archived?: boolean;
+  folderId?: string | null;
+}
+
 export function createConversationsRepo(db: Queryable) {
   return {
     async insert(userId: string, c: Conversation): Promise<void> {
       await db.run(
-        `INSERT INTO conversations (id, user_id, title, model, fallback_models, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ))`,
+        `INSERT INTO conversations (id, user_id, title, model, fallback_models, pinned, archived,
+                                    folder_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ), CAST($10 AS TIMESTAMPTZ))`,
         [
           c.id,
           userId,
           c.title,
           c.model,
           JSON.stringify(c.fallbackModels),
+          c.pinned,
+          c.archived,
+          c.folderId,
           c.createdAt,
           c.updatedAt,
         ],
@@ -137,41 +167,63 @@ export function createConversationsRepo(db: Queryable) {
       return row?.user_id === userId ? toConversation(row) : undefined;
     },
 
-    /** Newest activity first; keyset pagination on (updated_at, id), stable under inserts. */
+    /**
+     * Pinned first, then newest activity first: keyset pagination on (pinned, updated_at, id),
+     * stable under inserts, never an OFFSET. `archived` picks the main list (false) or the
+     * archived ones (true); `folderId` narrows to one folder.
+     */
     async list(
       userId: string,
       limit: number,
-      after: { updatedAt: string; id: string } | null,
+      filter: { archived: boolean; folderId: string | null },
+      after: ListPosition | null,
     ): Promise<Conversation[]> {
-      const rows = after
-        ? await db.all<ConversationRow>(
-            `SELECT ${conversationColumns} FROM conversations
-             WHERE user_id = $1
-               AND (updated_at < CAST($2 AS TIMESTAMPTZ)
-                    OR (updated_at = CAST($2 AS TIMESTAMPTZ) AND id < $3))
-             ORDER BY updated_at DESC, id DESC LIMIT $4`,
-            [userId, after.updatedAt, after.id, limit],
-          )
-        : await db.all<ConversationRow>(
-            `SELECT ${conversationColumns} FROM conversations
-             WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2`,
-            [userId, limit],
-          );
+      const params: SqlParam[] = [userId, filter.archived];
+      let where = 'user_id = $1 AND archived = $2';
+      if (filter.folderId !== null) {
+        params.push(filter.folderId);
+        where += ` AND folder_id = $${params.length}`;
+      }
+      if (after) {
+        params.push(after.pinned, after.updatedAt, after.id);
+        const [p, u, i] = [params.length - 2, params.length - 1, params.length];
+        where += ` AND (pinned < $${p} OR (pinned = $${p}
+                    AND (updated_at < CAST($${u} AS TIMESTAMPTZ)
+                         OR (updated_at = CAST($${u} AS TIMESTAMPTZ) AND id < $${i}))))`;
+      }
+      params.push(limit);
+      const rows = await db.all<ConversationRow>(
+        `SELECT ${conversationColumns} FROM conversations
+         WHERE ${where}
+         ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT $${params.length}`,
+        params,
+      );
       return rows.map(toConversation);
     },
 
+    /**
+     * A title, model or fallback change counts as activity (updated_at moves); pinning,
+     * archiving and filing in a folder do not, so the conversation keeps its place in time.
+     */
     async update(
       userId: string,
       id: string,
-      changes: { title?: string; model?: string | null; fallbackModels?: string[] },
+      changes: ConversationChanges,
       now: string,
     ): Promise<Conversation | undefined> {
+      const activity =
+        changes.title !== undefined ||
+        changes.model !== undefined ||
+        changes.fallbackModels !== undefined;
       const row = await db.one<ConversationRow>(
         `UPDATE conversations
          SET title = CASE WHEN $3 THEN $4 ELSE title END,
              model = CASE WHEN $5 THEN $6 ELSE model END,
              fallback_models = CASE WHEN $7 THEN $8 ELSE fallback_models END,
-             updated_at = CAST($9 AS TIMESTAMPTZ)
+             pinned = CASE WHEN $10 THEN $11 ELSE pinned END,
+             archived = CASE WHEN $12 THEN $13 ELSE archived END,
+             folder_id = CASE WHEN $14 THEN $15 ELSE folder_id END,
+             updated_at = CASE WHEN $16 THEN CAST($9 AS TIMESTAMPTZ) ELSE updated_at END
          WHERE id = $1 AND user_id = $2
          RETURNING ${conversationColumns}`,
         [
@@ -184,9 +236,40 @@ export function createConversationsRepo(db: Queryable) {
           changes.fallbackModels !== undefined,
           JSON.stringify(changes.fallbackModels ?? []),
           now,
+          changes.pinned !== undefined,
+          changes.pinned ?? false,
+          changes.archived !== undefined,
+          changes.archived ?? false,
+          changes.folderId !== undefined,
+          changes.folderId ?? null,
+          activity,
         ],
       );
       return row && toConversation(row);
+    },
+
+    /**
+     * The title of a conversation by id alone, undefined when it is gone: for the title call,
+     * whose conversation id the send owner-checked (by id alone: see `find`).
+     */
+    async titleOf(id: string): Promise<string | undefined> {
+      const row = await db.one<{ title: string }>('SELECT title FROM conversations WHERE id = $1', [
+        id,
+      ]);
+      return row?.title;
+    },
+
+    /** Sets a generated title. Not activity: updated_at stays. */
+    async setTitle(id: string, title: string): Promise<void> {
+      await db.run('UPDATE conversations SET title = $2 WHERE id = $1', [id, title]);
+    },
+
+    /** Takes every conversation of the user out of the folder (the folder is being deleted). */
+    async clearFolder(userId: string, folderId: string): Promise<void> {
+      await db.run(
+        'UPDATE conversations SET folder_id = NULL WHERE user_id = $1 AND folder_id = $2',
+        [userId, folderId],
+      );
     },
 
     /** Deletes the conversation with its messages and generations; false when not the user's. */
@@ -232,13 +315,16 @@ export function createConversationsRepo(db: Queryable) {
       if (rows.length === 0) return [];
       const generations = await db.all<GenerationRow>(
         `SELECT message_id, id, model, provider, upstream_id, prompt_tokens, completion_tokens,
-                reasoning_tokens, cost_usd, time_to_first_token_ms, duration_ms, finish_reason
+                reasoning_tokens, cost_usd, time_to_first_token_ms, duration_ms, finish_reason,
+                purpose
          FROM generations
          WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
       );
       const byMessage = new Map<string, Generation>();
-      for (const g of generations) byMessage.set(g.message_id, toGeneration(g));
+      // A title call's row names the answer it titled; only the answer's own row is shown.
+      for (const g of generations)
+        if (g.purpose !== 'title') byMessage.set(g.message_id, toGeneration(g));
       rows.sort(oldestFirst);
       return rows.map((row) => toMessage(row, conversationId, byMessage.get(row.id)));
     },
@@ -246,3 +332,57 @@ export function createConversationsRepo(db: Queryable) {
 }
 
 export type ConversationsRepo = ReturnType<typeof createConversationsRepo>;
+
+/** The upstream call that named a conversation (generations row, purpose 'title'). */
+export interface TitleGeneration {
+  id: string;
+  userId: string;
+  conversationId: string;
+  /** The answer whose conversation was named. */
+  messageId: string;
+  model: string;
+  provider: string | null;
+  upstreamId: string | null;
+  usage: {
+    promptTokens: number;
+    completionTokens: number;
+    reasoningTokens: number;
+    cachedTokens: number;
+    cost: number | null;
+  } | null;
+  timeToFirstTokenMs: number | null;
+  durationMs: number;
+  finishReason: string | null;
+  errorCode: string | null;
+  createdAt: string;
+}
+
+/** The title call's row: its cost counts against the user's budget like an answer's. */
+export async function insertTitleGeneration(db: Queryable, g: TitleGeneration): Promise<void> {
+  await db.run(
+    `INSERT INTO generations (id, message_id, user_id, conversation_id, model, provider,
+       upstream_id, prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cost_usd,
+       time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at, purpose)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+       CAST($17 AS TIMESTAMPTZ), 'title')`,
+    [
+      g.id,
+      g.messageId,
+      g.userId,
+      g.conversationId,
+      g.model,
+      g.provider,
+      g.upstreamId,
+      g.usage?.promptTokens ?? null,
+      g.usage?.completionTokens ?? null,
+      g.usage?.reasoningTokens ?? null,
+      g.usage?.cachedTokens ?? null,
+      g.usage?.cost ?? null,
+      g.timeToFirstTokenMs,
+      g.durationMs,
+      g.finishReason,
+      g.errorCode,
+      g.createdAt,
+    ],
+  );
+}

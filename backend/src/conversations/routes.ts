@@ -34,12 +34,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags,
+        summary: 'List conversations: pinned first, then newest activity first (keyset pages)',
         querystring: ListConversationsQuery,
         response: { 200: ConversationPage, ...errorResponses },
       },
     },
-    async (request) =>
-      conversations.list(request.user.id, request.query.limit, request.query.cursor),
+    async (request) => conversations.list(request.user.id, request.query),
   );
 
   app.get(
@@ -59,6 +59,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags,
+        summary: 'Rename, pin, archive, file in a folder, or change the model',
         params: IdParams,
         body: UpdateConversationBody,
         response: { 200: Conversation, ...errorResponses },

@@ -22,6 +22,15 @@ export const Conversation = Type.Object({
   title: Type.String(),
   model: Nullable(Type.String()),
   fallbackModels: FallbackModels,
+  pinned: Type.Boolean({ description: "Listed first, in the sidebar's Pinned group." }),
+  archived: Type.Boolean({
+    description: 'Hidden from the main list; listed with `archived=true`.',
+  }),
+  folderId: Nullable(Type.String({ description: 'The folder it is in (at most one).' })),
+  titlePending: Type.Boolean({
+    description:
+      'True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title.',
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -83,6 +92,13 @@ export const UpdateConversationBody = Type.Object(
     title: Type.Optional(Title),
     model: Type.Optional(Nullable(ModelId)),
     fallbackModels: Type.Optional(FallbackModels),
+    pinned: Type.Optional(Type.Boolean()),
+    archived: Type.Optional(Type.Boolean()),
+    folderId: Type.Optional(
+      Nullable(
+        Type.String({ format: 'uuid', description: 'A folder of yours; null: out of its folder.' }),
+      ),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -90,7 +106,14 @@ export const UpdateConversationBody = Type.Object(
 export const ListConversationsQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 30 }),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    cursor: Type.Optional(Type.String({ maxLength: 400 })),
+    archived: Type.Boolean({
+      default: false,
+      description: 'false: the main list (archived ones left out); true: the archived ones only.',
+    }),
+    folderId: Type.Optional(
+      Type.String({ format: 'uuid', description: 'Only the conversations of this folder.' }),
+    ),
   },
   { additionalProperties: false },
 );

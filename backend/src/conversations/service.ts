@@ -1,24 +1,37 @@
 import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
+import { createFoldersRepo } from '../folders/repo.js';
 import { ConversationCache } from './cache.js';
-import { createConversationsRepo } from './repo.js';
+import { createConversationsRepo, type ConversationChanges, type ListPosition } from './repo.js';
 import { DEFAULT_TITLE, type Conversation, type Message } from './schemas.js';
 
-/**
- * `cache` is the chat's view of the conversations in use (cache.ts): every change made here
- * is told to it once committed.
- */
+export interface ConversationsDeps {
+  now?: () => Date;
+  /**
+   * The chat's view of the conversations in use (cache.ts): every change made here is told to
+   * it once committed.
+   */
+  cache?: ConversationCache;
+  /** Whether a title call for the conversation is running (titles.ts); none by default. */
+  titlePending?: (conversationId: string) => boolean;
+}
+
 export function createConversationsService(
   db: Database,
-  now: () => Date = () => new Date(),
-  cache: ConversationCache = new ConversationCache(),
+  {
+    now = () => new Date(),
+    cache = new ConversationCache(),
+    titlePending = () => false,
+  }: ConversationsDeps = {},
 ) {
   const repo = createConversationsRepo(db);
+  const withPending = (c: Conversation): Conversation =>
+    titlePending(c.id) ? { ...c, titlePending: true } : c;
 
   async function get(userId: string, id: string): Promise<Conversation> {
     const conversation = await repo.find(userId, id);
     if (!conversation) throw new AppError('conversation.not_found');
-    return conversation;
+    return withPending(conversation);
   }
 
   return {
@@ -34,6 +47,10 @@ export function createConversationsService(
         title: input.title ?? DEFAULT_TITLE,
         model: input.model ?? null,
         fallbackModels: input.fallbackModels ?? [],
+        pinned: false,
+        archived: false,
+        folderId: null,
+        titlePending: false,
         createdAt: at,
         updatedAt: at,
       };
@@ -42,15 +59,19 @@ export function createConversationsService(
       return conversation;
     },
 
-    async list(userId: string, limit: number, cursor: string | undefined) {
-      const after = cursor === undefined ? null : decodeCursor(cursor);
+    async list(
+      userId: string,
+      query: { limit: number; cursor?: string; archived: boolean; folderId?: string },
+    ) {
+      const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      const filter = { archived: query.archived, folderId: query.folderId ?? null };
       // One row more than asked tells whether another page exists.
-      const rows = await repo.list(userId, limit + 1, after);
-      const page = rows.slice(0, limit);
+      const rows = await repo.list(userId, query.limit + 1, filter, after);
+      const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       return {
-        conversations: page,
-        nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+        conversations: page.map(withPending),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
       };
     },
 
@@ -62,15 +83,23 @@ export function createConversationsService(
       return { conversation, messages: await repo.listMessages(userId, id) };
     },
 
-    async update(
-      userId: string,
-      id: string,
-      changes: { title?: string; model?: string | null; fallbackModels?: string[] },
-    ): Promise<Conversation> {
-      const updated = await repo.update(userId, id, changes, now().toISOString());
+    /** A folder given must be one of the user's: checked and filed in one transaction. */
+    async update(userId: string, id: string, changes: ConversationChanges): Promise<Conversation> {
+      const at = now().toISOString();
+      const updated = await db.transaction(async (tx) => {
+        const folderId = changes.folderId;
+        if (typeof folderId === 'string' && !(await createFoldersRepo(tx).find(userId, folderId))) {
+          // The conversation's own absence wins: another user's ids all answer 404 alike.
+          if (!(await createConversationsRepo(tx).find(userId, id))) {
+            throw new AppError('conversation.not_found');
+          }
+          throw new AppError('folder.not_found');
+        }
+        return createConversationsRepo(tx).update(userId, id, changes, at);
+      });
       cache.forget(id);
       if (!updated) throw new AppError('conversation.not_found');
-      return updated;
+      return withPending(updated);
     },
 
     async remove(userId: string, id: string): Promise<void> {
@@ -84,20 +113,21 @@ export function createConversationsService(
 export type ConversationsService = ReturnType<typeof createConversationsService>;
 
 function encodeCursor(c: Conversation): string {
-  return Buffer.from(JSON.stringify([c.updatedAt, c.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([c.pinned, c.updatedAt, c.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { updatedAt: string; id: string } {
+function decodeCursor(cursor: string): ListPosition {
   try {
-    const [updatedAt, id] = JSON.parse(
+    const [pinned, updatedAt, id] = JSON.parse(
       Buffer.from(cursor, 'base64url').toString('utf8'),
     ) as unknown[];
     if (
+      typeof pinned === 'boolean' &&
       typeof updatedAt === 'string' &&
       typeof id === 'string' &&
       !Number.isNaN(Date.parse(updatedAt))
     ) {
-      return { updatedAt, id };
+      return { pinned, updatedAt, id };
     }
   } catch {
     // Falls through to the typed error below.

@@ -30,6 +30,8 @@ type MessageRow = {
 type GenerationRow = {
   message_id: string;
   user_id: string;
+  /** answer or title (migration 006); NULL read as answer. */
+  purpose: string | null;
   model: string;
   provider: string | null;
   upstream_id: string | null;
@@ -215,12 +217,15 @@ export function createTransferRepo(db: Queryable) {
       const generations = await db.all<GenerationRow>(
         `SELECT message_id, user_id, model, provider, upstream_id, prompt_tokens,
                 completion_tokens, reasoning_tokens, cached_tokens, cost_usd,
-                time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at
+                time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at, purpose
          FROM generations WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
       );
       const byMessage = new Map<string, ExportGeneration>();
-      for (const g of generations) byMessage.set(g.message_id, toGeneration(g));
+      // A title call's row (migration 006) names the answer it titled: only the answer's own goes.
+      for (const g of generations) {
+        if (g.purpose !== 'title') byMessage.set(g.message_id, toGeneration(g));
+      }
       rows.sort(oldestFirst);
       return rows.map((row) => ({
         id: row.id,
