@@ -20,6 +20,9 @@ import type {
   ConversationDetail,
   ConversationPage,
   CreateConversationBody,
+  Folder,
+  FolderList,
+  SearchResults,
   Credentials,
   ErrorBody,
   Health,
@@ -189,10 +192,25 @@ export const api = {
   myBudget: () => request<MyBudget>('/api/budgets/me'),
   health: () => request<Health>('/api/health', { alsoOk: [503] }),
   models: () => request<ModelsResponse>('/api/models'),
-  listConversations: (cursor: string | null, limit = 30) =>
+  /** The main list by default; `archived` lists the archived ones, `folderId` one folder's. */
+  listConversations: (
+    cursor: string | null,
+    limit = 30,
+    view: { archived?: boolean; folderId?: string } = {},
+  ) =>
     request<ConversationPage>(
-      `/api/conversations?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+      `/api/conversations?limit=${limit}${view.archived ? '&archived=true' : ''}${
+        view.folderId ? `&folderId=${enc(view.folderId)}` : ''
+      }${cursor ? `&cursor=${enc(cursor)}` : ''}`,
     ),
+  folders: () => request<FolderList>('/api/folders'),
+  createFolder: (name: string) =>
+    request<Folder>('/api/folders', { method: 'POST', body: { name } }),
+  renameFolder: (id: string, name: string) =>
+    request<Folder>(`/api/folders/${enc(id)}`, { method: 'PATCH', body: { name } }),
+  deleteFolder: (id: string) => request<undefined>(`/api/folders/${enc(id)}`, { method: 'DELETE' }),
+  search: (q: string, signal?: AbortSignal) =>
+    request<SearchResults>(`/api/search?q=${enc(q)}`, signal ? { signal } : {}),
   createConversation: (body: CreateConversationBody) =>
     request<Conversation>('/api/conversations', { method: 'POST', body }),
   getConversation: (id: string, signal?: AbortSignal) =>

@@ -66,6 +66,13 @@ export type ConversationDetail = JsonResponse<'/api/conversations/{id}', 'get', 
 export type CreateConversationBody = JsonRequest<'/api/conversations', 'post'>;
 export type UpdateConversationBody = JsonRequest<'/api/conversations/{id}', 'patch'>;
 
+export type FolderList = JsonResponse<'/api/folders', 'get', 200>;
+export type Folder = FolderList['folders'][number];
+
+export type SearchResults = JsonResponse<'/api/search', 'get', 200>;
+export type SearchHit = SearchResults['results'][number];
+export type SnippetSegment = SearchHit['snippet'][number];
+
 export type Message = ConversationDetail['messages'][number];
 export type MessageStatus = Message['status'];
 export type Generation = NonNullable<Message['generation']>;

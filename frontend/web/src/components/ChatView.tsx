@@ -12,6 +12,8 @@ interface ChatViewProps {
   loading: boolean;
   loadError: string | null;
   sendError: string | null;
+  /** A message to scroll to and highlight (opened from a search result). */
+  focusId?: string | null;
 }
 
 /**
@@ -26,13 +28,15 @@ export const STEP = 40;
 const PRELOAD_MARGIN = '1500px 0px 0px 0px';
 
 /** The first message rendered: WINDOW from the end once the conversation has loaded. */
-function useWindowStart(conversationKey: string, count: number) {
+function useWindowStart(conversationKey: string, count: number, mustShow: number) {
   const [state, setState] = useState<{ key: string; from: number | null }>({
     key: conversationKey,
     from: null,
   });
   let from = state.key === conversationKey ? state.from : null;
   if (from === null && count > 0) from = Math.max(0, count - WINDOW);
+  // A message that must be seen (a search result's) is rendered, with a few before it.
+  if (from !== null && mustShow >= 0 && mustShow < from) from = Math.max(0, mustShow - 5);
   if (state.key !== conversationKey || state.from !== from) {
     // Adjusting state while rendering (React's documented pattern): no extra commit.
     setState({ key: conversationKey, from });
@@ -53,6 +57,7 @@ export function ChatView({
   loading,
   loadError,
   sendError,
+  focusId = null,
 }: ChatViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const column = useRef<HTMLDivElement>(null);
@@ -72,7 +77,8 @@ export function ChatView({
     },
     [conversationKey],
   );
-  const { start, showEarlier } = useWindowStart(conversationKey, messages.length);
+  const focusIndex = focusId === null ? -1 : messages.findIndex((m) => m.id === focusId);
+  const { start, showEarlier } = useWindowStart(conversationKey, messages.length, focusIndex);
 
   useEffect(() => {
     const el = scroller.current;
@@ -132,6 +138,19 @@ export function ChatView({
     return () => observer.disconnect();
   }, [start, showEarlier]);
 
+  // A message opened from a search result: rendered, scrolled to the middle, and the view no
+  // longer follows the end.
+  const focusShown = focusId !== null && messages.some((m) => m.id === focusId);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el || !focusShown || focusId === null) return;
+    const target = el.querySelector(`[data-message-id="${CSS.escape(focusId)}"]`);
+    if (!target) return;
+    follower.current.userMovedUp();
+    setPinned(false);
+    target.scrollIntoView({ block: 'center' });
+  }, [focusId, focusShown, start, setPinned]);
+
   const empty = messages.length === 0 && !loading && !loadError;
   const lastIsAssistant = messages.at(-1)?.role === 'assistant';
   const streaming = messages.at(-1)?.status === 'streaming';
@@ -174,7 +193,7 @@ export function ChatView({
         )}
         {loadError && <InlineError message={loadError} />}
         {shown.map((m) => (
-          <MessageView key={m.id} message={m} models={models} />
+          <MessageView key={m.id} message={m} models={models} focused={m.id === focusId} />
         ))}
         {sendError && (
           <div className={lastIsAssistant ? 'send-error' : 'send-error after-user'}>

@@ -88,13 +88,24 @@ function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName
 interface MessageViewProps {
   message: ViewMessage;
   models: Model[];
+  /** Opened from a search result: highlighted. */
+  focused?: boolean;
 }
 
-export const MessageView = memo(function MessageView({ message, models }: MessageViewProps) {
+export const MessageView = memo(function MessageView({
+  message,
+  models,
+  focused = false,
+}: MessageViewProps) {
   if (message.role === 'system') return null;
+  const focusClass = focused ? ' focused' : '';
   if (message.role === 'user') {
     return (
-      <div className="message message-user-row">
+      <div
+        className={`message message-user-row${focusClass}`}
+        data-message-id={message.id}
+        data-focused={focused || undefined}
+      >
         <div
           className={`message-user${message.pending ? ' pending' : ''}`}
           data-testid="message-user"
@@ -112,8 +123,10 @@ export const MessageView = memo(function MessageView({ message, models }: Messag
 
   return (
     <div
-      className="message message-assistant"
+      className={`message message-assistant${focusClass}`}
       data-testid="message-assistant"
+      data-message-id={message.id}
+      data-focused={focused || undefined}
       data-status={message.status}
       aria-busy={streaming}
     >

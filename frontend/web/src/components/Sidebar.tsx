@@ -1,76 +1,76 @@
-import { memo, useEffect, useRef, useState, type MouseEvent } from 'react';
-import { errorText } from '../lib/errors';
-import type { User } from '../api/types';
-import { ACCOUNT_PATH, ADMIN_PATH, conversationPath } from '../lib/router';
+import { memo, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import type { SearchHit, UpdateConversationBody, User } from '../api/types';
+import { groupByDate } from '../lib/dateGroups';
+import { ACCOUNT_PATH, ADMIN_PATH } from '../lib/router';
 import type { ConversationList } from '../state/conversations';
-import { PlusIcon, SignOutIcon, TrashIcon } from './icons';
+import type { Folders } from '../state/folders';
+import { ConversationItem } from './ConversationItem';
+import { FolderNav } from './FolderNav';
+import { PlusIcon, SearchIcon, SignOutIcon } from './icons';
+import { SearchPanel } from './SearchPanel';
 
 interface SidebarProps {
   list: ConversationList;
+  folders: Folders;
   currentId: string | null;
   user: User;
   open: boolean;
   onSelect: (id: string) => void;
   onNew: () => void;
+  onUpdate: (id: string, changes: UpdateConversationBody) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
+  /** Opens the conversation of a search result, at its message. */
+  onOpenHit: (hit: SearchHit) => void;
   onSignOut: () => void;
   /** Opens /account or /admin (client-side). */
   onOpenPage: (path: string) => void;
   page: 'chat' | 'account' | 'admin';
 }
 
+const EMPTY_TEXT = {
+  all: 'No conversations yet.',
+  archived: 'No archived conversations.',
+  folder: 'No conversations in this folder.',
+};
+
 export const Sidebar = memo(function Sidebar({
   list,
+  folders,
   currentId,
   user,
   open,
   onSelect,
   onNew,
+  onUpdate,
   onDelete,
+  onOpenHit,
   onSignOut,
   onOpenPage,
   page,
 }: SidebarProps) {
   const sentinel = useRef<HTMLDivElement>(null);
-  const [confirming, setConfirming] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<string | null>(null);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
   const { hasMore, loading, loadMore } = list;
+  const searching = query.trim() !== '';
+  // Grouped by the day of activity as of this render: the labels move on at midnight with the next one.
+  const groups = useMemo(() => groupByDate(list.items, new Date()), [list.items]);
 
   // Infinite scroll: load the next page when the end of the list comes into view.
   useEffect(() => {
     const el = sentinel.current;
-    if (!el || !hasMore || loading || typeof IntersectionObserver === 'undefined') return;
+    if (!el || !hasMore || loading || searching || typeof IntersectionObserver === 'undefined')
+      return;
     const observer = new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) loadMore();
     });
     observer.observe(el);
     return () => observer.disconnect();
-  }, [hasMore, loading, loadMore]);
+  }, [hasMore, loading, loadMore, searching]);
 
   function goTo(event: MouseEvent<HTMLAnchorElement>, path: string) {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
     onOpenPage(path);
-  }
-
-  function select(event: MouseEvent<HTMLAnchorElement>, id: string) {
-    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
-    event.preventDefault();
-    onSelect(id);
-  }
-
-  async function remove(id: string) {
-    setDeleting(id);
-    setDeleteError(null);
-    try {
-      await onDelete(id);
-    } catch (err) {
-      setDeleteError(errorText(err));
-    } finally {
-      setDeleting(null);
-      setConfirming(null);
-    }
   }
 
   return (
@@ -80,86 +80,72 @@ export const Sidebar = memo(function Sidebar({
           <PlusIcon />
           <span>New chat</span>
         </button>
+        <label className="search-box">
+          <SearchIcon width={16} height={16} />
+          <input
+            type="search"
+            data-testid="search-input"
+            aria-label="Search conversations"
+            placeholder="Search"
+            maxLength={200}
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setQuery('')}
+          />
+        </label>
       </div>
       <nav className="conversation-list">
-        {list.items.length === 0 && !list.loading && !list.error && (
-          <p className="sidebar-empty">No conversations yet.</p>
-        )}
-        <ul>
-          {list.items.map((c) => (
-            <li
-              key={c.id}
-              className={`conversation-item${c.id === currentId ? ' current' : ''}`}
-              data-testid="conversation-item"
-              data-conversation-id={c.id}
-            >
-              {confirming === c.id ? (
-                <div className="confirm-delete">
-                  <span>Delete this chat?</span>
-                  <button
-                    type="button"
-                    className="button danger small"
-                    data-testid="confirm-delete"
-                    disabled={deleting === c.id}
-                    onClick={() => void remove(c.id)}
-                  >
-                    Delete
-                  </button>
-                  <button
-                    type="button"
-                    className="button small"
-                    onClick={() => setConfirming(null)}
-                  >
-                    Cancel
-                  </button>
-                </div>
-              ) : (
-                <>
-                  <a
-                    href={conversationPath(c.id)}
-                    className="conversation-link"
-                    aria-current={c.id === currentId ? 'page' : undefined}
-                    onClick={(e) => select(e, c.id)}
-                  >
-                    {c.title.trim() === '' ? 'New chat' : c.title}
-                  </a>
-                  <button
-                    type="button"
-                    className="icon-button delete"
-                    data-testid="delete-conversation"
-                    aria-label={`Delete “${c.title}”`}
-                    title="Delete"
-                    onClick={() => setConfirming(c.id)}
-                  >
-                    <TrashIcon width={16} height={16} />
-                  </button>
-                </>
-              )}
-            </li>
-          ))}
-        </ul>
-        {deleteError && (
-          <p className="sidebar-error" role="alert">
-            {deleteError}
-          </p>
-        )}
-        {list.error && (
-          <p className="sidebar-error" role="alert">
-            {list.error}
-          </p>
-        )}
-        {list.hasMore && (
-          <div ref={sentinel} className="load-more">
-            <button
-              type="button"
-              className="button small ghost"
-              data-testid="load-more"
-              disabled={list.loading}
-              onClick={list.loadMore}
-            >
-              {list.loading ? 'Loading…' : 'Load more'}
-            </button>
-          </div>
+        {searching ? (
+          <SearchPanel query={query} onOpen={onOpenHit} />
+        ) : (
+          <>
+            <FolderNav view={list.view} folders={folders} onView={list.setView} />
+            {list.items.length === 0 && !list.loading && !list.error && (
+              <p className="sidebar-empty">{EMPTY_TEXT[list.view.kind]}</p>
+            )}
+            {groups.map((group) => (
+              <section
+                key={group.label}
+                className="date-group"
+                data-testid="date-group"
+                data-group={group.label}
+                aria-label={group.label}
+              >
+                <h2 className="date-group-label">{group.label}</h2>
+                <ul>
+                  {group.items.map((c) => (
+                    <ConversationItem
+                      key={c.id}
+                      conversation={c}
+                      current={c.id === currentId}
+                      folders={folders.items}
+                      onSelect={onSelect}
+                      onUpdate={onUpdate}
+                      onDelete={onDelete}
+                    />
+                  ))}
+                </ul>
+              </section>
+            ))}
+            {list.error && (
+              <p className="sidebar-error" role="alert">
+                {list.error}
+              </p>
+            )}
+            {list.hasMore && (
+              <div ref={sentinel} className="load-more">
+                <button
+                  type="button"
+                  className="button small ghost"
+                  data-testid="load-more"
+                  disabled={list.loading}
+                  onClick={list.loadMore}
+                >
+                  {list.loading ? 'Loading…' : 'Load more'}
+                </button>
+              </div>
+            )}
+          </>
         )}
       </nav>
       {user.role === 'admin' && (

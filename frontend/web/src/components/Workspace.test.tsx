@@ -38,6 +38,10 @@ const conversation: Conversation = {
   title: 'Hello',
   model: 'openai/gpt-4o',
   fallbackModels: [],
+  pinned: false,
+  archived: false,
+  folderId: null,
+  titlePending: false,
   createdAt: '2025-01-01T00:00:00Z',
   updatedAt: '2025-01-01T00:00:00Z',
 };
@@ -106,6 +110,7 @@ beforeEach(() => {
       'GET /api/conversations?limit=30',
       () => Response.json({ conversations: [], nextCursor: null }),
     ],
+    ['GET /api/folders', () => Response.json({ folders: [] })],
   ]);
   vi.stubGlobal(
     'fetch',

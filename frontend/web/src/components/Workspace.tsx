@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client';
-import type { Conversation, Health, Model, User } from '../api/types';
+import type {
+  Conversation,
+  Health,
+  Model,
+  SearchHit,
+  UpdateConversationBody,
+  User,
+} from '../api/types';
 import { preloadEnhancers } from '../lib/enhance';
 import { errorText } from '../lib/errors';
 import { titleFrom } from '../lib/format';
@@ -11,6 +18,7 @@ import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
 import { activePath } from '../lib/thread';
 import { useChats } from '../state/chat';
 import { useConversationList } from '../state/conversations';
+import { useFolders } from '../state/folders';
 import { AccountPage } from './AccountPage';
 import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
@@ -22,6 +30,9 @@ import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
 
 const LAST_MODEL_KEY = 'lastModel';
+/** While the title model names a conversation: how often to read it again, and how many times at most. */
+const TITLE_POLL_MS = 700;
+const TITLE_POLLS = 40;
 const NEW_CHAT = 'new';
 
 function readLastModel(): string | null {
@@ -78,6 +89,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const routeId = conversationIdFrom(path);
   const page = pageOf(path);
   const list = useConversationList();
+  const folders = useFolders();
   const { upsert } = list;
   const [meta, setMeta] = useState<Record<string, Conversation>>({});
   const onConversation = useCallback(
@@ -108,6 +120,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [theme, setTheme] = useTheme();
   const composerRef = useRef<HTMLTextAreaElement>(null);
   const createdHere = useRef(new Set<string>());
+  /** The message a search result opened: scrolled to and highlighted. */
+  const [focus, setFocus] = useState<{ conversationId: string; messageId: string } | null>(null);
+  const [titlePolls, setTitlePolls] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -156,6 +171,29 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     void load(routeId, controller.signal);
     return () => controller.abort();
   }, [routeId, load, isRunning]);
+
+  // The title model names a new conversation after its first answer: read it again until done.
+  const pendingTitles = useMemo(
+    () =>
+      Object.values(meta)
+        .filter((c) => c.titlePending)
+        .map((c) => c.id)
+        .join(' '),
+    [meta],
+  );
+  useEffect(() => {
+    if (pendingTitles === '' || titlePolls >= TITLE_POLLS) return;
+    const timer = setTimeout(() => {
+      const reads = pendingTitles.split(' ').map((id) =>
+        api.getConversation(id).then(
+          (detail) => onConversation(detail.conversation),
+          () => undefined,
+        ),
+      );
+      void Promise.all(reads).then(() => setTitlePolls((n) => n + 1));
+    }, TITLE_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [pendingTitles, titlePolls, onConversation]);
 
   const conversation = routeId ? meta[routeId] : undefined;
   useEffect(() => {
@@ -222,14 +260,14 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     let cid = target;
     if (cid === null) {
       try {
-        const created = await api.createConversation({
-          title: titleFrom(content),
-          ...(model ? { model } : {}),
-        });
+        // Untitled: the send names it from the question (provisional), then the title model.
+        const created = await api.createConversation(model ? { model } : {});
         cid = created.id;
         createdHere.current.add(cid);
         chats.initThread(cid);
-        onConversation(created);
+        setTitlePolls(0);
+        // Shown until the conversation is read again after the answer.
+        onConversation({ ...created, title: titleFrom(content) });
         const id = cid;
         if (fromDraft) setDrafts((prev) => ({ ...prev, [id]: content, [NEW_CHAT]: '' }));
         setNewChatModel(null);
@@ -304,7 +342,20 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
 
   function openConversation(id: string) {
     setSidebarOpen(false);
+    setFocus(null);
     navigate(conversationPath(id));
+  }
+
+  function openHit(hit: SearchHit) {
+    setSidebarOpen(false);
+    setFocus(
+      hit.messageId ? { conversationId: hit.conversationId, messageId: hit.messageId } : null,
+    );
+    navigate(conversationPath(hit.conversationId));
+  }
+
+  async function updateConversation(id: string, changes: UpdateConversationBody) {
+    onConversation(await api.updateConversation(id, changes));
   }
 
   function openPage(target: string) {
@@ -341,6 +392,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onSelect = useStableCallback(openConversation);
   const onNew = useStableCallback(newChat);
   const onDelete = useStableCallback(deleteConversation);
+  const onUpdate = useStableCallback(updateConversation);
+  const onOpenHit = useStableCallback(openHit);
   const onSignOut = useStableCallback(() => void signOut());
   const onOpenPage = useStableCallback(openPage);
   const onModelChange = useStableCallback(changeModel);
@@ -433,12 +486,15 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     <div className="workspace">
       <Sidebar
         list={list}
+        folders={folders}
         currentId={routeId}
         user={user}
         open={sidebarOpen}
         onSelect={onSelect}
         onNew={onNew}
         onDelete={onDelete}
+        onUpdate={onUpdate}
+        onOpenHit={onOpenHit}
         onSignOut={onSignOut}
         onOpenPage={onOpenPage}
         page={page}
@@ -526,6 +582,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
               loading={thread?.loading ?? false}
               loadError={thread?.loadError ?? null}
               sendError={sendError}
+              focusId={focus?.conversationId === routeId ? focus.messageId : null}
             />
             <div className="composer-wrap">
               <Composer
