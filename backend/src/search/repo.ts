@@ -15,9 +15,14 @@ export type TitleRow = {
   updated_at: string;
 };
 
-/** `text` as an ILIKE pattern matching it anywhere, its own % _ and \ taken literally. */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * `text` as an ILIKE pattern matching it anywhere, and the ESCAPE clause it needs: only a text
+ * with its own % _ or \ gets one (they are then taken literally), so the usual search keeps the
+ * exact query shape measured in docs/benchmarks.md.
+ */
+export function containsPattern(text: string): { pattern: string; escape: string } {
+  if (!/[\\%_]/.test(text)) return { pattern: `%${text}%`, escape: '' };
+  return { pattern: `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, escape: ` ESCAPE '\\'` };
 }
 
 /** Every statement filters on user_id: only the user's own conversations are searched. */
@@ -27,19 +32,21 @@ export function createSearchRepo(db: Queryable) {
      * The user's newest messages containing the text. The shape measured on 1M messages in
      * docs/benchmarks.md (bench/src/db.ts SEARCH_SQL: 80 ms p50 for a rare word).
      */
-    messages(userId: string, pattern: string, limit: number): Promise<MessageHitRow[]> {
+    messages(userId: string, text: string, limit: number): Promise<MessageHitRow[]> {
+      const { pattern, escape } = containsPattern(text);
       return db.all<MessageHitRow>(
         `SELECT id, conversation_id, role, content, created_at FROM messages
-         WHERE user_id = $1 AND content ILIKE $2 ESCAPE '\\'
+         WHERE user_id = $1 AND content ILIKE $2${escape}
          ORDER BY created_at DESC LIMIT $3`,
         [userId, pattern, limit],
       );
     },
 
-    titles(userId: string, pattern: string, limit: number): Promise<TitleRow[]> {
+    titles(userId: string, text: string, limit: number): Promise<TitleRow[]> {
+      const { pattern, escape } = containsPattern(text);
       return db.all<TitleRow>(
         `SELECT id, title, archived, updated_at FROM conversations
-         WHERE user_id = $1 AND title ILIKE $2 ESCAPE '\\'
+         WHERE user_id = $1 AND title ILIKE $2${escape}
          ORDER BY updated_at DESC, id DESC LIMIT $3`,
         [userId, pattern, limit],
       );

@@ -1,5 +1,5 @@
 import type { Database } from '../db/connection.js';
-import { containsPattern, createSearchRepo } from './repo.js';
+import { createSearchRepo } from './repo.js';
 import type { SearchHit } from './schemas.js';
 import { snippet } from './snippet.js';
 
@@ -12,10 +12,9 @@ export function createSearchService(db: Database) {
 
   return {
     async search(userId: string, query: string): Promise<{ results: SearchHit[] }> {
-      const pattern = containsPattern(query);
       const [titles, messages] = await Promise.all([
-        repo.titles(userId, pattern, TITLE_HITS),
-        repo.messages(userId, pattern, MESSAGE_HITS),
+        repo.titles(userId, query, TITLE_HITS),
+        repo.messages(userId, query, MESSAGE_HITS),
       ]);
       const known = new Map(titles.map((t) => [t.id, t]));
       const missing = [...new Set(messages.map((m) => m.conversation_id))].filter(
