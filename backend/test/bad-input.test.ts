@@ -266,6 +266,8 @@ function badRequests(operation: Operation): fc.Arbitrary<BadRequest> {
           const texts = Array.isArray(bad.value) ? bad.value.map(asText) : [asText(bad.value)];
           return { p, bad, texts };
         })
+        // An empty array sends no parameter at all: the request is then valid, not a bad one.
+        .filter(({ texts }) => texts.length > 0)
         .filter(({ p, texts }) => !accepts({ [p.name]: texts.length === 1 ? texts[0] : texts }))
         .map(({ p, bad, texts }) => ({
           kind: 'query' as const,
