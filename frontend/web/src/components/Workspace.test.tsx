@@ -553,4 +553,95 @@ describe('Workspace', () => {
     stream.close();
     await waitFor(() => $('send-button') !== null, 'the end');
   });
+
+  it('creates a chat untitled, then reads it again until the title model has named it', async () => {
+    const stream = controllableStream();
+    let created: unknown;
+    routes.set('POST /api/conversations', (init) => {
+      created = JSON.parse(typeof init?.body === 'string' ? init.body : 'null');
+      return Response.json({ ...conversation, title: 'New chat' }, { status: 201 });
+    });
+    routes.set('POST /api/conversations/c1/messages', () => stream.response);
+    let reads = 0;
+    routes.set('GET /api/conversations/c1', () => {
+      reads += 1;
+      const named = reads > 1;
+      return Response.json({
+        conversation: {
+          ...conversation,
+          title: named ? 'Greeting The World' : 'hello world',
+          titlePending: !named,
+        },
+        messages: [],
+      });
+    });
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    const input = $('composer-input')!;
+    type(input, 'hello world');
+    press(input, 'Enter');
+    await waitFor(() => $('stop-button') !== null, 'the stream');
+    expect(created).toEqual({ model: 'openai/gpt-4o' });
+    // Until the conversation is read again, the sidebar shows the question's first words.
+    expect(container.querySelector('.conversation-link')?.textContent).toBe('hello world');
+    stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
+    stream.close();
+    const title = () => container.querySelector('.topbar-title')?.textContent;
+    for (let i = 0; i < 300 && title() !== 'Greeting The World'; i++) {
+      await act(async () => {
+        await new Promise((r) => setTimeout(r, 10));
+      });
+    }
+    expect(title()).toBe('Greeting The World');
+    expect(container.querySelector('.conversation-link')?.textContent).toBe('Greeting The World');
+    // No longer pending: no more reads.
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 900));
+    });
+    expect(reads).toBe(2);
+  });
+
+  it('shows search results with the matches marked, user text as text', async () => {
+    routes.set('GET /api/search?q=quokka', () =>
+      Response.json({
+        results: [
+          {
+            conversationId: 'c1',
+            conversationTitle: 'Animals <i>here</i>',
+            archived: true,
+            messageId: 'm1',
+            role: 'user',
+            createdAt: '2025-01-01T00:00:00Z',
+            snippet: [
+              { text: '<img src=x onerror="window.pwned=5"> the ', match: false },
+              { text: 'Quokka', match: true },
+              { text: ' and a ', match: false },
+              { text: 'quokka', match: true },
+            ],
+          },
+        ],
+      }),
+    );
+    await render();
+    const search = $('search-input') as HTMLInputElement;
+    act(() => {
+      Reflect.set(HTMLInputElement.prototype, 'value', 'quokka', search);
+      search.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    for (let i = 0; i < 100 && $$('search-result').length === 0; i++) {
+      await act(async () => {
+        await new Promise((r) => setTimeout(r, 10));
+      });
+    }
+    const [result] = $$('search-result');
+    expect([...result!.querySelectorAll('mark')].map((m) => m.textContent)).toEqual([
+      'Quokka',
+      'quokka',
+    ]);
+    expect(result!.textContent).toContain('<img src=x onerror="window.pwned=5"> the Quokka');
+    expect(result!.textContent).toContain('Animals <i>here</i>');
+    expect(result!.querySelector('img, i')).toBeNull();
+    expect((window as { pwned?: number }).pwned).toBeUndefined();
+    expect(result!.getAttribute('href')).toBe('/c/c1');
+  });
 });
