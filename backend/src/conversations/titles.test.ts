@@ -113,6 +113,20 @@ describe('the automatic title', () => {
     );
     expect(answer?.generation?.id).toBe(answerRow?.id);
 
+    // The export, too, gives the answer its own figures, not the title call's.
+    const exported = await ctx.app.inject({
+      url: `/api/export/conversations/${c.id}/json`,
+      headers: { cookie: alice.cookie },
+    });
+    expect(exported.statusCode).toBe(200);
+    const archive = exported.json() as {
+      conversations: {
+        messages: { id: string; generation: { model: string; cost: number } | null }[];
+      }[];
+    };
+    const exportedAnswer = archive.conversations[0]?.messages.find((m) => m.id === answerId);
+    expect(exportedAnswer?.generation?.cost).toBe(rows[0]?.cost_usd);
+
     // The budget counts it: this month's spend is both calls'.
     const budget = await ctx.app.inject({
       url: '/api/budgets/me',
