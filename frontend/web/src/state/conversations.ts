@@ -62,8 +62,10 @@ export function useConversationList(pageSize = 30): ConversationList {
 
   const applyPage = useCallback((page: ConversationPage) => {
     setItems((prev) => {
+      // What was upserted before the page came (the open conversation, read at the same
+      // time) takes its place in the list's order.
       const known = new Set(prev.map((c) => c.id));
-      return [...prev, ...page.conversations.filter((c) => !known.has(c.id))];
+      return [...prev, ...page.conversations.filter((c) => !known.has(c.id))].sort(listOrder);
     });
     setCursor(page.nextCursor);
     setHasMore(page.nextCursor !== null);
