@@ -213,6 +213,52 @@ export const defaultModels: FakeModel[] = [
     per_request_limits: null,
     supported_parameters: COMMON_PARAMETERS,
   },
+  {
+    id: 'google/gemini-2.0-flash-exp:free',
+    canonical_slug: 'google/gemini-2.0-flash-exp',
+    name: 'Google: Gemini 2.0 Flash Experimental (free) (fake)',
+    created: 1733937523,
+    description: `${FAKE_NOTE} A free multimodal model with a 1M-token context; answers like fake/echo.`,
+    context_length: 1048576,
+    architecture: {
+      modality: 'text+image->text',
+      input_modalities: ['text', 'image', 'file'],
+      output_modalities: ['text'],
+      tokenizer: 'Gemini',
+      instruct_type: null,
+    },
+    pricing: {
+      prompt: '0',
+      completion: '0',
+      request: '0',
+      image: '0',
+      web_search: '0',
+      internal_reasoning: '0',
+    },
+    top_provider: { context_length: 1048576, max_completion_tokens: 8192, is_moderated: false },
+    per_request_limits: null,
+    supported_parameters: ['max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice'],
+  },
+  {
+    id: 'deepseek/deepseek-r1',
+    canonical_slug: 'deepseek/deepseek-r1',
+    name: 'DeepSeek: R1 (fake)',
+    created: 1737381095,
+    description: `${FAKE_NOTE} Looks like an open reasoning model; answers like fake/echo.`,
+    context_length: 163840,
+    architecture: { ...textOnly, tokenizer: 'DeepSeek', instruct_type: 'deepseek-r1' },
+    pricing: {
+      prompt: '0.0000004',
+      completion: '0.000002',
+      request: '0',
+      image: '0',
+      web_search: '0',
+      internal_reasoning: '0',
+    },
+    top_provider: { context_length: 163840, max_completion_tokens: 163840, is_moderated: false },
+    per_request_limits: null,
+    supported_parameters: [...COMMON_PARAMETERS, 'reasoning', 'include_reasoning', 'tools'],
+  },
 ];
 
 /** Pricing used for model ids that are not in the catalog (they still answer, like fake/echo). */
@@ -234,6 +280,7 @@ export function providerFor(modelId: string): string {
     anthropic: 'Anthropic',
     'meta-llama': 'DeepInfra',
     google: 'Google',
+    deepseek: 'DeepSeek',
   };
   return known[prefix] ?? 'FakeProvider';
 }

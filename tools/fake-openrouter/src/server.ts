@@ -17,7 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorBody, scenarioError, type ErrorBody } from './errors.js';
 import { bearerToken, createFakeKeys, type FakeKeyInfo } from './keys.js';
-import { defaultModels, fallbackPricing, providerFor, type FakeModel } from './models.js';
+import { defaultModels, fallbackPricing, type FakeModel } from './models.js';
+import { parsePreferences, route } from './routing.js';
 import {
   answerPieces,
   findDirective,
@@ -65,6 +66,8 @@ export type StreamEnd = 'complete' | 'client-closed' | 'error' | 'dropped' | 're
 export interface StreamRecord {
   requestIndex: number;
   model: string;
+  /** The provider that served it (see routing.ts). */
+  provider: string;
   scenario: Scenario;
   /** `data:` JSON chunks written (not counting comments or `[DONE]`). */
   chunksSent: number;
@@ -189,6 +192,11 @@ export async function startFakeOpenRouter(
       return;
     }
     const body = record.body as ChatBody;
+    const routing = parsePreferences(body.provider);
+    if ('error' in routing) {
+      sendJson(res, 400, routing.error);
+      return;
+    }
     const lastUser = lastUserText(body.messages);
     const title = isTitleRequest(
       body.messages.map((m) => ({ role: m.role, text: messageText(m) })),
@@ -220,14 +228,24 @@ export async function startFakeOpenRouter(
     // OpenRouter's model fallbacks: `model` first, then `models` in order; a model that fails
     // before its first byte hands the request to the next one, and the chunks name the model
     // that answered. Account errors (401, 402) are not the model's and end the request.
-    let lastError: { status: number; model: string; provider: string } | null = null;
+    // Provider routing picks the endpoint of each model; a model none of whose endpoints the
+    // preferences allow fails like a model that is down, and the next one is tried.
+    let lastError: { status: number; body: ErrorBody; headers: Record<string, string> } | null =
+      null;
     for (const [i, modelId] of modelsOf(body).entries()) {
       const plan = i === 0 ? primary : makePlan(selectScenario(undefined, modelId), options);
-      const provider = providerFor(modelId);
+      const model = models.find((m) => m.id === modelId);
+      const routed = route(modelId, model?.pricing ?? fallbackPricing, routing.preferences);
+      if ('status' in routed) {
+        lastError = { status: routed.status, body: routed.body, headers: {} };
+        continue;
+      }
+      const provider = routed.endpoint.name;
       const failStatus =
         plan.scenario === 'error' ? plan.status : i === 0 && failing ? plan.status : null;
       if (failStatus !== null) {
-        lastError = { status: failStatus, model: modelId, provider };
+        const failure = scenarioError(failStatus, modelId, provider, primary.retryAfter);
+        lastError = { status: failStatus, ...failure };
         if (failStatus === 401 || failStatus === 402) break;
         continue;
       }
@@ -237,7 +255,6 @@ export async function startFakeOpenRouter(
         model: modelId,
         created: Math.floor(Date.now() / 1000),
       };
-      const model = models.find((m) => m.id === modelId);
       const turn: Turn = {
         plan,
         ctx,
@@ -245,18 +262,14 @@ export async function startFakeOpenRouter(
         content: title ? titlePieces(firstUser) : answerPieces(lastUser, plan.chunks),
         reasoning: title ? [] : reasoningPieces(lastUser, plan.reasoningChunks),
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
-        pricing: model?.pricing ?? fallbackPricing,
+        pricing: routed.pricing,
         apiKey,
       };
       if (body.stream === true) await stream(res, turn, requestIndex);
       else await complete(res, turn);
       return;
     }
-    if (lastError !== null) {
-      const { status, model, provider } = lastError;
-      const { body: errBody, headers } = scenarioError(status, model, provider, primary.retryAfter);
-      sendJson(res, status, errBody, headers);
-    }
+    if (lastError !== null) sendJson(res, lastError.status, lastError.body, lastError.headers);
   }
 
   /** The usage of an answer of `contentChunks` chunks, charged to the request's key. */
@@ -277,6 +290,7 @@ export async function startFakeOpenRouter(
     const record: StreamRecord = {
       requestIndex,
       model: ctx.model,
+      provider: ctx.provider,
       scenario: plan.scenario,
       chunksSent: 0,
       endedBy: null,
@@ -534,6 +548,8 @@ interface ChatBody {
   models?: string[];
   messages: ChatMessageBody[];
   stream?: unknown;
+  /** OpenRouter's provider routing preferences (routing.ts). */
+  provider?: unknown;
 }
 
 /** Scenarios whose stream stops after `after` content chunks. */
