@@ -53,7 +53,7 @@ import { createMetrics } from './metrics/registry.js';
 import { createMetricsRepo } from './metrics/repo.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { modelRoutes } from './models/routes.js';
-import { createModelsService } from './models/service.js';
+import { createModelPreferencesService, createModelsService } from './models/service.js';
 import { opsRoutes } from './ops/routes.js';
 import { transferRoutes } from './transfer/routes.js';
 import { createTransferService } from './transfer/service.js';
@@ -164,6 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stopAnswersOf: (userId) => chat.stopAllOf(userId),
     forgetDataOf: (userId) => conversationCache.forgetUser(userId),
   });
+  const modelAccess = createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) });
+  const modelPreferences = createModelPreferencesService({ db, modelAccess, now });
   const titles = createTitler({
     db,
     log: app.log,
@@ -174,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
     cache: conversationCache,
     titlePending: titles.isPending,
+    defaultModelOf: (userId) => modelPreferences.defaultModel(userId),
   });
   const folders = createFoldersService(db, { cache: conversationCache });
   const search = createSearchService(db);
@@ -197,7 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: app.log,
     flushIntervalMs: deps.flushIntervalMs,
     metrics: metrics.chat,
-    modelAccess: createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) }),
+    modelAccess,
     admission,
     cache: conversationCache,
     titles,
@@ -224,7 +227,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     await api.register(authRoutes, { auth, sessionMaxAgeSeconds: config.sessionMaxDays * 86_400 });
     await api.register(adminRoutes, { admin });
-    await api.register(modelRoutes, { models });
+    await api.register(modelRoutes, { models, preferences: modelPreferences });
     await api.register(keyRoutes, { keys });
     await api.register(budgetRoutes, { budgets });
     await api.register(adminBudgetRoutes, { budgets });

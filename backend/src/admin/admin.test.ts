@@ -22,7 +22,7 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 function call(method: Method, url: string, cookie: string, payload?: Record<string, unknown>) {
   return ctx.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
 }
@@ -181,16 +181,29 @@ describe('the admin API', () => {
       { model: 'fake/echo' },
     );
     await collect(postMessage(ctx.baseUrl, bob.cookie, bobs, { content: 'hello' }));
+    for (const [url, payload] of [
+      ['/api/models/favorites', { modelId: 'fake/echo', favorite: true }],
+      ['/api/models/default', { modelId: 'fake/echo' }],
+    ] as const) {
+      expect((await call('PUT', url, bob.cookie, payload)).statusCode).toBe(200);
+      expect((await call('PUT', url, admin.cookie, payload)).statusCode).toBe(200);
+    }
     const mine = await createConversation(ctx.app, admin, { model: 'fake/echo' });
     await collect(postMessage(ctx.baseUrl, admin.cookie, mine, { content: 'mine' }));
 
     const deleted = await call('DELETE', `/api/admin/users/${bob.id}`, admin.cookie);
     expect(deleted.statusCode).toBe(204);
     expect((await me(bob.cookie)).statusCode).toBe(401);
-    for (const table of ['users', 'sessions', 'conversations', 'messages', 'generations']) {
+    const owned = ['sessions', 'conversations', 'messages', 'generations'];
+    const preferences = ['user_model_favorites', 'user_model_defaults'];
+    for (const table of ['users', ...owned, ...preferences]) {
       const column = table === 'users' ? 'id' : 'user_id';
       const rows = await ctx.db.all(`SELECT 1 FROM ${table} WHERE ${column} = $1`, [bob.id]);
       expect(rows, table).toHaveLength(0);
+    }
+    for (const table of preferences) {
+      const rows = await ctx.db.all(`SELECT 1 FROM ${table} WHERE user_id = $1`, [admin.id]);
+      expect(rows, table).toHaveLength(1);
     }
     const left = await ctx.db.all('SELECT 1 FROM messages WHERE user_id = $1', [admin.id]);
     expect(left).toHaveLength(2);

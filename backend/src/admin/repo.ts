@@ -60,7 +60,8 @@ export function createAdminRepo(db: Queryable) {
 
     /**
      * Deletes the user and everything they own: generations, messages, conversations, folders, sessions,
-     * their own OpenRouter key (sealed, but still theirs) and their spending limit.
+     * their own OpenRouter key (sealed, but still theirs), their spending limit, their favourite
+     * models and default model.
      */
     async deleteUser(id: string) {
       const tables = [
@@ -71,6 +72,8 @@ export function createAdminRepo(db: Queryable) {
         'sessions',
         'user_api_keys',
         'user_budgets',
+        'user_model_favorites',
+        'user_model_defaults',
       ];
       for (const table of tables) {
         await db.run(`DELETE FROM ${table} WHERE user_id = $1`, [id]);

@@ -12,7 +12,14 @@ export type GenerationEvent =
   | { event: 'usage'; data: UsageData }
   | {
       event: 'done';
-      data: { messageId: string; finishReason: string | null; status: 'complete' | 'stopped' };
+      data: {
+        messageId: string;
+        finishReason: string | null;
+        status: 'complete' | 'stopped';
+        /** The model that answered (a fallback when the first failed) and the provider that served it. */
+        model: string;
+        provider: string | null;
+      };
     }
   | { event: 'error'; data: { code: string; message: string } };
 

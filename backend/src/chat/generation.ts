@@ -263,6 +263,8 @@ export class Generation {
           messageId: this.messageId,
           finishReason,
           status: status === 'stopped' ? 'stopped' : 'complete',
+          model: answeredModel ?? this.model,
+          provider,
         },
       });
     }

@@ -16,7 +16,7 @@ export const StreamDescription = `A text/event-stream. Events, each \`data\` one
 - \`delta\`: \`{ content }\`, text to append to the answer
 - \`reasoning\`: \`{ content }\`, reasoning text to append
 - \`usage\`: \`{ promptTokens, completionTokens, reasoningTokens, cost }\`
-- \`done\`: \`{ messageId, finishReason, status }\`, status \`complete\` or \`stopped\`
+- \`done\`: \`{ messageId, finishReason, status, model, provider }\`, status \`complete\` or \`stopped\`; \`model\` answered (a fallback when the first failed), served by \`provider\` (null when upstream named none)
 - \`error\`: \`{ code, message }\`; the partial answer is kept with status \`error\``;
 
 export const ReattachDescription = `A text/event-stream of a running answer, from its start:

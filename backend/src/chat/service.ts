@@ -153,7 +153,12 @@ export function createChatService({
         conversationId,
         assistantId,
         model,
-        { model, models: conversation.fallbackModels, messages },
+        {
+          model,
+          models: conversation.fallbackModels,
+          provider: conversation.providerRouting,
+          messages,
+        },
         {
           openrouter: admitted.openrouter,
           flusher,

@@ -11,6 +11,7 @@ const conversation = (id: string, title = DEFAULT_TITLE): Conversation => ({
   archived: false,
   folderId: null,
   titlePending: false,
+  providerRouting: null,
   createdAt: '2026-12-05T00:00:00.000Z',
   updatedAt: '2026-12-05T00:00:00.000Z',
 });

@@ -1,5 +1,11 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
-import type { Conversation, Generation, Message, MessageStatus } from './schemas.js';
+import type {
+  Conversation,
+  Generation,
+  Message,
+  MessageStatus,
+  ProviderRouting,
+} from './schemas.js';
 
 type ConversationRow = {
   id: string;
@@ -9,12 +15,13 @@ type ConversationRow = {
   pinned: boolean | null;
   archived: boolean | null;
   folder_id: string | null;
+  provider_routing: string | null;
   created_at: string;
   updated_at: string;
 };
 
 const conversationColumns =
-  'id, title, model, fallback_models, pinned, archived, folder_id, created_at, updated_at';
+  'id, title, model, fallback_models, provider_routing, pinned, archived, folder_id, created_at, updated_at';
 
 /** Where a page of the list starts: after this row, in (pinned, updated_at, id) order. */
 export interface ListPosition {
@@ -29,6 +36,7 @@ function toConversation(row: ConversationRow): Conversation {
     title: row.title,
     model: row.model,
     fallbackModels: parseModelList(row.fallback_models),
+    providerRouting: parseRouting(row.provider_routing),
     // Columns added by migration 006: NULL reads as false.
     pinned: row.pinned === true,
     archived: row.archived === true,
@@ -48,6 +56,23 @@ function parseModelList(text: string | null): string[] {
   } catch {
     return [];
   }
+}
+
+/** The provider_routing column: a JSON object written from a validated body; NULL is none. */
+function parseRouting(text: string | null): ProviderRouting | null {
+  if (text === null || text === '') return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as ProviderRouting)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function routingText(routing: ProviderRouting | null): string | null {
+  return routing === null ? null : JSON.stringify(routing);
 }
 
 type MessageRow = {
@@ -133,6 +158,7 @@ export interface ConversationChanges {
   pinned?: boolean;
   archived?: boolean;
   folderId?: string | null;
+  providerRouting?: ProviderRouting | null;
 }
 
 export function createConversationsRepo(db: Queryable) {
@@ -140,8 +166,8 @@ export function createConversationsRepo(db: Queryable) {
     async insert(userId: string, c: Conversation): Promise<void> {
       await db.run(
         `INSERT INTO conversations (id, user_id, title, model, fallback_models, pinned, archived,
-                                    folder_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ), CAST($10 AS TIMESTAMPTZ))`,
+                                    folder_id, provider_routing, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ), CAST($11 AS TIMESTAMPTZ))`,
         [
           c.id,
           userId,
@@ -151,6 +177,7 @@ export function createConversationsRepo(db: Queryable) {
           c.pinned,
           c.archived,
           c.folderId,
+          routingText(c.providerRouting),
           c.createdAt,
           c.updatedAt,
         ],
@@ -202,7 +229,7 @@ export function createConversationsRepo(db: Queryable) {
     },
 
     /**
-     * A title, model or fallback change counts as activity (updated_at moves); pinning,
+     * A title, model, fallback or provider routing change counts as activity (updated_at moves); pinning,
      * archiving and filing in a folder do not, so the conversation keeps its place in time.
      */
     async update(
@@ -214,7 +241,8 @@ export function createConversationsRepo(db: Queryable) {
       const activity =
         changes.title !== undefined ||
         changes.model !== undefined ||
-        changes.fallbackModels !== undefined;
+        changes.fallbackModels !== undefined ||
+        changes.providerRouting !== undefined;
       const row = await db.one<ConversationRow>(
         `UPDATE conversations
          SET title = CASE WHEN $3 THEN $4 ELSE title END,
@@ -223,6 +251,7 @@ export function createConversationsRepo(db: Queryable) {
              pinned = CASE WHEN $10 THEN $11 ELSE pinned END,
              archived = CASE WHEN $12 THEN $13 ELSE archived END,
              folder_id = CASE WHEN $14 THEN $15 ELSE folder_id END,
+             provider_routing = CASE WHEN $17 THEN $18 ELSE provider_routing END,
              updated_at = CASE WHEN $16 THEN CAST($9 AS TIMESTAMPTZ) ELSE updated_at END
          WHERE id = $1 AND user_id = $2
          RETURNING ${conversationColumns}`,
@@ -243,6 +272,8 @@ export function createConversationsRepo(db: Queryable) {
           changes.folderId !== undefined,
           changes.folderId ?? null,
           activity,
+          changes.providerRouting !== undefined,
+          routingText(changes.providerRouting ?? null),
         ],
       );
       return row && toConversation(row);

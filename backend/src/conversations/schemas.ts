@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import type { ProviderRouting as UpstreamProviderRouting } from '../openrouter/types.js';
 
 /** The title of a conversation until its first message names it. */
 export const DEFAULT_TITLE = 'New chat';
@@ -17,6 +18,60 @@ export const FallbackModels = Type.Array(ModelId, {
     'Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it.',
 });
 
+/** A provider slug as OpenRouter names them: `openai`, `google-vertex`, `deepinfra/fp8`. */
+const ProviderSlug = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
+});
+const providerList = (description: string) =>
+  Type.Array(ProviderSlug, { maxItems: 20, uniqueItems: true, description });
+const pricePerMillion = (description: string) =>
+  Type.Number({ minimum: 0, maximum: 100_000, description });
+
+/**
+ * Which providers OpenRouter may route this conversation's requests to: sent upstream as the
+ * request's `provider` object (snake_case there). Null: OpenRouter's default routing.
+ */
+export const ProviderRouting = Type.Object(
+  {
+    sort: Type.Optional(
+      Type.Union([Type.Literal('price'), Type.Literal('throughput'), Type.Literal('latency')], {
+        description:
+          'Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance)',
+      }),
+    ),
+    order: Type.Optional(providerList('Provider slugs to try first, in order')),
+    only: Type.Optional(providerList('The only provider slugs allowed')),
+    ignore: Type.Optional(providerList('Provider slugs never used')),
+    allowFallbacks: Type.Optional(
+      Type.Boolean({
+        description: 'false: no provider outside `order` when those fail (OpenRouter default true)',
+      }),
+    ),
+    dataCollection: Type.Optional(
+      Type.Union([Type.Literal('allow'), Type.Literal('deny')], {
+        description: "'deny': only providers that do not store or train on prompts",
+      }),
+    ),
+    zdr: Type.Optional(Type.Boolean({ description: 'true: only Zero Data Retention endpoints' })),
+    maxPrice: Type.Optional(
+      Type.Object(
+        {
+          prompt: Type.Optional(pricePerMillion('USD per million input tokens')),
+          completion: Type.Optional(pricePerMillion('USD per million output tokens')),
+        },
+        { additionalProperties: false, minProperties: 1 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ProviderRouting = Static<typeof ProviderRouting>;
+// The API's shape is the upstream client's: a change to one that the other lacks fails here.
+const routingMatchesUpstream: UpstreamProviderRouting = {} as ProviderRouting;
+void routingMatchesUpstream;
+
 export const Conversation = Type.Object({
   id: Type.String(),
   title: Type.String(),
@@ -31,6 +86,7 @@ export const Conversation = Type.Object({
     description:
       'True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title.',
   }),
+  providerRouting: Nullable(ProviderRouting),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -83,6 +139,7 @@ export const CreateConversationBody = Type.Object(
     title: Type.Optional(Title),
     model: Type.Optional(ModelId),
     fallbackModels: Type.Optional(FallbackModels),
+    providerRouting: Type.Optional(Nullable(ProviderRouting)),
   },
   { additionalProperties: false },
 );
@@ -99,6 +156,7 @@ export const UpdateConversationBody = Type.Object(
         Type.String({ format: 'uuid', description: 'A folder of yours; null: out of its folder.' }),
       ),
     ),
+    providerRouting: Type.Optional(Nullable(ProviderRouting)),
   },
   { additionalProperties: false, minProperties: 1 },
 );

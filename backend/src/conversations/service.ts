@@ -3,7 +3,7 @@ import type { Database } from '../db/connection.js';
 import { createFoldersRepo } from '../folders/repo.js';
 import { ConversationCache } from './cache.js';
 import { createConversationsRepo, type ConversationChanges, type ListPosition } from './repo.js';
-import { DEFAULT_TITLE, type Conversation, type Message } from './schemas.js';
+import { DEFAULT_TITLE, type Conversation, type Message, type ProviderRouting } from './schemas.js';
 
 export interface ConversationsDeps {
   now?: () => Date;
@@ -14,6 +14,8 @@ export interface ConversationsDeps {
   cache?: ConversationCache;
   /** Whether a title call for the conversation is running (titles.ts); none by default. */
   titlePending?: (conversationId: string) => boolean;
+  /** The user's default model (models/service.ts): the model of a conversation created without one. */
+  defaultModelOf?: (userId: string) => Promise<string | null>;
 }
 
 export function createConversationsService(
@@ -22,6 +24,7 @@ export function createConversationsService(
     now = () => new Date(),
     cache = new ConversationCache(),
     titlePending = () => false,
+    defaultModelOf,
   }: ConversationsDeps = {},
 ) {
   const repo = createConversationsRepo(db);
@@ -39,18 +42,26 @@ export function createConversationsService(
 
     async create(
       userId: string,
-      input: { title?: string; model?: string; fallbackModels?: string[] },
+      input: {
+        title?: string;
+        model?: string;
+        fallbackModels?: string[];
+        providerRouting?: ProviderRouting | null;
+      },
     ): Promise<Conversation> {
       const at = now().toISOString();
+      const providerRouting = checkRouting(input.providerRouting ?? null);
+      const model = input.model ?? (await defaultModelOf?.(userId)) ?? null;
       const conversation: Conversation = {
         id: crypto.randomUUID(),
         title: input.title ?? DEFAULT_TITLE,
-        model: input.model ?? null,
+        model,
         fallbackModels: input.fallbackModels ?? [],
         pinned: false,
         archived: false,
         folderId: null,
         titlePending: false,
+        providerRouting,
         createdAt: at,
         updatedAt: at,
       };
@@ -86,6 +97,10 @@ export function createConversationsService(
     /** A folder given must be one of the user's: checked and filed in one transaction. */
     async update(userId: string, id: string, changes: ConversationChanges): Promise<Conversation> {
       const at = now().toISOString();
+      const checked =
+        changes.providerRouting === undefined
+          ? changes
+          : { ...changes, providerRouting: checkRouting(changes.providerRouting) };
       const updated = await db.transaction(async (tx) => {
         const folderId = changes.folderId;
         if (typeof folderId === 'string' && !(await createFoldersRepo(tx).find(userId, folderId))) {
@@ -95,7 +110,7 @@ export function createConversationsService(
           }
           throw new AppError('folder.not_found');
         }
-        return createConversationsRepo(tx).update(userId, id, changes, at);
+        return createConversationsRepo(tx).update(userId, id, checked, at);
       });
       cache.forget(id);
       if (!updated) throw new AppError('conversation.not_found');
@@ -111,6 +126,27 @@ export function createConversationsService(
 }
 
 export type ConversationsService = ReturnType<typeof createConversationsService>;
+
+/**
+ * What the schema cannot say: a provider both allowed (`only`) and ignored is refused (no
+ * request could ever use it as asked). Empty lists are dropped, and an object with nothing set
+ * means OpenRouter's default routing: it is stored as null.
+ */
+export function checkRouting(routing: ProviderRouting | null): ProviderRouting | null {
+  if (routing === null) return null;
+  const ignored = new Set((routing.ignore ?? []).map((slug) => slug.toLowerCase()));
+  const both = (routing.only ?? []).find((slug) => ignored.has(slug.toLowerCase()));
+  if (both !== undefined) {
+    throw new AppError(
+      'request.invalid',
+      `providerRouting: the provider ${both} is both in only and in ignore.`,
+    );
+  }
+  const set = Object.entries(routing).filter(
+    ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
+  );
+  return set.length === 0 ? null : (Object.fromEntries(set) as ProviderRouting);
+}
 
 function encodeCursor(c: Conversation): string {
   return Buffer.from(JSON.stringify([c.pinned, c.updatedAt, c.id])).toString('base64url');

@@ -68,3 +68,65 @@ export function createModelsRepo(db: Queryable) {
     },
   };
 }
+
+/**
+ * A user's favourite models and default model. Every statement filters on the user's id: one
+ * user's stars and default are never read or changed by another.
+ */
+export function createModelPreferencesRepo(db: Queryable) {
+  return {
+    /** Favourites, oldest star first. */
+    async favorites(userId: string): Promise<string[]> {
+      const rows = await db.all<{ model_id: string; created_at: string }>(
+        'SELECT model_id, created_at FROM user_model_favorites WHERE user_id = $1',
+        [userId],
+      );
+      rows.sort((a, b) =>
+        a.created_at === b.created_at
+          ? a.model_id.localeCompare(b.model_id)
+          : a.created_at < b.created_at
+            ? -1
+            : 1,
+      );
+      return rows.map((r) => r.model_id);
+    },
+
+    async addFavorite(userId: string, modelId: string, now: string): Promise<void> {
+      await db.run(
+        `INSERT INTO user_model_favorites (user_id, model_id, created_at)
+         VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ))
+         ON CONFLICT (user_id, model_id) DO NOTHING`,
+        [userId, modelId, now],
+      );
+    },
+
+    async removeFavorite(userId: string, modelId: string): Promise<void> {
+      await db.run('DELETE FROM user_model_favorites WHERE user_id = $1 AND model_id = $2', [
+        userId,
+        modelId,
+      ]);
+    },
+
+    async defaultModel(userId: string): Promise<string | null> {
+      const row = await db.one<{ model_id: string }>(
+        'SELECT model_id FROM user_model_defaults WHERE user_id = $1',
+        [userId],
+      );
+      return row?.model_id ?? null;
+    },
+
+    async setDefaultModel(userId: string, modelId: string | null, now: string): Promise<void> {
+      if (modelId === null) {
+        await db.run('DELETE FROM user_model_defaults WHERE user_id = $1', [userId]);
+        return;
+      }
+      await db.run(
+        `INSERT INTO user_model_defaults (user_id, model_id, updated_at)
+         VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ))
+         ON CONFLICT (user_id) DO UPDATE SET model_id = excluded.model_id,
+           updated_at = excluded.updated_at`,
+        [userId, modelId, now],
+      );
+    },
+  };
+}

@@ -23,3 +23,28 @@ export const ModelCatalog = Type.Object({
   }),
 });
 export type ModelCatalog = Static<typeof ModelCatalog>;
+
+const ModelId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' });
+
+export const ModelPreferences = Type.Object({
+  favorites: Type.Array(Type.String(), {
+    description: 'Starred model ids, oldest star first: the picker lists them first',
+  }),
+  defaultModel: Type.Union([Type.String(), Type.Null()], {
+    description: 'The model of new conversations (created without one); null: none chosen',
+  }),
+});
+export type ModelPreferences = Static<typeof ModelPreferences>;
+
+export const FavoriteBody = Type.Object(
+  {
+    modelId: ModelId,
+    favorite: Type.Boolean({ description: 'true stars the model, false removes the star' }),
+  },
+  { additionalProperties: false },
+);
+
+export const DefaultModelBody = Type.Object(
+  { modelId: Type.Union([ModelId, Type.Null()]) },
+  { additionalProperties: false },
+);

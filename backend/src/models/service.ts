@@ -2,8 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connection.js';
 import type { OpenRouterClient } from '../openrouter/types.js';
 import type { WorkspaceSettings } from '../settings/service.js';
-import { createModelsRepo } from './repo.js';
-import type { ModelCatalog } from './schemas.js';
+import { AppError } from '../errors.js';
+import { createModelPreferencesRepo, createModelsRepo } from './repo.js';
+import type { ModelCatalog, ModelPreferences } from './schemas.js';
 
 /** How long a catalog request waits for upstream before serving the cached copy. */
 const REFRESH_TIMEOUT_MS = 10_000;
@@ -63,3 +64,61 @@ export function createModelsService(deps: {
 }
 
 export type ModelsService = ReturnType<typeof createModelsService>;
+
+/** How many models one user may star: the picker lists them first, so a handful is the use. */
+export const MAX_FAVORITES = 100;
+
+/**
+ * Each user's favourite models and default model. The default must be a model the user may use
+ * (the admin's allow-list); a favourite is only a mark, checked for nothing but its count.
+ */
+export function createModelPreferencesService(deps: {
+  db: Database;
+  modelAccess?: { assertAllowed(userId: string, models: string[]): Promise<void> };
+  now?: () => Date;
+}) {
+  const repo = createModelPreferencesRepo(deps.db);
+  const now = deps.now ?? (() => new Date());
+
+  async function get(userId: string): Promise<ModelPreferences> {
+    const [favorites, defaultModel] = await Promise.all([
+      repo.favorites(userId),
+      repo.defaultModel(userId),
+    ]);
+    return { favorites, defaultModel };
+  }
+
+  return {
+    get,
+
+    defaultModel: (userId: string) => repo.defaultModel(userId),
+
+    async setFavorite(userId: string, modelId: string, favorite: boolean) {
+      if (!favorite) {
+        await repo.removeFavorite(userId, modelId);
+        return get(userId);
+      }
+      await deps.db.transaction(async (tx) => {
+        const txRepo = createModelPreferencesRepo(tx);
+        const current = await txRepo.favorites(userId);
+        if (current.includes(modelId)) return;
+        if (current.length >= MAX_FAVORITES) {
+          throw new AppError(
+            'request.invalid',
+            `At most ${MAX_FAVORITES} models can be favourites: remove a star first.`,
+          );
+        }
+        await txRepo.addFavorite(userId, modelId, now().toISOString());
+      });
+      return get(userId);
+    },
+
+    async setDefault(userId: string, modelId: string | null) {
+      if (modelId !== null) await deps.modelAccess?.assertAllowed(userId, [modelId]);
+      await repo.setDefaultModel(userId, modelId, now().toISOString());
+      return get(userId);
+    },
+  };
+}
+
+export type ModelPreferencesService = ReturnType<typeof createModelPreferencesService>;

@@ -17,6 +17,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 
 import { AppError } from '../errors.js';
 import { readChunks } from './chunks.js';
+import { providerBody } from './provider.js';
 import {
   errorBodyMessage,
   errorBodyStatus,
@@ -334,6 +335,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     if (!apiKey) throw new AppError('upstream.no_key');
     const { signal, requestId } = streamOptions;
     const fallbacks = (request.models ?? []).filter((m) => m !== request.model);
+    const provider = providerBody(request.provider);
     const init = {
       method: 'POST',
       headers: { ...headers('text/event-stream', requestId), 'Content-Type': 'application/json' },
@@ -341,6 +343,8 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
         model: request.model,
         // OpenRouter's model fallbacks: tried in order after `model` when it fails, server-side.
         ...(fallbacks.length > 0 ? { models: fallbacks } : {}),
+        // OpenRouter's provider routing (sort, only/ignore, data policy, max price).
+        ...(provider ? { provider } : {}),
         messages: request.messages.map(({ role, content }) => ({ role, content })),
         stream: true,
         // Deprecated upstream (usage is now always sent) but harmless; kept for older routes.

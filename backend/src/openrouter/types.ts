@@ -14,7 +14,33 @@ export interface ChatRequest {
    * that answered.
    */
   models?: string[];
+  /** Provider routing, sent as OpenRouter's `provider` object (see provider.ts); null: default. */
+  provider?: ProviderRouting | null;
   messages: ChatMessage[];
+}
+
+/**
+ * Which providers OpenRouter may route a request to, and in what order (its provider routing:
+ * https://openrouter.ai/docs/features/provider-routing). Provider slugs as OpenRouter names
+ * them (`openai`, `deepinfra`, `google-vertex`). Prices are USD per million tokens.
+ */
+export interface ProviderRouting {
+  /** Try providers by lowest price, highest throughput or lowest latency (no load balancing). */
+  sort?: 'price' | 'throughput' | 'latency';
+  /** Providers to try first, in this order. */
+  order?: string[];
+  /** The only providers allowed. */
+  only?: string[];
+  /** Providers never used. */
+  ignore?: string[];
+  /** false: only the providers of `order` (or `only`), none else when they fail. Default true. */
+  allowFallbacks?: boolean;
+  /** 'deny': only providers that do not store or train on prompts. */
+  dataCollection?: 'allow' | 'deny';
+  /** true: only Zero Data Retention endpoints. */
+  zdr?: boolean;
+  /** The most to pay, USD per million prompt / completion tokens. */
+  maxPrice?: { prompt?: number; completion?: number };
 }
 
 export interface Usage {

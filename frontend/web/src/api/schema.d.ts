@@ -1945,6 +1945,303 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your favourite models and default model */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Starred model ids, oldest star first: the picker lists them first */
+                            favorites: string[];
+                            /** @description The model of new conversations (created without one); null: none chosen */
+                            defaultModel: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/favorites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Star a model (favorite: true) or remove its star (false); idempotent */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        modelId: string;
+                        /** @description true stars the model, false removes the star */
+                        favorite: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Starred model ids, oldest star first: the picker lists them first */
+                            favorites: string[];
+                            /** @description The model of new conversations (created without one); null: none chosen */
+                            defaultModel: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set your default model, the model of conversations created without one (null: none) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        modelId: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Starred model ids, oldest star first: the picker lists them first */
+                            favorites: string[];
+                            /** @description The model of new conversations (created without one); null: none chosen */
+                            defaultModel: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/keys/openrouter": {
         parameters: {
             query?: never;
@@ -3014,6 +3311,28 @@ export interface paths {
                                 folderId: string | null;
                                 /** @description True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title. */
                                 titlePending: boolean;
+                                providerRouting: {
+                                    /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                    sort?: "price" | "throughput" | "latency";
+                                    /** @description Provider slugs to try first, in order */
+                                    order?: string[];
+                                    /** @description The only provider slugs allowed */
+                                    only?: string[];
+                                    /** @description Provider slugs never used */
+                                    ignore?: string[];
+                                    /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                    allowFallbacks?: boolean;
+                                    /** @description 'deny': only providers that do not store or train on prompts */
+                                    dataCollection?: "allow" | "deny";
+                                    /** @description true: only Zero Data Retention endpoints */
+                                    zdr?: boolean;
+                                    maxPrice?: {
+                                        /** @description USD per million input tokens */
+                                        prompt?: number;
+                                        /** @description USD per million output tokens */
+                                        completion?: number;
+                                    };
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3088,6 +3407,28 @@ export interface paths {
                         model?: string;
                         /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
                         fallbackModels?: string[];
+                        providerRouting?: {
+                            /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                            sort?: "price" | "throughput" | "latency";
+                            /** @description Provider slugs to try first, in order */
+                            order?: string[];
+                            /** @description The only provider slugs allowed */
+                            only?: string[];
+                            /** @description Provider slugs never used */
+                            ignore?: string[];
+                            /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                            allowFallbacks?: boolean;
+                            /** @description 'deny': only providers that do not store or train on prompts */
+                            dataCollection?: "allow" | "deny";
+                            /** @description true: only Zero Data Retention endpoints */
+                            zdr?: boolean;
+                            maxPrice?: {
+                                /** @description USD per million input tokens */
+                                prompt?: number;
+                                /** @description USD per million output tokens */
+                                completion?: number;
+                            };
+                        } | null;
                     };
                 };
             };
@@ -3112,6 +3453,28 @@ export interface paths {
                             folderId: string | null;
                             /** @description True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title. */
                             titlePending: boolean;
+                            providerRouting: {
+                                /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                sort?: "price" | "throughput" | "latency";
+                                /** @description Provider slugs to try first, in order */
+                                order?: string[];
+                                /** @description The only provider slugs allowed */
+                                only?: string[];
+                                /** @description Provider slugs never used */
+                                ignore?: string[];
+                                /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                allowFallbacks?: boolean;
+                                /** @description 'deny': only providers that do not store or train on prompts */
+                                dataCollection?: "allow" | "deny";
+                                /** @description true: only Zero Data Retention endpoints */
+                                zdr?: boolean;
+                                maxPrice?: {
+                                    /** @description USD per million input tokens */
+                                    prompt?: number;
+                                    /** @description USD per million output tokens */
+                                    completion?: number;
+                                };
+                            } | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3214,6 +3577,28 @@ export interface paths {
                                 folderId: string | null;
                                 /** @description True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title. */
                                 titlePending: boolean;
+                                providerRouting: {
+                                    /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                    sort?: "price" | "throughput" | "latency";
+                                    /** @description Provider slugs to try first, in order */
+                                    order?: string[];
+                                    /** @description The only provider slugs allowed */
+                                    only?: string[];
+                                    /** @description Provider slugs never used */
+                                    ignore?: string[];
+                                    /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                    allowFallbacks?: boolean;
+                                    /** @description 'deny': only providers that do not store or train on prompts */
+                                    dataCollection?: "allow" | "deny";
+                                    /** @description true: only Zero Data Retention endpoints */
+                                    zdr?: boolean;
+                                    maxPrice?: {
+                                        /** @description USD per million input tokens */
+                                        prompt?: number;
+                                        /** @description USD per million output tokens */
+                                        completion?: number;
+                                    };
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3397,6 +3782,28 @@ export interface paths {
                          * @description A folder of yours; null: out of its folder.
                          */
                         folderId?: string | null;
+                        providerRouting?: {
+                            /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                            sort?: "price" | "throughput" | "latency";
+                            /** @description Provider slugs to try first, in order */
+                            order?: string[];
+                            /** @description The only provider slugs allowed */
+                            only?: string[];
+                            /** @description Provider slugs never used */
+                            ignore?: string[];
+                            /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                            allowFallbacks?: boolean;
+                            /** @description 'deny': only providers that do not store or train on prompts */
+                            dataCollection?: "allow" | "deny";
+                            /** @description true: only Zero Data Retention endpoints */
+                            zdr?: boolean;
+                            maxPrice?: {
+                                /** @description USD per million input tokens */
+                                prompt?: number;
+                                /** @description USD per million output tokens */
+                                completion?: number;
+                            };
+                        } | null;
                     };
                 };
             };
@@ -3421,6 +3828,28 @@ export interface paths {
                             folderId: string | null;
                             /** @description True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title. */
                             titlePending: boolean;
+                            providerRouting: {
+                                /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                sort?: "price" | "throughput" | "latency";
+                                /** @description Provider slugs to try first, in order */
+                                order?: string[];
+                                /** @description The only provider slugs allowed */
+                                only?: string[];
+                                /** @description Provider slugs never used */
+                                ignore?: string[];
+                                /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                allowFallbacks?: boolean;
+                                /** @description 'deny': only providers that do not store or train on prompts */
+                                dataCollection?: "allow" | "deny";
+                                /** @description true: only Zero Data Retention endpoints */
+                                zdr?: boolean;
+                                maxPrice?: {
+                                    /** @description USD per million input tokens */
+                                    prompt?: number;
+                                    /** @description USD per million output tokens */
+                                    completion?: number;
+                                };
+                            } | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3975,7 +4404,7 @@ export interface paths {
                  *     - `delta`: `{ content }`, text to append to the answer
                  *     - `reasoning`: `{ content }`, reasoning text to append
                  *     - `usage`: `{ promptTokens, completionTokens, reasoningTokens, cost }`
-                 *     - `done`: `{ messageId, finishReason, status }`, status `complete` or `stopped`
+                 *     - `done`: `{ messageId, finishReason, status, model, provider }`, status `complete` or `stopped`; `model` answered (a fallback when the first failed), served by `provider` (null when upstream named none)
                  *     - `error`: `{ code, message }`; the partial answer is kept with status `error`
                  */
                 200: {
