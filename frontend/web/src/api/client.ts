@@ -27,6 +27,7 @@ import type {
   ErrorBody,
   Health,
   KeyState,
+  ModelPreferences,
   ModelsResponse,
   MyBudget,
   SendMessageBody,
@@ -192,6 +193,14 @@ export const api = {
   myBudget: () => request<MyBudget>('/api/budgets/me'),
   health: () => request<Health>('/api/health', { alsoOk: [503] }),
   models: () => request<ModelsResponse>('/api/models'),
+  modelPreferences: () => request<ModelPreferences>('/api/models/preferences'),
+  setFavoriteModel: (modelId: string, favorite: boolean) =>
+    request<ModelPreferences>('/api/models/favorites', {
+      method: 'PUT',
+      body: { modelId, favorite },
+    }),
+  setDefaultModel: (modelId: string | null) =>
+    request<ModelPreferences>('/api/models/default', { method: 'PUT', body: { modelId } }),
   /** The main list by default; `archived` lists the archived ones, `folderId` one folder's. */
   listConversations: (
     cursor: string | null,

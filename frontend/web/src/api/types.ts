@@ -59,12 +59,14 @@ export type Health =
 
 export type ModelsResponse = JsonResponse<'/api/models', 'get', 200>;
 export type Model = ModelsResponse['models'][number];
+export type ModelPreferences = JsonResponse<'/api/models/preferences', 'get', 200>;
 
 export type ConversationPage = JsonResponse<'/api/conversations', 'get', 200>;
 export type Conversation = JsonResponse<'/api/conversations', 'post', 201>;
 export type ConversationDetail = JsonResponse<'/api/conversations/{id}', 'get', 200>;
 export type CreateConversationBody = JsonRequest<'/api/conversations', 'post'>;
 export type UpdateConversationBody = JsonRequest<'/api/conversations/{id}', 'patch'>;
+export type ProviderRouting = NonNullable<Conversation['providerRouting']>;
 
 export type FolderList = JsonResponse<'/api/folders', 'get', 200>;
 export type Folder = FolderList['folders'][number];
@@ -107,6 +109,10 @@ export interface DoneEvent {
   messageId: string;
   finishReason: string | null;
   status: 'complete' | 'stopped';
+  /** The model that answered (a fallback when the first failed). */
+  model: string;
+  /** The provider that served the answer; null when upstream named none. */
+  provider: string | null;
 }
 
 export interface StreamErrorEvent {

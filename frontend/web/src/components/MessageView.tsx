@@ -57,12 +57,12 @@ export function InlineError({ message }: { message: string }) {
 
 function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName: string | null }) {
   const generation = message.generation;
+  const provider = generation?.provider ?? message.servedBy?.provider ?? null;
   const prompt = generation?.promptTokens ?? message.usage?.promptTokens;
   const completion = generation?.completionTokens ?? message.usage?.completionTokens;
   const reasoning = generation?.reasoningTokens ?? message.usage?.reasoningTokens;
   const cost = formatCost(generation?.cost ?? message.usage?.cost ?? null);
   const parts: string[] = [];
-  if (modelName) parts.push(modelName);
   if (typeof prompt === 'number' && typeof completion === 'number') {
     let tokens = `${formatTokens(prompt)} in · ${formatTokens(completion)} out`;
     if (reasoning) tokens += ` (${formatTokens(reasoning)} reasoning)`;
@@ -70,11 +70,21 @@ function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName
   }
   if (cost) parts.push(cost);
   const statusLabel = STATUS_LABEL[message.status];
-  if (parts.length === 0 && !statusLabel) return null;
+  if (parts.length === 0 && !statusLabel && !provider) return null;
   return (
     <div className="message-meta">
       {statusLabel && (
         <span className={`status-badge status-${message.status}`}>{statusLabel}</span>
+      )}
+      {modelName && <span className="meta-part">{modelName}</span>}
+      {provider && (
+        <span
+          className="meta-part"
+          data-testid="message-provider"
+          title="The provider that served this answer"
+        >
+          via {provider}
+        </span>
       )}
       {parts.map((part) => (
         <span key={part} className="meta-part">
@@ -116,7 +126,7 @@ export const MessageView = memo(function MessageView({
     );
   }
 
-  const modelId = message.generation?.model ?? message.model;
+  const modelId = message.generation?.model ?? message.servedBy?.model ?? message.model;
   const modelName = modelId ? (models.find((m) => m.id === modelId)?.name ?? modelId) : null;
   const streaming = message.status === 'streaming';
   const reasoning = message.reasoning ?? '';

@@ -42,6 +42,7 @@ const conversation: Conversation = {
   archived: false,
   folderId: null,
   titlePending: false,
+  providerRouting: null,
   createdAt: '2025-01-01T00:00:00Z',
   updatedAt: '2025-01-01T00:00:00Z',
 };
@@ -102,6 +103,7 @@ beforeEach(() => {
   calls = [];
   routes = new Map<string, Route>([
     ['GET /api/models', () => Response.json({ models, fetchedAt: null, stale: false })],
+    ['GET /api/models/preferences', () => Response.json({ favorites: [], defaultModel: null })],
     [
       'GET /api/health',
       () => Response.json({ status: 'ok', database: 'ok', upstreamKeyConfigured: false }),

@@ -4,6 +4,7 @@ import type {
   Conversation,
   Health,
   Model,
+  ModelPreferences,
   SearchHit,
   UpdateConversationBody,
   User,
@@ -24,6 +25,7 @@ import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
 import { ConversationExport } from './ConversationExport';
 import { Composer } from './Composer';
+import { ConversationSettings, type RoutingSettings } from './ConversationSettings';
 import { KeyboardIcon, MenuIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
 import { ModelPicker } from './ModelPicker';
 import { ShortcutsDialog } from './ShortcutsDialog';
@@ -34,6 +36,8 @@ const LAST_MODEL_KEY = 'lastModel';
 const TITLE_POLL_MS = 700;
 const TITLE_POLLS = 40;
 const NEW_CHAT = 'new';
+const NO_ROUTING: RoutingSettings = { fallbackModels: [], providerRouting: null };
+const NO_PREFERENCES: ModelPreferences = { favorites: [], defaultModel: null };
 
 function readLastModel(): string | null {
   try {
@@ -119,6 +123,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [helpOpen, setHelpOpen] = useState(false);
   const [theme, setTheme] = useTheme();
   const composerRef = useRef<HTMLTextAreaElement>(null);
+  const [preferences, setPreferences] = useState<ModelPreferences>(NO_PREFERENCES);
+  /** Fallbacks and provider routing chosen before the new conversation exists. */
+  const [newChatRouting, setNewChatRouting] = useState<RoutingSettings>(NO_ROUTING);
   const createdHere = useRef(new Set<string>());
   /** The message a search result opened: scrolled to and highlighted. */
   const [focus, setFocus] = useState<{ conversationId: string; messageId: string } | null>(null);
@@ -139,6 +146,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         setModelsError(messageOf(err));
         setModelsLoading(false);
       },
+    );
+    api.modelPreferences().then(
+      (res) => live && setPreferences(res),
+      () => undefined,
     );
     api.health().then(
       (res) => {
@@ -200,11 +211,14 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     document.title = conversation?.title ? `${conversation.title} · AI Chat` : 'AI Chat';
   }, [conversation?.title]);
 
+  // A new conversation gets the user's default model, else the one they used last.
   const defaultModel = useMemo(() => {
+    const chosen = preferences.defaultModel;
+    if (chosen && models.some((m) => m.id === chosen)) return chosen;
     const last = readLastModel();
     if (last && models.some((m) => m.id === last)) return last;
     return models[0]?.id ?? null;
-  }, [models]);
+  }, [models, preferences.defaultModel]);
   const currentModel = routeId
     ? (conversation?.model ?? defaultModel)
     : (newChatModel ?? defaultModel);
@@ -234,6 +248,35 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     });
   }
 
+  function toggleFavorite(modelId: string, favorite: boolean) {
+    setModelError(null);
+    setPreferences((prev) => ({
+      ...prev,
+      favorites: favorite
+        ? [...prev.favorites.filter((id) => id !== modelId), modelId]
+        : prev.favorites.filter((id) => id !== modelId),
+    }));
+    api.setFavoriteModel(modelId, favorite).then(setPreferences, (err: unknown) => {
+      setModelError(`Could not change your favourites: ${messageOf(err)}`);
+      api.modelPreferences().then(setPreferences, () => undefined);
+    });
+  }
+
+  function setDefault(modelId: string | null) {
+    setModelError(null);
+    api.setDefaultModel(modelId).then(setPreferences, (err: unknown) => {
+      setModelError(`Could not set your default model: ${messageOf(err)}`);
+    });
+  }
+
+  async function saveRouting(settings: RoutingSettings): Promise<void> {
+    if (!routeId) {
+      setNewChatRouting(settings);
+      return;
+    }
+    onConversation(await api.updateConversation(routeId, settings));
+  }
+
   /** Enter in the composer: sends, or queues while this conversation's answer streams. */
   function submit() {
     const content = draft;
@@ -261,7 +304,15 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     if (cid === null) {
       try {
         // Untitled: the send names it from the question (provisional), then the title model.
-        const created = await api.createConversation(model ? { model } : {});
+        const created = await api.createConversation({
+          ...(model ? { model } : {}),
+          ...(newChatRouting.fallbackModels.length > 0
+            ? { fallbackModels: newChatRouting.fallbackModels }
+            : {}),
+          ...(newChatRouting.providerRouting
+            ? { providerRouting: newChatRouting.providerRouting }
+            : {}),
+        });
         cid = created.id;
         createdHere.current.add(cid);
         chats.initThread(cid);
@@ -271,6 +322,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         const id = cid;
         if (fromDraft) setDrafts((prev) => ({ ...prev, [id]: content, [NEW_CHAT]: '' }));
         setNewChatModel(null);
+        setNewChatRouting(NO_ROUTING);
         navigate(conversationPath(cid));
       } catch (err) {
         setNewChatError(messageOf(err));
@@ -386,6 +438,16 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   }
 
   const sendError = routeId ? (thread?.sendError ?? null) : newChatError;
+  const routingValue = useMemo<RoutingSettings>(
+    () =>
+      conversation
+        ? {
+            fallbackModels: conversation.fallbackModels,
+            providerRouting: conversation.providerRouting,
+          }
+        : newChatRouting,
+    [conversation, newChatRouting],
+  );
 
   // Stable handlers: the sidebar, model picker and composer are not rendered again while an
   // answer streams into the conversation (that renders the workspace once per frame).
@@ -401,6 +463,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onEditQueued = useStableCallback(editQueued);
   const onCancelQueued = useStableCallback(cancelQueued);
   const closeHelp = useCallback(() => setHelpOpen(false), []);
+  const onToggleFavorite = useStableCallback(toggleFavorite);
+  const onSetDefault = useStableCallback(setDefault);
+  const onSaveRouting = useStableCallback(saveRouting);
   const onStop = useStableCallback(() => {
     if (routeId) void chats.stop(routeId);
   });
@@ -551,8 +616,20 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 onChange={onModelChange}
                 loading={modelsLoading}
                 error={modelsError}
+                favorites={preferences.favorites}
+                defaultModel={preferences.defaultModel}
+                onToggleFavorite={onToggleFavorite}
+                onSetDefault={onSetDefault}
               />
               <span className="topbar-title">{conversation?.title ?? ''}</span>
+              {(routeId === null || conversation) && (
+                <ConversationSettings
+                  key={routeId ?? NEW_CHAT}
+                  models={models}
+                  value={routingValue}
+                  onSave={onSaveRouting}
+                />
+              )}
               {routeId && <ConversationExport conversationId={routeId} />}
               {topbarActions}
             </header>

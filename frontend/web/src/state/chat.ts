@@ -8,6 +8,8 @@ import { followGeneration } from './follow';
 /** A message as shown: the saved one, plus live usage while it streams. */
 export interface ViewMessage extends Message {
   usage?: Usage;
+  /** The model and provider that answered, from the stream's `done` (until the saved generation is loaded). */
+  servedBy?: { model: string; provider: string | null };
   /** Sent by this tab, not yet confirmed by the backend. */
   pending?: boolean;
 }
@@ -236,8 +238,12 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             }
             case 'done': {
               writer.ended = true;
-              const status = event.data.status;
-              updateMessage(cid, messageId, (m) => ({ ...m, status }));
+              const { status, model, provider } = event.data;
+              updateMessage(cid, messageId, (m) => ({
+                ...m,
+                status,
+                ...(model ? { servedBy: { model, provider: provider ?? null } } : {}),
+              }));
               break;
             }
             case 'error': {

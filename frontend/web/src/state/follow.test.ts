@@ -13,7 +13,7 @@ const start: StreamEvent = {
 const delta = (content: string): StreamEvent => ({ type: 'delta', data: { content } });
 const done: StreamEvent = {
   type: 'done',
-  data: { messageId: 'a1', finishReason: 'stop', status: 'complete' },
+  data: { messageId: 'a1', finishReason: 'stop', status: 'complete', model: 'm', provider: 'P' },
 };
 const networkDown = () => Promise.reject(new ApiError(0, 'network', 'Cannot reach the server.'));
 
