@@ -159,7 +159,7 @@ describe('models: picker, favourites, default model, routing', () => {
     await byTestId('routing-form').waitFor({ state: 'detached' });
     await send('Fast, please');
     expect(lastUpstream().provider).toEqual({ sort: 'throughput' });
-    expect(await lastAnswer().getByTestId('message-provider').textContent()).toBe('via Fake Turbo');
+    expect(await lastAnswer().locator('.meta-provider').textContent()).toBe('via Fake Turbo');
   });
 
   it('keeps to providers that store nothing, with a fallback model, and says who served', async () => {
@@ -183,12 +183,12 @@ describe('models: picker, favourites, default model, routing', () => {
     });
     const meta = lastAnswer().locator('.message-meta');
     expect(await meta.textContent()).toContain('OpenAI: GPT-4o-mini (fake)');
-    expect(await lastAnswer().getByTestId('message-provider').textContent()).toBe('via Fake Vault');
+    expect(await lastAnswer().locator('.meta-provider').textContent()).toBe('via Fake Vault');
 
     // Saved: after a reload the settings and the serving providers are still there.
     await page.reload();
-    await expect.poll(() => byTestId('message-provider').count()).toBe(3);
-    const providers = await byTestId('message-provider').allTextContents();
+    await expect.poll(() => page.locator('.meta-provider').count()).toBe(3);
+    const providers = await page.locator('.meta-provider').allTextContents();
     expect(providers.slice(1)).toEqual(['via Fake Turbo', 'via Fake Vault']);
     await byTestId('conversation-settings').click();
     expect(await byTestId('routing-zdr').isChecked()).toBe(true);

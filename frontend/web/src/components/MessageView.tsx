@@ -78,11 +78,9 @@ function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName
       )}
       {modelName && <span className="meta-part">{modelName}</span>}
       {provider && (
-        <span
-          className="meta-part"
-          data-testid="message-provider"
-          title="The provider that served this answer"
-        >
+        // A class, not a data-testid: an answer's element carries no data-* attribute (the
+        // rendering test checks that of everything in it, model output included).
+        <span className="meta-part meta-provider" title="The provider that served this answer">
           via {provider}
         </span>
       )}
