@@ -39,7 +39,8 @@ const deltas = (events: ReceivedEvent[]) =>
     .map((e) => e.data.content as string)
     .join('');
 
-describe('the backend process', () => {
+// Each test starts one or two backend processes (see waitUntilUp): more time than the default.
+describe('the backend process', { timeout: 90_000 }, () => {
   it('refuses at once to open a database file another backend holds', async () => {
     const p = randomPort();
     processes.backend(p);
@@ -90,7 +91,7 @@ describe('the backend process', () => {
   });
 });
 
-describe('graceful shutdown', () => {
+describe('graceful shutdown', { timeout: 90_000 }, () => {
   it('on SIGTERM lets a short answer finish within the grace, then exits 0', async () => {
     const p = randomPort();
     const url = `http://127.0.0.1:${p}`;

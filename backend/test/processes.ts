@@ -60,7 +60,11 @@ export class Processes {
   }
 }
 
-export async function waitUntilUp(url: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * The backend runs from source through tsx here: a cold start under a full parallel test run
+ * on 2 cores has taken over 15 s, so the wait is generous (a healthy start takes ~1.5 s).
+ */
+export async function waitUntilUp(url: string, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
