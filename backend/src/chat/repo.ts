@@ -80,7 +80,16 @@ export function createChatRepo(db: Queryable) {
          WHERE conversation_id = $1`,
         [conversationId],
       );
-      return rows.filter((row) => row.user_id === userId);
+      // Without user_id: these rows are kept in the conversation cache.
+      return rows
+        .filter((row) => row.user_id === userId)
+        .map(({ id, parent_id, role, content, created_at }) => ({
+          id,
+          parent_id,
+          role,
+          content,
+          created_at,
+        }));
     },
 
     /**

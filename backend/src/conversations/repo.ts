@@ -48,7 +48,7 @@ function toConversation(row: ConversationRow): Conversation {
 }
 
 /** The fallback_models column: a JSON array of model ids (TEXT, portable); NULL reads as []. */
-function parseModelList(text: string | null): string[] {
+export function parseModelList(text: string | null): string[] {
   if (text === null || text === '') return [];
   try {
     const value: unknown = JSON.parse(text);

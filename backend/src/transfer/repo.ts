@@ -1,4 +1,5 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
+import { parseModelList } from '../conversations/repo.js';
 import { valuesList } from '../db/values.js';
 import type { MessageStatus } from '../conversations/schemas.js';
 import type { ExportConversation, ExportGeneration, ExportMessage } from './schemas.js';
@@ -83,17 +84,6 @@ function toHead(row: ConversationRow): ConversationHead {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-/** The fallback_models column: a JSON array of model ids; NULL or anything else reads as []. */
-function parseModelList(text: string | null): string[] {
-  if (text === null || text === '') return [];
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value.filter((m): m is string => typeof m === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 function toGeneration(row: GenerationRow): ExportGeneration {
