@@ -1,6 +1,6 @@
 // The chaos run: users chat against the fake upstream while the backend is killed with
 // SIGKILL again and again; after each restart every acknowledged write must be there.
-// Usage (in backend/): npm run chaos -- --rounds 100 --users 8 [--seed 42]
+// Usage (in backend/): npm run chaos -- --rounds 100 --users 8 [--seed 42] [--keep DIR]
 // Exit code 1 when anything acknowledged was lost or changed. See docs/durability.md.
 import { parseArgs } from 'node:util';
 import { failed, runChaos, type ChaosReport } from './chaos/run.js';
@@ -10,6 +10,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '10' },
     users: { type: 'string', default: '4' },
     seed: { type: 'string' },
+    keep: { type: 'string' },
   },
 });
 const count = (name: string, raw: string | undefined, max: number): number => {
@@ -25,6 +26,7 @@ const report = await runChaos({
   users: count('users', values.users, 64),
   seed: values.seed === undefined ? undefined : count('seed', values.seed, 2 ** 31),
   log: (line) => console.log(line),
+  keepDir: values.keep,
 });
 console.log(summary(report));
 process.exit(failed(report) ? 1 : 0);
@@ -49,6 +51,7 @@ function summary(r: ChaosReport): string {
     `  left streaming: ${f.streaming.length}${list(f.streaming)}`,
     `  torn turns: ${f.torn.length}${list(f.torn)}`,
     `  other failures: ${r.failures.length}${list(r.failures)}`,
+    ...(r.kept ? [`  files kept for a post-mortem: ${r.kept}`] : []),
     failed(r) ? 'FAILED' : 'OK: nothing acknowledged was lost',
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,12 @@ export interface ChaosOptions {
   loadMs?: [number, number];
   /** Where each line of progress goes. */
   log?: (line: string) => void;
+  /**
+   * Where the run's folder is moved when a start fails (the database as the failed start
+   * found it, and a copy of the files right after each of the last kills). Default: a new
+   * folder next to the run's temporary one.
+   */
+  keepDir?: string;
 }
 
 export interface ChaosReport {
@@ -62,6 +68,8 @@ export interface ChaosReport {
   findings: Findings;
   /** Anything else that went wrong: a start that failed, a stream error, a bad exit code. */
   failures: string[];
+  /** Where the files were kept for a post-mortem when a start failed (else null). */
+  kept: string | null;
   durationMs: number;
 }
 
@@ -127,6 +135,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     conversation: null,
   }));
   let startupMs = 1500;
+  let startFailed = false;
+  let kept: string | null = null;
 
   const spawn = (threshold: string | undefined) =>
     processes.backend(port, threshold ? { DUCKDB_CHECKPOINT_THRESHOLD: threshold } : {});
@@ -140,6 +150,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     backend.child.kill('SIGKILL');
     await backend.exited;
     kills.total++;
+    await snapshot(kills.total);
     const files = databaseFiles(databasePath);
     const notes: string[] = [];
     if (checkpointUnfinished(files)) {
@@ -153,12 +164,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return notes.join(', ') || 'WAL empty';
   }
 
+  /**
+   * The files exactly as a kill left them, before the next start replays or rewrites them:
+   * when a start then fails, these show whether the kill or the recovery broke the file.
+   * The last three are kept.
+   */
+  async function snapshot(kill: number): Promise<void> {
+    const into = path.join(dir, `after-kill-${kill}`);
+    await mkdir(into);
+    for (const file of [databasePath, `${databasePath}.wal`]) {
+      await copyFile(file, path.join(into, path.basename(file))).catch(() => undefined);
+    }
+    await rm(path.join(dir, `after-kill-${kill - 3}`), { recursive: true, force: true });
+  }
+
   async function start(threshold: string | undefined, what: string): Promise<Spawned | null> {
     const at = Date.now();
     const backend = spawn(threshold);
     try {
       await waitUntilUp(baseUrl, 60_000);
     } catch {
+      startFailed = true;
       failures.push(`${what}: the backend did not start: ${backend.output().slice(-2000)}`);
       backend.child.kill('SIGKILL');
       await backend.exited;
@@ -298,7 +324,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     processes.killAll();
     await fake.close();
-    await rm(dir, { recursive: true, force: true });
+    if (startFailed) {
+      kept = options.keepDir ?? `${dir}-failed`;
+      await rename(dir, kept);
+      log(`kept the files of the failed start in ${kept}`);
+    } else {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   return {
@@ -317,6 +349,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     cutAnswers: ledger.cut.size,
     findings,
     failures,
+    kept,
     durationMs: Date.now() - started,
   };
 }

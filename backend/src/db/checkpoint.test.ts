@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,5 +49,65 @@ describe('the memory limit', () => {
     // DuckDB shows it in its own unit: 300 MB is 286.1 MiB.
     expect(row?.limit).toMatch(/^286\.\d MiB$/);
     await db.close();
+  });
+});
+
+/**
+ * A process that commits rows of a table with a secondary index and dies by SIGKILL before
+ * any checkpoint: the rows are only in the WAL.
+ */
+function crashWithRowsInTheLog(file: string): void {
+  const script = `
+    import { DuckDBInstance } from '@duckdb/node-api';
+    const instance = await DuckDBInstance.create(${JSON.stringify(file)}, { checkpoint_threshold: '1TB' });
+    const c = await instance.connect();
+    await c.run('CREATE TABLE messages (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL)');
+    await c.run('CREATE INDEX messages_conversation ON messages (conversation_id)');
+    await c.run('CREATE TABLE other (id INTEGER)');
+    await c.run('CHECKPOINT');
+    for (let i = 0; i < 30; i++) {
+      await c.run('INSERT INTO messages VALUES ($1, $2)', ['m' + i, 'c' + (i % 3)]);
+    }
+    process.kill(process.pid, 'SIGKILL');
+  `;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.dirname(new URL('../../package.json', import.meta.url).pathname),
+    encoding: 'utf8',
+  });
+  expect(child.signal, child.stderr).toBe('SIGKILL');
+  expect(existsSync(`${file}.wal`)).toBe(true);
+}
+
+describe('opening a file after a crash', () => {
+  it('keeps the replayed rows in secondary indexes through the checkpoints that follow', async () => {
+    const file = path.join(dir, 'crashed.db');
+    crashWithRowsInTheLog(file);
+    // The next process writes only to another table, past a tiny threshold: its commits
+    // checkpoint before anything touches `messages`, and so does its close.
+    const db = await openDatabase(file, { checkpointThreshold: '1KB' });
+    for (let i = 0; i < 5; i++) await db.run('INSERT INTO other VALUES ($1)', [i]);
+    await db.close();
+
+    const reopened = await openDatabase(file);
+    try {
+      for (const conversation of ['c0', 'c1', 'c2']) {
+        // Through the index, and by a scan the index cannot serve: the same ten rows.
+        expect(
+          await reopened.one(
+            'SELECT count(*)::INTEGER AS n FROM messages WHERE conversation_id = $1',
+            [conversation],
+          ),
+        ).toEqual({ n: 10 });
+        expect(
+          await reopened.one(
+            "SELECT count(*)::INTEGER AS n FROM messages WHERE conversation_id || '' = $1",
+            [conversation],
+          ),
+        ).toEqual({ n: 10 });
+      }
+      await reopened.run("DELETE FROM messages WHERE id = 'm1'");
+    } finally {
+      await reopened.close();
+    }
   });
 });
