@@ -48,6 +48,11 @@ export interface ScenarioOptions {
   reasoning?: number;
   /** prompt_tokens_details.cached_tokens reported in usage. */
   cached?: number;
+  /**
+   * The most content chunks one response may carry, as a `max_tokens` would: an answer cut
+   * there finishes with `finish_reason: "length"`.
+   */
+  limit?: number;
 }
 
 const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> = {
@@ -62,6 +67,7 @@ const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> =
   keepalive: [10, 600_000],
   reasoning: [1, 10_000],
   cached: [0, 10_000_000],
+  limit: [1, 10_000],
 };
 
 function isOptionKey(key: string): key is keyof ScenarioOptions {
@@ -117,6 +123,8 @@ export interface Plan {
   keepalive: number;
   reasoningChunks: number;
   cached: number;
+  /** Content chunks at most per response (finish "length" past it); Infinity: no limit. */
+  limit: number;
 }
 
 export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
@@ -136,6 +144,7 @@ export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
     keepalive: options.keepalive ?? 1000,
     reasoningChunks: scenario === 'reasoning' ? (options.reasoning ?? 4) : 0,
     cached: options.cached ?? 0,
+    limit: options.limit ?? Infinity,
   };
 }
 
@@ -210,4 +219,22 @@ export function fakeTitle(firstUserMessage: string): string {
 /** The title in pieces of one word each (with its following space), for streaming. */
 export function titlePieces(firstUserMessage: string): string[] {
   return fakeTitle(firstUserMessage).split(/(?<= )/);
+}
+
+/**
+ * The answer's pieces still to write when the request ends with an assistant message (a
+ * continuation, "prefill"): if that text begins the deterministic answer, the rest of it, so a
+ * cut-off answer continued reads as the whole answer; otherwise the whole answer again.
+ */
+export function continuationPieces(pieces: readonly string[], prefill: string | null): string[] {
+  if (prefill === null || prefill === '') return [...pieces];
+  const whole = pieces.join('');
+  if (!whole.startsWith(prefill)) return [...pieces];
+  let at = 0;
+  for (const [i, piece] of pieces.entries()) {
+    if (at === prefill.length) return pieces.slice(i);
+    at += piece.length;
+    if (at > prefill.length) return [whole.slice(prefill.length, at), ...pieces.slice(i + 1)];
+  }
+  return [];
 }

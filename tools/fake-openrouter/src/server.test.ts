@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startFakeOpenRouter, type FakeOpenRouter } from './server.js';
+import { answerPieces } from './scenarios.js';
 import { jsonChunks, rawEvents } from './testing.js';
 
 let fake: FakeOpenRouter;
@@ -244,6 +245,43 @@ describe('streams', () => {
       finish_reason: 'length',
       native_finish_reason: 'length',
     });
+  });
+
+  it('limit: cuts the answer at that many chunks with "length", and continues a trailing assistant message', async () => {
+    const content = 'go [fake chunks=8 limit=5]';
+    const post = (messages: Array<{ role: string; content: string }>, stream = true) =>
+      fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-or-v1-fake', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fake/echo', messages, stream }),
+      });
+    const text = (chunks: Chunk[]) =>
+      chunks.map((c) => (c.choices[0]?.delta.content as string | undefined) ?? '').join('');
+
+    const first = jsonChunks(await (await post([{ role: 'user', content }])).text()) as Chunk[];
+    expect(first.filter((c) => c.choices[0]?.delta.content)).toHaveLength(5);
+    expect(first.at(-2)?.choices[0]?.finish_reason).toBe('length');
+    const start = text(first);
+    expect(start).toMatch(/^You said: go/);
+
+    // Continued: the rest of the same answer (3 chunks), finishing normally.
+    const messages = [
+      { role: 'user', content },
+      { role: 'assistant', content: start },
+    ];
+    const rest = jsonChunks(await (await post(messages)).text()) as Chunk[];
+    expect(rest.filter((c) => c.choices[0]?.delta.content)).toHaveLength(3);
+    expect(rest.at(-2)?.choices[0]?.finish_reason).toBe('stop');
+    expect(rest.at(-1)?.usage).toMatchObject({ completion_tokens: 3 });
+    expect(start + text(rest)).toBe(answerPieces(content, 8).join(''));
+    expect(text(rest)).toMatch(/^\S/);
+
+    // Without streaming, the same.
+    const completion = (await (await post(messages, false)).json()) as {
+      choices: Array<{ finish_reason: string; message: { content: string } }>;
+    };
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+    expect(start + completion.choices[0]?.message.content).toBe(start + text(rest));
   });
 
   it('slow: paces chunks and sends keep-alive comments during long pauses', async () => {

@@ -21,6 +21,7 @@ import { defaultModels, fallbackPricing, type FakeModel } from './models.js';
 import { parsePreferences, route } from './routing.js';
 import {
   answerPieces,
+  continuationPieces,
   findDirective,
   isTitleRequest,
   titlePieces,
@@ -259,7 +260,9 @@ export async function startFakeOpenRouter(
         plan,
         ctx,
         // A title request is answered with a title (scenarios.ts fakeTitle), one word a chunk.
-        content: title ? titlePieces(firstUser) : answerPieces(lastUser, plan.chunks),
+        content: title
+          ? titlePieces(firstUser)
+          : continuationPieces(answerPieces(lastUser, plan.chunks), prefillOf(body.messages)),
         reasoning: title ? [] : reasoningPieces(lastUser, plan.reasoningChunks),
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
         pricing: routed.pricing,
@@ -346,7 +349,8 @@ export async function startFakeOpenRouter(
       record.chunksSent++;
     };
     const cut = CUTS_SHORT.has(plan.scenario);
-    const sendCount = cut ? Math.min(plan.after, turn.content.length) : turn.content.length;
+    const whole = Math.min(turn.content.length, plan.limit);
+    const sendCount = cut ? Math.min(plan.after, whole) : whole;
     for (let i = 0; i < sendCount; i++) {
       if (plan.scenario === 'malformed' && i === plan.after) await sendMalformed();
       await pause(plan.delayFor(i));
@@ -385,7 +389,8 @@ export async function startFakeOpenRouter(
       default:
         break;
     }
-    await send(finishChunk(ctx, plan.scenario === 'length' ? 'length' : 'stop'));
+    const limited = plan.scenario === 'length' || sendCount < turn.content.length;
+    await send(finishChunk(ctx, limited ? 'length' : 'stop'));
     await send(usageChunk(ctx, usageOf(turn, sendCount)));
     await write(DONE_EVENT);
     if (stop.signal.aborted) return;
@@ -427,14 +432,12 @@ export async function startFakeOpenRouter(
       default:
         break;
     }
-    const sent =
-      plan.scenario === 'midstream-error'
-        ? Math.min(plan.after, turn.content.length)
-        : turn.content.length;
+    const whole = Math.min(turn.content.length, plan.limit);
+    const sent = plan.scenario === 'midstream-error' ? Math.min(plan.after, whole) : whole;
     const failed = plan.scenario === 'midstream-error';
     const finish = failed
       ? 'error'
-      : plan.scenario === 'length'
+      : plan.scenario === 'length' || sent < turn.content.length
         ? 'length'
         : plan.scenario === 'no-done'
           ? null
@@ -620,6 +623,12 @@ function messageText(message: ChatMessageBody): string {
         : '',
     )
     .join('');
+}
+
+/** The text of a trailing assistant message: the answer the model is asked to continue. */
+function prefillOf(messages: ChatMessageBody[]): string | null {
+  const last = messages.at(-1);
+  return last?.role === 'assistant' ? messageText(last) : null;
 }
 
 function lastUserText(messages: ChatMessageBody[]): string {
