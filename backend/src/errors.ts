@@ -114,6 +114,21 @@ export const errorCatalog = {
     message: 'The file holds too much to import at once: import it in parts.',
     level: 'info',
   },
+  'message.not_regenerable': {
+    status: 400,
+    message: 'Only a question (a user message) can be answered again.',
+    level: 'info',
+  },
+  'message.not_continuable': {
+    status: 400,
+    message: 'Only an answer (an assistant message) can be continued.',
+    level: 'info',
+  },
+  'message.busy': {
+    status: 409,
+    message: 'This answer is still being written: stop it or wait for it to end first.',
+    level: 'info',
+  },
   'generation.not_found': {
     status: 404,
     message: 'No running generation with this id.',

@@ -55,6 +55,18 @@ interface VictimIds {
 const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> = {
   '/api/conversations/{id}': (v) => ({ id: [v.conversation] }),
   '/api/conversations/{id}/messages': (v) => ({ id: [v.conversation] }),
+  '/api/conversations/{id}/messages/{messageId}': (v) => ({
+    id: [v.conversation],
+    messageId: v.messages,
+  }),
+  '/api/conversations/{id}/messages/{messageId}/regenerate': (v) => ({
+    id: [v.conversation],
+    messageId: v.messages,
+  }),
+  '/api/conversations/{id}/messages/{messageId}/continue': (v) => ({
+    id: [v.conversation],
+    messageId: v.messages,
+  }),
   '/api/generations/{id}/stream': (v) => ({ id: [v.runningGeneration, ...v.generations] }),
   '/api/generations/{id}/stop': (v) => ({ id: [v.runningGeneration, ...v.generations] }),
   '/api/auth/sessions/{id}': (v) => ({ id: v.sessions }),

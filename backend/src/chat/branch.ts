@@ -32,3 +32,24 @@ export function pathTo(rows: readonly ContextRow[], leafId: string | null): Path
   }
   return path.reverse();
 }
+
+/** The message and every message below it (replies, their replies…), the message first. */
+export function subtreeOf(rows: readonly ContextRow[], rootId: string): string[] {
+  const children = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.parent_id === null) continue;
+    const list = children.get(row.parent_id);
+    if (list) list.push(row.id);
+    else children.set(row.parent_id, [row.id]);
+  }
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const stack = [rootId]; stack.length > 0;) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue; // a (corrupt) cycle
+    seen.add(id);
+    ids.push(id);
+    stack.push(...(children.get(id) ?? []));
+  }
+  return ids;
+}

@@ -55,7 +55,14 @@ export class Generation {
     private readonly deps: GenerationDeps,
     /** Settles when the turn's rows are committed; a rejection discards the answer. */
     private readonly saved: Promise<void>,
+    /**
+     * The answer's text so far when this call continues it (an answer cut off at the token
+     * limit): the new text is appended, and saved and replayed with it.
+     */
+    initial: { content: string; reasoning: string | null } | null = null,
   ) {
+    this.content = initial?.content ?? '';
+    this.reasoning = initial?.reasoning ?? '';
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     saved.then(
       () => {

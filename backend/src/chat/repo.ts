@@ -44,6 +44,41 @@ export interface FinishedGeneration {
 
 export type { ContextRow } from '../conversations/cache.js';
 
+/** An answer started on an existing question (regenerate) or message (continue). */
+export interface NewAnswer {
+  userId: string;
+  conversationId: string;
+  /** The question answered. */
+  parentId: string;
+  messageId: string;
+  generationId: string;
+  model: string;
+  createdAt: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  reasoning: string | null;
+  model: string | null;
+  status: MessageStatus;
+}
+
+async function insertGeneration(
+  db: Queryable,
+  g: Pick<
+    NewAnswer,
+    'generationId' | 'messageId' | 'userId' | 'conversationId' | 'model' | 'createdAt'
+  >,
+): Promise<void> {
+  await db.run(
+    `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at)
+     VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ))`,
+    [g.generationId, g.messageId, g.userId, g.conversationId, g.model, g.createdAt],
+  );
+}
+
 /** Statements over at most this many rows each (PostgreSQL allows 65,535 parameters). */
 const ROWS_PER_STATEMENT = 200;
 
@@ -275,6 +310,72 @@ export function createChatRepo(db: Queryable) {
              duration_ms, finish_reason, error_code, model)
            WHERE generations.id = v.id`,
           generations.params,
+        );
+      }
+    },
+
+    /** One message of the user's conversation, for regenerate and continue; undefined otherwise. */
+    async findMessage(
+      userId: string,
+      conversationId: string,
+      messageId: string,
+    ): Promise<StoredMessage | undefined> {
+      // Owner and conversation checked in code: a lone primary-key filter uses the index.
+      const row = await db.one<StoredMessage & { user_id: string; conversation_id: string }>(
+        `SELECT id, user_id, conversation_id, role, content, reasoning, model, status
+         FROM messages WHERE id = $1`,
+        [messageId],
+      );
+      if (row?.user_id !== userId || row.conversation_id !== conversationId) return undefined;
+      return {
+        id: row.id,
+        role: row.role,
+        content: row.content,
+        reasoning: row.reasoning,
+        model: row.model,
+        status: row.status,
+      };
+    },
+
+    /** A new answer (status streaming) to an existing question, and its generation row. */
+    async insertAnswer(answer: NewAnswer): Promise<void> {
+      await db.run(
+        `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'assistant', '', $5, 'streaming', CAST($6 AS TIMESTAMPTZ), CAST($6 AS TIMESTAMPTZ))`,
+        [
+          answer.messageId,
+          answer.conversationId,
+          answer.userId,
+          answer.parentId,
+          answer.model,
+          answer.createdAt,
+        ],
+      );
+      await insertGeneration(db, answer);
+    },
+
+    /**
+     * An answer written on by a new generation (a continuation): streaming again, its text
+     * kept, and the new generation's row. Its earlier generations stay: each call's cost counts.
+     */
+    async reopenAnswer(answer: Omit<NewAnswer, 'parentId'>): Promise<void> {
+      await db.run(
+        `UPDATE messages SET status = 'streaming', error = NULL, updated_at = CAST($2 AS TIMESTAMPTZ)
+         WHERE id = $1`,
+        [answer.messageId, answer.createdAt],
+      );
+      await insertGeneration(db, answer);
+    },
+
+    /**
+     * Deletes messages by id (the caller found them in the user's conversation). Their
+     * generation rows stay: what was spent stays spent (budgets sum generations.cost_usd).
+     */
+    async deleteMessages(ids: readonly string[]): Promise<void> {
+      for (const part of chunks(ids)) {
+        await db.run(
+          `DELETE FROM messages WHERE id IN (${part.map((_, i) => `$${i + 1}`).join(', ')})`,
+          part,
         );
       }
     },

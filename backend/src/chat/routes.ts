@@ -1,9 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses, ErrorResponse, IdParams } from '../http/schemas.js';
 import { openSse } from '../http/sse.js';
 import { relayGeneration } from './relay.js';
-import { SendMessageBody, StreamDescription } from './schemas.js';
+import {
+  AnswerStreamDescription,
+  DeletedMessages,
+  MessageParams,
+  RegenerateBody,
+  SendMessageBody,
+  StreamDescription,
+} from './schemas.js';
+import type { Generation } from './generation.js';
+import type { Message } from '../conversations/schemas.js';
 import type { ChatService } from './service.js';
 
 export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = async (
@@ -44,17 +54,99 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
         request.id,
       );
 
-      reply.hijack();
-      const sse = openSse(reply.raw, { 'x-request-id': request.id });
-      sse.send('user_message', userMessage);
-      sse.send('assistant_message', {
-        messageId: generation.messageId,
-        generationId: generation.id,
-        model: generation.model,
-      });
-      // The answer goes on when the browser leaves: it is saved complete either way, and
-      // GET /api/generations/:id/stream reattaches to it.
-      relayGeneration(reply.raw, sse, generation);
+      streamAnswer(reply, request.id, generation, userMessage);
+    },
+  );
+
+  const answerResponses = {
+    200: {
+      description: AnswerStreamDescription,
+      content: { 'text/event-stream': { schema: Type.String() } },
+    },
+    ...errorResponses,
+    402: ErrorResponse,
+    403: ErrorResponse,
+    409: ErrorResponse,
+    429: ErrorResponse,
+    503: ErrorResponse,
+  };
+
+  app.post(
+    '/api/conversations/:id/messages/:messageId/regenerate',
+    {
+      schema: {
+        tags: ['chat'],
+        summary: 'Answer a question again (a new branch) and stream the new answer',
+        params: MessageParams,
+        body: RegenerateBody,
+        response: answerResponses,
+      },
+    },
+    async (request, reply) => {
+      const { id, messageId } = request.params;
+      const generation = await chat.regenerate(
+        request.user.id,
+        id,
+        messageId,
+        request.body,
+        request.id,
+      );
+      streamAnswer(reply, request.id, generation, null);
+    },
+  );
+
+  app.post(
+    '/api/conversations/:id/messages/:messageId/continue',
+    {
+      schema: {
+        tags: ['chat'],
+        summary:
+          'Continue an answer that ended early (e.g. at the token limit) and stream the rest',
+        params: MessageParams,
+        response: answerResponses,
+      },
+    },
+    async (request, reply) => {
+      const { id, messageId } = request.params;
+      const generation = await chat.continueAnswer(request.user.id, id, messageId, request.id);
+      streamAnswer(reply, request.id, generation, null);
+    },
+  );
+
+  app.delete(
+    '/api/conversations/:id/messages/:messageId',
+    {
+      schema: {
+        tags: ['chat'],
+        summary: 'Delete a message and every reply below it',
+        params: MessageParams,
+        response: { 200: DeletedMessages, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, messageId } = request.params;
+      return { deleted: await chat.deleteMessage(request.user.id, id, messageId) };
     },
   );
 };
+
+/**
+ * Opens the answer's stream. The answer goes on when the browser leaves: it is saved complete
+ * either way, and GET /api/generations/:id/stream reattaches to it.
+ */
+function streamAnswer(
+  reply: FastifyReply,
+  requestId: string,
+  generation: Generation,
+  userMessage: Message | null,
+): void {
+  reply.hijack();
+  const sse = openSse(reply.raw, { 'x-request-id': requestId });
+  if (userMessage) sse.send('user_message', userMessage);
+  sse.send('assistant_message', {
+    messageId: generation.messageId,
+    generationId: generation.id,
+    model: generation.model,
+  });
+  relayGeneration(reply.raw, sse, generation);
+}

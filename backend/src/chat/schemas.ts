@@ -5,10 +5,37 @@ export const SendMessageBody = Type.Object(
   {
     content: Type.String({ minLength: 1, maxLength: 200_000 }),
     model: Type.Optional(ModelId),
-    parentId: Type.Optional(Type.String({ format: 'uuid' })),
+    parentId: Type.Optional(
+      Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
+        description:
+          'The message this one answers: the end of the branch it continues, or the parent of a message being edited (null: a new first message). Absent: the newest message.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export const MessageParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  messageId: Type.String({ format: 'uuid' }),
+});
+
+export const RegenerateBody = Type.Object(
+  { model: Type.Optional(ModelId) },
+  { additionalProperties: false },
+);
+
+export const DeletedMessages = Type.Object({
+  deleted: Type.Array(Type.String(), {
+    description: 'The ids of the messages deleted: the message and every reply below it.',
+  }),
+});
+
+export const AnswerStreamDescription = `A text/event-stream of the new answer (regenerate) or of
+the answer's continuation (continue): \`assistant_message\` (\`{ messageId, generationId, model }\`),
+then \`delta\`, \`reasoning\`, \`usage\`, and \`done\` or \`error\` as for POST
+/api/conversations/{id}/messages (no \`user_message\`). A continuation's \`delta\` events carry the
+new text only, to append to the answer's saved text.`;
 
 export const StreamDescription = `A text/event-stream. Events, each \`data\` one JSON object:
 - \`user_message\`: the saved user message (a Message)

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { SendAdmission } from '../admission/admission.js';
-import type { Database } from '../db/connection.js';
+import type { Database, Queryable } from '../db/connection.js';
 import { AppError } from '../errors.js';
-import type { OpenRouterClient } from '../openrouter/types.js';
+import type { ChatRequest, OpenRouterClient } from '../openrouter/types.js';
 import { ConversationCache } from '../conversations/cache.js';
 import { createConversationsRepo } from '../conversations/repo.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
@@ -11,8 +11,8 @@ import { createPartialFlusher, type PartialFlusher } from './flusher.js';
 import { Generation } from './generation.js';
 import { noChatMetrics, type ChatMetrics } from './metrics.js';
 import { GenerationRegistry } from './registry.js';
-import { createChatRepo, type FinishedGeneration, type NewTurn } from './repo.js';
-import { newestId, pathTo } from './branch.js';
+import { createChatRepo, type FinishedGeneration, type NewAnswer, type NewTurn } from './repo.js';
+import { newestId, pathTo, subtreeOf, type PathMessage } from './branch.js';
 import { createGroupCommit } from '../db/group-commit.js';
 import type { Titler } from '../conversations/titles.js';
 
@@ -63,6 +63,71 @@ export function createChatService({
   );
   const registry = new GenerationRegistry();
 
+  /** The conversation's state, from memory when in use (as send() reads it). */
+  async function inMemory(userId: string, conversationId: string) {
+    const state = await cache.get(userId, conversationId, async () => {
+      const conversation = await conversations.find(userId, conversationId);
+      if (!conversation) return undefined;
+      return { userId, conversation, rows: await repo.contextRows(userId, conversationId) };
+    });
+    if (!state) throw new AppError('conversation.not_found');
+    return state;
+  }
+
+  /**
+   * Starts a generation into an answer whose rows `write` commits (regenerate, continue): the
+   * upstream call overlaps the commit, as in send(); the cache forgets the conversation once
+   * the commit is done (its tree changed outside the cache's write-through methods).
+   */
+  async function startAnswer(start: {
+    answer: NewAnswer;
+    admitted: Awaited<ReturnType<SendAdmission['admit']>>;
+    request: ChatRequest;
+    write: (tx: Queryable) => Promise<void>;
+    initial: { content: string; reasoning: string | null } | null;
+    requestId: string | undefined;
+  }): Promise<Generation> {
+    const { answer, admitted } = start;
+    const { conversationId, messageId } = answer;
+    const saved = db.transaction(start.write).finally(() => cache.forget(conversationId));
+    const generation = new Generation(
+      answer.generationId,
+      answer.userId,
+      conversationId,
+      messageId,
+      answer.model,
+      start.request,
+      {
+        openrouter: admitted.openrouter,
+        flusher,
+        saveFinished: (finished) =>
+          saveFinished(finished).then(
+            () => {
+              cache.answerSaved(conversationId, messageId, finished.content);
+              admitted.recordCost(finished.usage?.cost ?? null);
+            },
+            (error: unknown) => {
+              cache.forget(conversationId);
+              throw error;
+            },
+          ),
+        log,
+        metrics,
+      },
+      saved,
+      start.initial,
+    );
+    registry.add(generation);
+    generation.start(start.requestId);
+    try {
+      await saved;
+    } catch (error) {
+      generation.abort('discard');
+      throw error;
+    }
+    return generation;
+  }
+
   return {
     registry,
 
@@ -77,7 +142,7 @@ export function createChatService({
     async send(
       userId: string,
       conversationId: string,
-      input: { content: string; model?: string; parentId?: string },
+      input: { content: string; model?: string; parentId?: string | null },
       requestId?: string,
     ): Promise<Turn> {
       // From memory for a conversation in use: a send then reads nothing from the database.
@@ -95,7 +160,9 @@ export function createChatService({
       const admitted = await admission.admit(userId);
 
       let parentId: string | null;
-      if (input.parentId !== undefined) {
+      if (input.parentId === null) {
+        parentId = null; // a new first message: an edit of the first question
+      } else if (input.parentId !== undefined) {
         if (!rows.some((row) => row.id === input.parentId)) {
           throw new AppError('message.parent_invalid');
         }
@@ -224,6 +291,125 @@ export function createChatService({
       return { userMessage, generation };
     },
 
+    /**
+     * A new answer to an existing question, with the conversation's model or `input.model`:
+     * a sibling of its earlier answers (a new branch). The context is the branch down to the
+     * question. Returned once the answer's row is committed, as for send().
+     */
+    async regenerate(
+      userId: string,
+      conversationId: string,
+      messageId: string,
+      input: { model?: string },
+      requestId?: string,
+    ): Promise<Generation> {
+      const { conversation, rows } = await inMemory(userId, conversationId);
+      const question = rows.find((row) => row.id === messageId);
+      if (!question) throw new AppError('message.not_found');
+      if (question.role !== 'user') throw new AppError('message.not_regenerable');
+      const model = input.model ?? conversation.model;
+      if (!model) throw new AppError('model.required');
+      await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
+      const admitted = await admission.admit(userId);
+      const answer: NewAnswer = {
+        userId,
+        conversationId,
+        parentId: messageId,
+        messageId: crypto.randomUUID(),
+        generationId: crypto.randomUUID(),
+        model,
+        createdAt: new Date().toISOString(),
+      };
+      return startAnswer({
+        answer,
+        admitted,
+        request: {
+          model,
+          models: conversation.fallbackModels,
+          messages: upstreamMessages(pathTo(rows, messageId)),
+        },
+        write: (tx) => createChatRepo(tx).insertAnswer(answer),
+        initial: null,
+        requestId,
+      });
+    },
+
+    /**
+     * Writes on an answer that ended early (cut at the token limit, stopped, failed): the
+     * branch down to it is sent with the answer's text as the last, assistant, message, which
+     * OpenRouter's models continue; the new text is appended to the same message.
+     */
+    async continueAnswer(
+      userId: string,
+      conversationId: string,
+      messageId: string,
+      requestId?: string,
+    ): Promise<Generation> {
+      const { conversation, rows } = await inMemory(userId, conversationId);
+      const row = rows.find((r) => r.id === messageId);
+      if (!row) throw new AppError('message.not_found');
+      if (row.role !== 'assistant' || row.parent_id === null) {
+        throw new AppError('message.not_continuable');
+      }
+      if (registry.ofUser(userId).some((g) => g.messageId === messageId)) {
+        throw new AppError('message.busy');
+      }
+      // The saved text and reasoning (the cached tree holds text only) and the answer's model.
+      const stored = await repo.findMessage(userId, conversationId, messageId);
+      if (!stored) throw new AppError('message.not_found');
+      const model = stored.model ?? conversation.model;
+      if (!model) throw new AppError('model.required');
+      await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
+      const admitted = await admission.admit(userId);
+      const answer = {
+        userId,
+        conversationId,
+        parentId: row.parent_id,
+        messageId,
+        generationId: crypto.randomUUID(),
+        model,
+        createdAt: new Date().toISOString(),
+      };
+      const path = pathTo(rows, row.parent_id);
+      path.push({ id: messageId, role: 'assistant', content: stored.content });
+      return startAnswer({
+        answer,
+        admitted,
+        request: { model, models: conversation.fallbackModels, messages: upstreamMessages(path) },
+        write: (tx) => createChatRepo(tx).reopenAnswer(answer),
+        initial: { content: stored.content, reasoning: stored.reasoning },
+        requestId,
+      });
+    },
+
+    /**
+     * Deletes a message and every reply below it. Answers still being written there are
+     * stopped first. Their generation rows stay, so the usage and spend they recorded do not
+     * shrink (and the budget stays true).
+     */
+    async deleteMessage(userId: string, conversationId: string, messageId: string) {
+      const conversation = await conversations.find(userId, conversationId);
+      if (!conversation) throw new AppError('conversation.not_found');
+      const rows = await repo.contextRows(userId, conversationId);
+      if (!rows.some((row) => row.id === messageId)) throw new AppError('message.not_found');
+      const doomed = new Set(subtreeOf(rows, messageId));
+      const running = registry.ofUser(userId).filter((g) => doomed.has(g.messageId));
+      for (const generation of running) generation.abort('stop');
+      // Their final saves land first; the delete then removes the rows they wrote.
+      await Promise.all(running.map((g) => g.done));
+      try {
+        // The tree read again in the transaction: a reply added meanwhile goes too.
+        return await db.transaction(async (tx) => {
+          const txRepo = createChatRepo(tx);
+          const ids = subtreeOf(await txRepo.contextRows(userId, conversationId), messageId);
+          await txRepo.deleteMessages(ids);
+          return ids;
+        });
+      } finally {
+        cache.forget(conversationId);
+      }
+    },
+
     /** The user's running generation, to reattach to; generation.not_found once it has ended. */
     running(userId: string, generationId: string): Generation {
       const generation = registry.find(userId, generationId);
@@ -265,6 +451,11 @@ export function createChatService({
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
+
+/** The branch as sent upstream: roles and text, empty messages (failed answers) left out. */
+function upstreamMessages(path: readonly PathMessage[]): ChatRequest['messages'] {
+  return path.filter((m) => m.content !== '').map(({ role, content }) => ({ role, content }));
+}
 
 /** Every send with the server's key, unlimited: the chat without the admission gate. */
 function serverKeyOnly(openrouter: OpenRouterClient): SendAdmission {

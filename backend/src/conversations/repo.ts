@@ -102,6 +102,7 @@ type GenerationRow = {
   time_to_first_token_ms: number | null;
   duration_ms: number | null;
   finish_reason: string | null;
+  created_at: string;
 };
 
 function toGeneration(row: GenerationRow): Generation {
@@ -347,17 +348,26 @@ export function createConversationsRepo(db: Queryable) {
       const generations = await db.all<GenerationRow>(
         `SELECT message_id, id, model, provider, upstream_id, prompt_tokens, completion_tokens,
                 reasoning_tokens, cost_usd, time_to_first_token_ms, duration_ms, finish_reason,
-                purpose
+                purpose, created_at
          FROM generations
          WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
       );
-      const byMessage = new Map<string, Generation>();
-      // A title call's row names the answer it titled; only the answer's own row is shown.
-      for (const g of generations)
-        if (g.purpose !== 'title') byMessage.set(g.message_id, toGeneration(g));
+      // A title call's row names the answer it titled; only the answer's own rows are shown.
+      // A continued answer has several: the message shows its latest (whose finish reason says
+      // whether it can be continued again). Generations of deleted messages are kept for the
+      // usage they record and simply match no message here.
+      const byMessage = new Map<string, GenerationRow>();
+      for (const g of generations) {
+        if (g.purpose === 'title') continue;
+        const seen = byMessage.get(g.message_id);
+        if (!seen || g.created_at > seen.created_at) byMessage.set(g.message_id, g);
+      }
       rows.sort(oldestFirst);
-      return rows.map((row) => toMessage(row, conversationId, byMessage.get(row.id)));
+      return rows.map((row) => {
+        const generation = byMessage.get(row.id);
+        return toMessage(row, conversationId, generation && toGeneration(generation));
+      });
     },
   };
 }
