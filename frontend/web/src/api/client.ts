@@ -24,12 +24,14 @@ import type {
   FolderList,
   SearchResults,
   Credentials,
+  DeletedMessages,
   ErrorBody,
   Health,
   KeyState,
   ModelPreferences,
   ModelsResponse,
   MyBudget,
+  RegenerateBody,
   SendMessageBody,
   StopResponse,
   StreamEvent,
@@ -228,6 +230,12 @@ export const api = {
     request<Conversation>(`/api/conversations/${enc(id)}`, { method: 'PATCH', body }),
   deleteConversation: (id: string) =>
     request<undefined>(`/api/conversations/${enc(id)}`, { method: 'DELETE' }),
+  /** Deletes a message and every reply below it; answers with the ids deleted. */
+  deleteMessage: (conversationId: string, messageId: string) =>
+    request<DeletedMessages>(
+      `/api/conversations/${enc(conversationId)}/messages/${enc(messageId)}`,
+      { method: 'DELETE' },
+    ),
   stopGeneration: (generationId: string) =>
     request<StopResponse>(`/api/generations/${enc(generationId)}/stop`, { method: 'POST' }),
 };
@@ -307,6 +315,34 @@ export async function streamMessage(
   };
   if (handlers.signal) init.signal = handlers.signal;
   const stream = await openStream(`/api/conversations/${enc(conversationId)}/messages`, init);
+  handlers.onOpen();
+  await deliver(stream, handlers.onEvent);
+}
+
+/**
+ * Starts an answer on an existing message and reads its stream: `regenerate` answers a
+ * question again (a new sibling answer), `continue` writes on an answer that ended early (its
+ * `delta`s append to the saved text). Rejects with an ApiError when refused before the stream.
+ */
+export async function streamAnswer(
+  conversationId: string,
+  messageId: string,
+  action: { kind: 'regenerate'; body: RegenerateBody } | { kind: 'continue' },
+  handlers: StreamHandlers,
+): Promise<void> {
+  const init: RequestInit = {
+    method: 'POST',
+    headers:
+      action.kind === 'regenerate'
+        ? { accept: 'text/event-stream', 'content-type': 'application/json' }
+        : { accept: 'text/event-stream' },
+  };
+  if (action.kind === 'regenerate') init.body = JSON.stringify(action.body);
+  if (handlers.signal) init.signal = handlers.signal;
+  const stream = await openStream(
+    `/api/conversations/${enc(conversationId)}/messages/${enc(messageId)}/${action.kind}`,
+    init,
+  );
   handlers.onOpen();
   await deliver(stream, handlers.onEvent);
 }

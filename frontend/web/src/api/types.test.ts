@@ -34,7 +34,7 @@ describe('API types from schema.d.ts', () => {
     expectTypeOf<SendMessageBody>().toEqualTypeOf<{
       content: string;
       model?: string;
-      parentId?: string;
+      parentId?: string | null;
     }>();
     expectTypeOf<StopResponse>().toEqualTypeOf<{ stopped: boolean }>();
   });

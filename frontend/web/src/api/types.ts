@@ -82,6 +82,15 @@ export type Generation = NonNullable<Message['generation']>;
 export type ImportResult = JsonResponse<'/api/import', 'post', 201>;
 
 export type SendMessageBody = JsonRequest<'/api/conversations/{id}/messages', 'post'>;
+export type RegenerateBody = JsonRequest<
+  '/api/conversations/{id}/messages/{messageId}/regenerate',
+  'post'
+>;
+export type DeletedMessages = JsonResponse<
+  '/api/conversations/{id}/messages/{messageId}',
+  'delete',
+  200
+>;
 export type StopResponse = JsonResponse<'/api/generations/{id}/stop', 'post', 200>;
 export type ErrorBody = JsonResponse<'/api/conversations/{id}', 'get', 404>;
 

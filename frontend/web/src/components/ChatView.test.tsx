@@ -5,7 +5,9 @@ import type { Message, Model } from '../api/types';
 import * as format from '../lib/format';
 import * as markdown from '../lib/markdown';
 import type { ViewMessage } from '../state/chat';
+import type { SiblingPosition } from '../lib/thread';
 import { ChatView, STEP, WINDOW } from './ChatView';
+import type { MessageActions } from './MessageView';
 
 vi.mock('../lib/format', { spy: true });
 vi.mock('../lib/markdown', { spy: true });
@@ -42,6 +44,15 @@ function message(i: number, partial: Partial<ViewMessage> = {}): ViewMessage {
 
 /** The workspace's catalog: the same array from one render to the next. */
 const models: Model[] = [];
+/** As the workspace passes them: stable from one render to the next. */
+const siblings = new Map<string, SiblingPosition>();
+const actions: MessageActions = {
+  edit: vi.fn(),
+  regenerate: vi.fn(),
+  continueAnswer: vi.fn(),
+  remove: vi.fn(),
+  choose: vi.fn(),
+};
 
 let container: HTMLDivElement;
 let root: Root;
@@ -63,6 +74,9 @@ function show(messages: ViewMessage[], key = 'c1') {
       <ChatView
         conversationKey={key}
         messages={messages}
+        siblings={siblings}
+        actions={actions}
+        busy={false}
         models={models}
         loading={false}
         loadError={null}

@@ -1,13 +1,19 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Model } from '../api/types';
 import { EndFollower, isUpKey } from '../lib/autoScroll';
+import type { SiblingPosition } from '../lib/thread';
 import type { ViewMessage } from '../state/chat';
 import { ArrowDownIcon } from './icons';
-import { InlineError, MessageView } from './MessageView';
+import { InlineError, MessageView, type MessageActions } from './MessageView';
 
 interface ChatViewProps {
   conversationKey: string;
   messages: ViewMessage[];
+  /** Where each shown message with siblings sits among them (the ‹ 2/3 › switch). */
+  siblings: Map<string, SiblingPosition>;
+  actions: MessageActions;
+  /** An answer is being written: no message action may start another. */
+  busy: boolean;
   models: Model[];
   loading: boolean;
   loadError: string | null;
@@ -53,6 +59,9 @@ function useWindowStart(conversationKey: string, count: number, mustShow: number
 export function ChatView({
   conversationKey,
   messages,
+  siblings,
+  actions,
+  busy,
   models,
   loading,
   loadError,
@@ -193,7 +202,15 @@ export function ChatView({
         )}
         {loadError && <InlineError message={loadError} />}
         {shown.map((m) => (
-          <MessageView key={m.id} message={m} models={models} focused={m.id === focusId} />
+          <MessageView
+            key={m.id}
+            message={m}
+            models={models}
+            siblings={siblings.get(m.id)}
+            actions={actions}
+            busy={busy}
+            focused={m.id === focusId}
+          />
         ))}
         {sendError && (
           <div className={lastIsAssistant ? 'send-error' : 'send-error after-user'}>

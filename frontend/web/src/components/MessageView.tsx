@@ -1,9 +1,10 @@
-import { memo, useLayoutEffect, useMemo, useRef } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Model } from '../api/types';
 import { enhance } from '../lib/enhance';
 import { formatCost, formatTokens } from '../lib/format';
 import { LiveMarkdown } from '../lib/liveMarkdown';
 import { renderMarkdown } from '../lib/markdown';
+import type { SiblingPosition } from '../lib/thread';
 import type { ViewMessage } from '../state/chat';
 import { AlertIcon } from './icons';
 
@@ -55,6 +56,11 @@ export function InlineError({ message }: { message: string }) {
   );
 }
 
+/** Seconds with one decimal under 10 s: "0.4 s", "12 s". */
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
 function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName: string | null }) {
   const generation = message.generation;
   const provider = generation?.provider ?? message.servedBy?.provider ?? null;
@@ -62,33 +68,283 @@ function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName
   const completion = generation?.completionTokens ?? message.usage?.completionTokens;
   const reasoning = generation?.reasoningTokens ?? message.usage?.reasoningTokens;
   const cost = formatCost(generation?.cost ?? message.usage?.cost ?? null);
-  const parts: string[] = [];
+  const firstToken = generation?.timeToFirstTokenMs ?? null;
+  const duration = generation?.durationMs ?? null;
+  // Each part is marked by a class (meta-model, meta-provider…), not a data-* attribute: the
+  // rendering test allows no data-* in an answer but the app's own test ids.
+  const parts: Array<{ key: string; text: string; title?: string }> = [];
+  if (modelName) parts.push({ key: 'model', text: modelName });
+  if (provider) {
+    parts.push({
+      key: 'provider',
+      text: `via ${provider}`,
+      title: 'The provider that served this answer',
+    });
+  }
   if (typeof prompt === 'number' && typeof completion === 'number') {
     let tokens = `${formatTokens(prompt)} in · ${formatTokens(completion)} out`;
     if (reasoning) tokens += ` (${formatTokens(reasoning)} reasoning)`;
-    parts.push(tokens);
+    parts.push({ key: 'tokens', text: tokens });
   }
-  if (cost) parts.push(cost);
+  if (cost) parts.push({ key: 'cost', text: cost });
+  if (firstToken !== null) {
+    parts.push({ key: 'ttft', text: `${seconds(firstToken)} to first token` });
+  }
+  // Output speed: tokens written per second once the first one came.
+  if (
+    typeof completion === 'number' &&
+    completion > 0 &&
+    firstToken !== null &&
+    duration !== null
+  ) {
+    const writing = duration - firstToken;
+    if (writing > 0) {
+      parts.push({
+        key: 'speed',
+        text: `${(completion / (writing / 1000)).toFixed(completion / (writing / 1000) < 10 ? 1 : 0)} tok/s`,
+        title: 'Output tokens per second, after the first token',
+      });
+    }
+  }
+  if (generation?.finishReason === 'length') {
+    parts.push({ key: 'length', text: 'Cut at the token limit' });
+  }
   const statusLabel = STATUS_LABEL[message.status];
-  if (parts.length === 0 && !statusLabel && !provider) return null;
+  if (parts.length === 0 && !statusLabel) return null;
   return (
-    <div className="message-meta">
+    <div className="message-meta" data-testid="message-stats">
       {statusLabel && (
         <span className={`status-badge status-${message.status}`}>{statusLabel}</span>
       )}
-      {modelName && <span className="meta-part">{modelName}</span>}
-      {provider && (
-        // A class, not a data-testid: an answer's element carries no data-* attribute (the
-        // rendering test checks that of everything in it, model output included).
-        <span className="meta-part meta-provider" title="The provider that served this answer">
-          via {provider}
-        </span>
-      )}
       {parts.map((part) => (
-        <span key={part} className="meta-part">
-          {part}
+        <span key={part.key} className={`meta-part meta-${part.key}`} title={part.title}>
+          {part.text}
         </span>
       ))}
+    </div>
+  );
+}
+
+/** What a message's buttons do (Workspace): stable callbacks, so messages are not re-rendered. */
+export interface MessageActions {
+  /** Sends `content` as a new version of the user message `message` (its sibling). */
+  edit: (message: ViewMessage, content: string) => void;
+  /** Answers the question of the answer `message` again, with `model` (null: the answer's own). */
+  regenerate: (message: ViewMessage, model: string | null) => void;
+  continueAnswer: (message: ViewMessage) => void;
+  remove: (message: ViewMessage) => void;
+  /** Shows `id`, a sibling at the fork `fork`, and the branch below it. */
+  choose: (fork: string, id: string) => void;
+}
+
+function SiblingNav({
+  position,
+  choose,
+}: {
+  position: SiblingPosition;
+  choose: MessageActions['choose'];
+}) {
+  const { previous, next, fork } = position;
+  return (
+    <span className="sibling-nav" data-testid="sibling-nav">
+      <button
+        type="button"
+        className="action-button"
+        aria-label="Previous version"
+        disabled={previous === null}
+        onClick={() => previous !== null && choose(fork, previous)}
+      >
+        ‹
+      </button>
+      <span className="sibling-count" data-testid="sibling-count">
+        {position.index + 1}/{position.count}
+      </span>
+      <button
+        type="button"
+        className="action-button"
+        aria-label="Next version"
+        disabled={next === null}
+        onClick={() => next !== null && choose(fork, next)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  useEffect(() => {
+    if (copied === null) return;
+    const timer = setTimeout(() => setCopied(null), 2000);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  return (
+    <button
+      type="button"
+      className="action-button"
+      data-testid="copy-message"
+      onClick={() => {
+        navigator.clipboard.writeText(text).then(
+          () => setCopied('yes'),
+          () => setCopied('failed'),
+        );
+      }}
+    >
+      {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
+    </button>
+  );
+}
+
+/**
+ * "Regenerate with another model": the list of models is rendered only once asked for (a
+ * catalog has hundreds, and every answer has this button).
+ */
+function OtherModel({ models, onPick }: { models: Model[]; onPick: (model: string) => void }) {
+  const [open, setOpen] = useState(false);
+  if (!open) {
+    return (
+      <button
+        type="button"
+        className="action-button"
+        data-testid="regenerate-other"
+        onClick={() => setOpen(true)}
+      >
+        Other model…
+      </button>
+    );
+  }
+  return (
+    <select
+      className="action-select"
+      aria-label="Regenerate with another model"
+      data-testid="regenerate-model"
+      value=""
+      autoFocus
+      onBlur={() => setOpen(false)}
+      onChange={(event) => {
+        setOpen(false);
+        if (event.target.value !== '') onPick(event.target.value);
+      }}
+    >
+      <option value="">Regenerate with…</option>
+      {models.map((m) => (
+        <option key={m.id} value={m.id}>
+          {m.name}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function DeleteButton({ onDelete }: { onDelete: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <button
+        type="button"
+        className="action-button"
+        data-testid="delete-message"
+        onClick={() => setConfirming(true)}
+      >
+        Delete
+      </button>
+    );
+  }
+  return (
+    <span className="confirm-inline" role="group" aria-label="Delete this message?">
+      <span>Delete it and the replies below it?</span>
+      <button
+        type="button"
+        className="action-button danger"
+        data-testid="confirm-delete-message"
+        onClick={() => {
+          setConfirming(false);
+          onDelete();
+        }}
+      >
+        Delete
+      </button>
+      <button type="button" className="action-button" onClick={() => setConfirming(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+function UserMessage({ message, siblings, actions, busy, focused = false }: MessageViewProps) {
+  const [editing, setEditing] = useState<string | null>(null);
+  if (editing !== null) {
+    return (
+      <div
+        className={`message message-user-row${focused ? ' focused' : ''}`}
+        data-message-id={message.id}
+        data-focused={focused || undefined}
+      >
+        <form
+          className="message-edit"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (editing.trim() === '' || busy) return;
+            setEditing(null);
+            actions.edit(message, editing);
+          }}
+        >
+          <textarea
+            aria-label="Edit the message"
+            data-testid="edit-message-input"
+            value={editing}
+            rows={Math.min(10, editing.split('\n').length + 1)}
+            onChange={(event) => setEditing(event.target.value)}
+          />
+          <div className="message-edit-buttons">
+            <button type="button" className="action-button" onClick={() => setEditing(null)}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className="action-button primary"
+              data-testid="edit-message-send"
+              disabled={busy || editing.trim() === ''}
+            >
+              Send
+            </button>
+          </div>
+        </form>
+      </div>
+    );
+  }
+  return (
+    <div
+      className={`message message-user-row${focused ? ' focused' : ''}`}
+      data-message-id={message.id}
+      data-focused={focused || undefined}
+    >
+      <div
+        className={`message-user${message.pending ? ' pending' : ''}`}
+        data-testid="message-user"
+      >
+        {message.content}
+      </div>
+      {!message.pending && (
+        <div className="message-actions user-actions" data-testid="message-actions">
+          {siblings && <SiblingNav position={siblings} choose={actions.choose} />}
+          <CopyButton text={message.content} />
+          {!busy && (
+            <>
+              <button
+                type="button"
+                className="action-button"
+                data-testid="edit-message"
+                onClick={() => setEditing(message.content)}
+              >
+                Edit
+              </button>
+              <DeleteButton onDelete={() => actions.remove(message)} />
+            </>
+          )}
+        </div>
+      )}
     </div>
   );
 }
@@ -96,38 +352,27 @@ function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName
 interface MessageViewProps {
   message: ViewMessage;
   models: Model[];
+  /** Its place among its siblings, when it has some. */
+  siblings: SiblingPosition | undefined;
+  actions: MessageActions;
+  /** An answer is being written in this conversation: nothing new can start. */
+  busy: boolean;
   /** Opened from a search result: highlighted. */
   focused?: boolean;
 }
 
-export const MessageView = memo(function MessageView({
-  message,
-  models,
-  focused = false,
-}: MessageViewProps) {
+export const MessageView = memo(function MessageView(props: MessageViewProps) {
+  const { message, models, siblings, actions, busy, focused = false } = props;
   if (message.role === 'system') return null;
+  if (message.role === 'user') return <UserMessage {...props} />;
   const focusClass = focused ? ' focused' : '';
-  if (message.role === 'user') {
-    return (
-      <div
-        className={`message message-user-row${focusClass}`}
-        data-message-id={message.id}
-        data-focused={focused || undefined}
-      >
-        <div
-          className={`message-user${message.pending ? ' pending' : ''}`}
-          data-testid="message-user"
-        >
-          {message.content}
-        </div>
-      </div>
-    );
-  }
 
   const modelId = message.generation?.model ?? message.servedBy?.model ?? message.model;
   const modelName = modelId ? (models.find((m) => m.id === modelId)?.name ?? modelId) : null;
   const streaming = message.status === 'streaming';
   const reasoning = message.reasoning ?? '';
+  const canContinue =
+    message.generation?.finishReason === 'length' && message.status === 'complete';
 
   return (
     <div
@@ -139,7 +384,7 @@ export const MessageView = memo(function MessageView({
       aria-busy={streaming}
     >
       {reasoning !== '' && (
-        <details className="reasoning">
+        <details className="reasoning" data-testid="reasoning">
           <summary>{streaming && message.content === '' ? 'Thinking…' : 'Reasoning'}</summary>
           <div className="reasoning-body">{reasoning}</div>
         </details>
@@ -158,6 +403,36 @@ export const MessageView = memo(function MessageView({
         message.status === 'error' && <InlineError message="The answer failed." />
       )}
       {!streaming && <AssistantMeta message={message} modelName={modelName} />}
+      {!streaming && (
+        <div className="message-actions" data-testid="message-actions">
+          {siblings && <SiblingNav position={siblings} choose={actions.choose} />}
+          <CopyButton text={message.content} />
+          {!busy && (
+            <>
+              {canContinue && (
+                <button
+                  type="button"
+                  className="action-button primary"
+                  data-testid="continue-message"
+                  onClick={() => actions.continueAnswer(message)}
+                >
+                  Continue
+                </button>
+              )}
+              <button
+                type="button"
+                className="action-button"
+                data-testid="regenerate-message"
+                onClick={() => actions.regenerate(message, null)}
+              >
+                Regenerate
+              </button>
+              <OtherModel models={models} onPick={(model) => actions.regenerate(message, model)} />
+              <DeleteButton onDelete={() => actions.remove(message)} />
+            </>
+          )}
+        </div>
+      )}
     </div>
   );
 });

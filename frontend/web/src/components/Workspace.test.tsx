@@ -285,7 +285,12 @@ describe('Workspace', () => {
       () => ($('composer-input') as HTMLTextAreaElement).value === '',
       'the draft to clear',
     );
-    expect(sentBody).toEqual({ content: '<b>Hi</b> *there*', model: 'openai/gpt-4o' });
+    // A first message: its parent is null (a root of the tree).
+    expect(sentBody).toEqual({
+      content: '<b>Hi</b> *there*',
+      model: 'openai/gpt-4o',
+      parentId: null,
+    });
 
     stream.send('user_message', userMsg);
     stream.send('assistant_message', {
@@ -423,7 +428,8 @@ describe('Workspace', () => {
       model: 'openai/gpt-4o',
     });
     first.send('delta', { content: 'Hel' });
-    const shown = () => $('message-assistant')?.textContent?.trim();
+    // The answer's text (a finished answer also shows its buttons).
+    const shown = () => $('message-assistant')?.querySelector('.markdown')?.textContent?.trim();
     await waitFor(() => shown() === 'Hel', 'the first token');
     first.fail();
 

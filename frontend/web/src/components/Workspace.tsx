@@ -16,14 +16,16 @@ import { conversationIdFrom, conversationPath, navigate, pageOf, usePath } from 
 import { isTyping, shortcutOf } from '../lib/shortcuts';
 import { useStableCallback } from '../lib/stableCallback';
 import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
-import { activePath } from '../lib/thread';
-import { useChats } from '../state/chat';
+import { branchOf, ROOT_FORK, type Choices } from '../lib/thread';
+import { readChoices, saveChoices } from '../lib/branches';
+import { useChats, type ViewMessage } from '../state/chat';
 import { useConversationList } from '../state/conversations';
 import { useFolders } from '../state/folders';
 import { AccountPage } from './AccountPage';
 import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
 import { ConversationExport } from './ConversationExport';
+import type { MessageActions } from './MessageView';
 import { Composer } from './Composer';
 import { ConversationSettings, type RoutingSettings } from './ConversationSettings';
 import { KeyboardIcon, MenuIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
@@ -130,6 +132,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   /** The message a search result opened: scrolled to and highlighted. */
   const [focus, setFocus] = useState<{ conversationId: string; messageId: string } | null>(null);
   const [titlePolls, setTitlePolls] = useState(0);
+  /** The branch chosen at each fork, per conversation (kept in localStorage too). */
+  const [choiceMap, setChoiceMap] = useState<Record<string, Choices>>({});
 
   useEffect(() => {
     let live = true;
@@ -225,7 +229,15 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
 
   const key = routeId ?? NEW_CHAT;
   const thread = routeId ? chats.threads[routeId] : undefined;
-  const messages = useMemo(() => activePath(thread?.messages ?? []), [thread?.messages]);
+  const choices = useMemo(
+    () => (routeId ? (choiceMap[routeId] ?? readChoices(routeId)) : {}),
+    [routeId, choiceMap],
+  );
+  const branch = useMemo(
+    () => branchOf(thread?.messages ?? [], choices),
+    [thread?.messages, choices],
+  );
+  const messages = branch.path;
   const run = routeId ? chats.running[routeId] : undefined;
   const draft = drafts[key] ?? '';
 
@@ -331,8 +343,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
       }
     }
     const id = cid;
-    const last = activePath(chats.threads[id]?.messages ?? [])
-      .filter((m) => !m.pending)
+    // The branch shown in that conversation (a queued message may go to another one).
+    const last = branchOf(chats.threads[id]?.messages ?? [], choiceMap[id] ?? readChoices(id))
+      .path.filter((m) => !m.pending)
       .at(-1);
     const accepted = await chats.send({
       conversationId: id,
@@ -390,6 +403,53 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
       delete next[id];
       return next;
     });
+  }
+
+  /** Shows `id` at the fork `fork` (null: drops the choice, so the newest branch shows). */
+  function choose(cid: string, fork: string, id: string | null) {
+    setChoiceMap((prev) => {
+      const next: Record<string, string> = { ...(prev[cid] ?? readChoices(cid)) };
+      if (id === null) delete next[fork];
+      else next[fork] = id;
+      saveChoices(cid, next);
+      return { ...prev, [cid]: next };
+    });
+  }
+
+  /** A new version of a question: its sibling (same parent), then its answer. */
+  async function editMessage(original: ViewMessage, content: string) {
+    const cid = routeId;
+    if (cid === null || sending || isRunning(cid)) return;
+    choose(cid, original.parentId ?? ROOT_FORK, null);
+    setSending(true);
+    await chats.send({
+      conversationId: cid,
+      content,
+      model: currentModel,
+      parentId: original.parentId,
+      onOpen: () => setSending(false),
+    });
+    setSending(false);
+  }
+
+  function regenerate(answer: ViewMessage, model: string | null) {
+    const cid = routeId;
+    if (cid === null || answer.parentId === null || isRunning(cid)) return;
+    choose(cid, answer.parentId, null);
+    const chosen = model ?? answer.generation?.model ?? answer.model ?? currentModel;
+    void chats.answerOn(cid, answer.parentId, {
+      kind: 'regenerate',
+      body: chosen ? { model: chosen } : {},
+    });
+  }
+
+  function continueAnswer(answer: ViewMessage) {
+    if (routeId === null || isRunning(routeId)) return;
+    void chats.answerOn(routeId, answer.id, { kind: 'continue' });
+  }
+
+  function removeMessage(message: ViewMessage) {
+    if (routeId !== null) void chats.deleteMessage(routeId, message.id);
   }
 
   function openConversation(id: string) {
@@ -466,6 +526,25 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onToggleFavorite = useStableCallback(toggleFavorite);
   const onSetDefault = useStableCallback(setDefault);
   const onSaveRouting = useStableCallback(saveRouting);
+  const onEdit = useStableCallback(
+    (m: ViewMessage, content: string) => void editMessage(m, content),
+  );
+  const onRegenerate = useStableCallback(regenerate);
+  const onContinue = useStableCallback(continueAnswer);
+  const onRemove = useStableCallback(removeMessage);
+  const onChoose = useStableCallback((fork: string, id: string) => {
+    if (routeId !== null) choose(routeId, fork, id);
+  });
+  const actions = useMemo<MessageActions>(
+    () => ({
+      edit: onEdit,
+      regenerate: onRegenerate,
+      continueAnswer: onContinue,
+      remove: onRemove,
+      choose: onChoose,
+    }),
+    [onEdit, onRegenerate, onContinue, onRemove, onChoose],
+  );
   const onStop = useStableCallback(() => {
     if (routeId) void chats.stop(routeId);
   });
@@ -655,6 +734,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
             <ChatView
               conversationKey={key}
               messages={messages}
+              siblings={branch.siblings}
+              actions={actions}
+              busy={run !== undefined || sending}
               models={models}
               loading={thread?.loading ?? false}
               loadError={thread?.loadError ?? null}

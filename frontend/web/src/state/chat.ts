@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, api, streamMessage } from '../api/client';
-import type { Conversation, Message, StreamEvent, Usage } from '../api/types';
+import { ApiError, api, streamAnswer, streamMessage } from '../api/client';
+import type { Conversation, Message, RegenerateBody, StreamEvent, Usage } from '../api/types';
 import { errorText } from '../lib/errors';
 import { onFrame } from '../lib/frame';
 import { followGeneration } from './follow';
@@ -54,6 +54,7 @@ export interface SendOptions {
   conversationId: string;
   content: string;
   model: string | null;
+  /** The message this one follows (the branch's last, or an edited message's parent); null: a first message. */
   parentId: string | null;
   /** The backend accepted the message and the answer started streaming. */
   onOpen: () => void;
@@ -408,7 +409,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             {
               content,
               ...(model ? { model } : {}),
-              ...(parentId ? { parentId } : {}),
+              parentId,
             },
             {
               signal: controller.signal,
@@ -454,6 +455,121 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     [answerWriter, follow, load, setRun, updateMessage, updateThread],
   );
 
+  /**
+   * Starts an answer on an existing message and streams it, as send() does: `regenerate`
+   * answers a question again (a new sibling answer), `continue` writes on an answer that ended
+   * early (its text grows in place). Reloads the conversation at the end.
+   */
+  const answerOn = useCallback(
+    async (
+      cid: string,
+      messageId: string,
+      action: { kind: 'regenerate'; body: RegenerateBody } | { kind: 'continue' },
+    ): Promise<boolean> => {
+      if (runningRef.current[cid]) return false;
+      updateThread(cid, (t) => (t.sendError === null ? t : { ...t, sendError: null }));
+      const controller = new AbortController();
+      controllers.current.set(cid, controller);
+      let run: Running = { generationId: null, assistantId: null, stopping: false };
+      setRun(cid, run);
+
+      let opened = false;
+      let answer = null as { id: string; generationId: string; writer: AnswerWriter } | null;
+      const onEvent = (event: StreamEvent): void => {
+        switch (event.type) {
+          case 'assistant_message': {
+            const id = event.data.messageId;
+            answer = { id, generationId: event.data.generationId, writer: answerWriter(cid, id) };
+            if (action.kind === 'continue') {
+              updateMessage(cid, id, (m) => ({ ...m, status: 'streaming', error: null }));
+            } else {
+              const at = new Date().toISOString();
+              const assistant: ViewMessage = {
+                id,
+                conversationId: cid,
+                parentId: messageId,
+                role: 'assistant',
+                content: '',
+                reasoning: null,
+                model: event.data.model,
+                status: 'streaming',
+                error: null,
+                createdAt: at,
+                updatedAt: at,
+                generation: null,
+              };
+              updateThread(cid, (t) => ({ ...t, messages: [...t.messages, assistant] }));
+            }
+            run = { ...run, generationId: answer.generationId, assistantId: id };
+            setRun(cid, run);
+            break;
+          }
+          case 'error':
+            if (answer === null) {
+              const message = event.data.message;
+              updateThread(cid, (t) => ({ ...t, sendError: message }));
+            } else answer.writer.apply(event);
+            break;
+          case 'user_message':
+            break;
+          default:
+            answer?.writer.apply(event);
+        }
+      };
+
+      let lost = false;
+      try {
+        try {
+          await streamAnswer(cid, messageId, action, {
+            signal: controller.signal,
+            onOpen: () => {
+              opened = true;
+            },
+            onEvent,
+          });
+          answer?.writer.flush();
+          lost = answer !== null && !answer.writer.ended;
+        } catch (err) {
+          answer?.writer.flush();
+          if (answer === null) {
+            if (!isAbort(err)) updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
+          } else if (isAbort(err)) {
+            const id = answer.id;
+            updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
+          } else lost = !answer.writer.ended;
+        }
+        if (lost && answer !== null) {
+          await follow(cid, answer.id, answer.generationId, controller.signal).catch(
+            () => undefined, // aborted: the tab left the conversation or signed out
+          );
+        }
+      } finally {
+        controllers.current.delete(cid);
+        setRun(cid, null);
+      }
+      if (opened) await load(cid);
+      return opened;
+    },
+    [answerWriter, follow, load, setRun, updateMessage, updateThread],
+  );
+
+  /** Deletes a message and its replies (the backend stops an answer being written there). */
+  const deleteMessage = useCallback(
+    async (cid: string, messageId: string): Promise<void> => {
+      try {
+        const { deleted } = await api.deleteMessage(cid, messageId);
+        const gone = new Set(deleted);
+        updateThread(cid, (t) => ({ ...t, messages: t.messages.filter((m) => !gone.has(m.id)) }));
+      } catch (err) {
+        updateThread(cid, (t) => ({
+          ...t,
+          sendError: `Could not delete the message: ${errorMessage(err)}`,
+        }));
+      }
+    },
+    [updateThread],
+  );
+
   const stop = useCallback(
     async (conversationId: string): Promise<void> => {
       const run = runningRef.current[conversationId];
@@ -497,7 +613,19 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
 
   const isRunning = useCallback((id: string) => runningRef.current[id] !== undefined, []);
 
-  return { threads, running, isRunning, load, initThread, send, stop, forget, clearSendError };
+  return {
+    threads,
+    running,
+    isRunning,
+    load,
+    initThread,
+    send,
+    answerOn,
+    deleteMessage,
+    stop,
+    forget,
+    clearSendError,
+  };
 }
 
 export type Chats = ReturnType<typeof useChats>;
