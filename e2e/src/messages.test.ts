@@ -90,7 +90,7 @@ describe('messages in Chromium', () => {
     expect(await stats.locator('.meta-tokens').textContent()).toMatch(/\d+ in · 6 out/);
     expect(await stats.locator('.meta-cost').textContent()).toMatch(/\$/);
     expect(await stats.locator('.meta-ttft').textContent()).toMatch(
-      /^\d+(\.\d)? s to first token$/,
+      /^\d+(\.\d)? m?s to first token$/,
     );
     expect(await stats.locator('.meta-speed').textContent()).toMatch(/^\d+(\.\d)? tok\/s$/);
   });

@@ -56,8 +56,9 @@ export function InlineError({ message }: { message: string }) {
   );
 }
 
-/** Seconds with one decimal under 10 s: "0.4 s", "12 s". */
+/** A duration: "85 ms", "2.4 s", "12 s". */
 function seconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
