@@ -53,6 +53,8 @@ export interface ScenarioOptions {
    * there finishes with `finish_reason: "length"`.
    */
   limit?: number;
+  /** Web search results: `url_citation` annotations cited by the answer (as with `:online`). */
+  sources?: number;
 }
 
 const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> = {
@@ -68,6 +70,7 @@ const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> =
   reasoning: [1, 10_000],
   cached: [0, 10_000_000],
   limit: [1, 10_000],
+  sources: [1, 20],
 };
 
 function isOptionKey(key: string): key is keyof ScenarioOptions {
@@ -125,6 +128,8 @@ export interface Plan {
   cached: number;
   /** Content chunks at most per response (finish "length" past it); Infinity: no limit. */
   limit: number;
+  /** Number of url_citation annotations sent with the answer. */
+  sources: number;
 }
 
 export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
@@ -145,6 +150,7 @@ export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
     reasoningChunks: scenario === 'reasoning' ? (options.reasoning ?? 4) : 0,
     cached: options.cached ?? 0,
     limit: options.limit ?? Infinity,
+    sources: options.sources ?? 0,
   };
 }
 
@@ -237,4 +243,19 @@ export function continuationPieces(pieces: readonly string[], prefill: string | 
     if (at > prefill.length) return [whole.slice(prefill.length, at), ...pieces.slice(i + 1)];
   }
   return [];
+}
+
+/** The `url_citation` annotations of an answer citing `count` (made-up) web pages. */
+export function citations(lastUserMessage: string, answer: string, count: number) {
+  const topic = lastUserMessage.trim().slice(0, 40) || '(nothing)';
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'url_citation' as const,
+    url_citation: {
+      url: `https://search.fake-openrouter.test/result/${i + 1}?q=${encodeURIComponent(topic)}`,
+      title: `Fake search result ${i + 1} for "${topic}"`,
+      content: `An excerpt of fake page ${i + 1}.`,
+      start_index: 0,
+      end_index: answer.length,
+    },
+  }));
 }

@@ -284,6 +284,29 @@ describe('streams', () => {
     expect(start + completion.choices[0]?.message.content).toBe(start + text(rest));
   });
 
+  it('sources: url_citation annotations as web search returns them, streamed and not', async () => {
+    const chunks = jsonChunks(
+      await (await chat({ content: 'search this [fake sources=2]' })).text(),
+    ) as Chunk[];
+    const annotated = chunks.filter((c) => c.choices[0]?.delta.annotations);
+    expect(annotated).toHaveLength(1);
+    const annotations = annotated[0]?.choices[0]?.delta.annotations as Array<{
+      type: string;
+      url_citation: { url: string; title: string };
+    }>;
+    expect(annotations).toHaveLength(2);
+    expect(annotations[0]).toMatchObject({
+      type: 'url_citation',
+      url_citation: { url: expect.stringMatching(/^https:\/\//), title: expect.any(String) },
+    });
+    expect(annotations[0]?.url_citation.url).not.toBe(annotations[1]?.url_citation.url);
+
+    const completion = (await (
+      await chat({ content: 'search this [fake sources=2]', stream: false })
+    ).json()) as { choices: Array<{ message: { annotations: unknown[] } }> };
+    expect(completion.choices[0]?.message.annotations).toEqual(annotations);
+  });
+
   it('slow: paces chunks and sends keep-alive comments during long pauses', async () => {
     const started = Date.now();
     const res = await chat({

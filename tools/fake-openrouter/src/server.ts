@@ -21,6 +21,7 @@ import { defaultModels, fallbackPricing, type FakeModel } from './models.js';
 import { parsePreferences, route } from './routing.js';
 import {
   answerPieces,
+  citations,
   continuationPieces,
   findDirective,
   isTitleRequest,
@@ -33,6 +34,7 @@ import {
   type Scenario,
 } from './scenarios.js';
 import {
+  annotationsChunk,
   contentChunk,
   dataEvent,
   DONE_EVENT,
@@ -264,6 +266,7 @@ export async function startFakeOpenRouter(
           ? titlePieces(firstUser)
           : continuationPieces(answerPieces(lastUser, plan.chunks), prefillOf(body.messages)),
         reasoning: title ? [] : reasoningPieces(lastUser, plan.reasoningChunks),
+        lastUser,
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
         pricing: routed.pricing,
         apiKey,
@@ -389,6 +392,10 @@ export async function startFakeOpenRouter(
       default:
         break;
     }
+    if (plan.sources > 0) {
+      const answer = turn.content.slice(0, sendCount).join('');
+      await send(annotationsChunk(ctx, citations(turn.lastUser, answer, plan.sources)));
+    }
     const limited = plan.scenario === 'length' || sendCount < turn.content.length;
     await send(finishChunk(ctx, limited ? 'length' : 'stop'));
     await send(usageChunk(ctx, usageOf(turn, sendCount)));
@@ -459,6 +466,15 @@ export async function startFakeOpenRouter(
             role: 'assistant',
             content: turn.content.slice(0, sent).join(''),
             refusal: null,
+            ...(plan.sources > 0
+              ? {
+                  annotations: citations(
+                    turn.lastUser,
+                    turn.content.slice(0, sent).join(''),
+                    plan.sources,
+                  ),
+                }
+              : {}),
             reasoning: reasoning === '' ? null : reasoning,
             ...(reasoning === ''
               ? {}
@@ -569,6 +585,8 @@ interface Turn {
   ctx: ChunkContext;
   content: string[];
   reasoning: string[];
+  /** The last user message: the topic of the made-up search results. */
+  lastUser: string;
   inputChars: number;
   pricing: FakeModel['pricing'];
   /** The key the request came with: what it costs is added to the key's usage. */

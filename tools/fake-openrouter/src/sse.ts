@@ -31,6 +31,7 @@ export interface Delta {
   content?: string;
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
+  annotations?: UrlCitation[];
 }
 
 export interface StreamChoice {
@@ -99,6 +100,25 @@ export function reasoningChunk(ctx: ChunkContext, text: string): StreamChunk {
       reasoning_details: [{ type: 'reasoning.text', text, format: 'unknown', index: 0 }],
     }),
   ]);
+}
+
+/**
+ * OpenRouter's web search results: `url_citation` annotations on the assistant's delta, each
+ * with the page's URL, title, an excerpt and the span of the answer it supports.
+ */
+export function annotationsChunk(ctx: ChunkContext, annotations: UrlCitation[]): StreamChunk {
+  return chunk(ctx, [choice({ role: 'assistant', content: '', annotations })]);
+}
+
+export interface UrlCitation {
+  type: 'url_citation';
+  url_citation: {
+    url: string;
+    title: string;
+    content: string;
+    start_index: number;
+    end_index: number;
+  };
 }
 
 export function finishChunk(ctx: ChunkContext, finishReason: 'stop' | 'length'): StreamChunk {
