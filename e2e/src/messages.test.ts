@@ -209,4 +209,17 @@ describe('messages in Chromium', () => {
       'user: And then? [fake chunks=2]',
     ]);
   });
+
+  it('lists the web pages an answer cites as safe links', async () => {
+    await send('Look it up [fake sources=2 chunks=3]');
+    const sources = lastAnswer().getByTestId('sources');
+    const links = sources.locator('a');
+    expect(await links.count()).toBe(2);
+    for (const link of await links.all()) {
+      expect(await link.getAttribute('href')).toMatch(/^https:\/\/search\.fake-openrouter\.test\//);
+      expect(await link.getAttribute('target')).toBe('_blank');
+      expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+    }
+    expect(await links.first().textContent()).toContain('Look it up');
+  });
 });

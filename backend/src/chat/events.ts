@@ -1,3 +1,5 @@
+import type { Source } from '../openrouter/types.js';
+
 export interface UsageData {
   promptTokens: number;
   completionTokens: number;
@@ -10,6 +12,8 @@ export type GenerationEvent =
   | { event: 'delta'; data: { content: string } }
   | { event: 'reasoning'; data: { content: string } }
   | { event: 'usage'; data: UsageData }
+  /** Every source cited so far (the whole list each time). */
+  | { event: 'sources'; data: { sources: Source[] } }
   | {
       event: 'done';
       data: {

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isAppError, type ErrorCode } from '../errors.js';
-import type { ChatRequest, OpenRouterClient, Usage } from '../openrouter/types.js';
+import type { ChatRequest, OpenRouterClient, Source, Usage } from '../openrouter/types.js';
 import type { GenerationEvent, GenerationListener, UsageData } from './events.js';
 import type { PartialFlusher } from './flusher.js';
 import type { ChatMetrics } from './metrics.js';
@@ -18,6 +18,9 @@ export interface GenerationDeps {
 /** stop: the user's stop; shutdown: the server's; discard: the turn could not be saved. */
 type EndReason = 'stop' | 'shutdown' | 'discard';
 
+/** Sources kept per answer: a bound on what one model output can make us store. */
+const MAX_SOURCES = 50;
+
 const interruptedText = 'The server shut down while this answer was being written.';
 
 /**
@@ -28,6 +31,8 @@ export class Generation {
   readonly done: Promise<void>;
   private content = '';
   private reasoning = '';
+  /** The web pages cited so far, each URL once, in the order first cited. */
+  private sources: Source[] = [];
   /** The last usage told to listeners, replayed to whoever attaches later. */
   private usageSoFar: UsageData | null = null;
   /** Set when the final event (done or error) is sent: nothing more will come. */
@@ -59,10 +64,11 @@ export class Generation {
      * The answer's text so far when this call continues it (an answer cut off at the token
      * limit): the new text is appended, and saved and replayed with it.
      */
-    initial: { content: string; reasoning: string | null } | null = null,
+    initial: { content: string; reasoning: string | null; sources?: Source[] | null } | null = null,
   ) {
     this.content = initial?.content ?? '';
     this.reasoning = initial?.reasoning ?? '';
+    this.sources = initial?.sources ?? [];
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     saved.then(
       () => {
@@ -104,6 +110,9 @@ export class Generation {
     if (this.reasoning !== '')
       events.push({ event: 'reasoning', data: { content: this.reasoning } });
     if (this.content !== '') events.push({ event: 'delta', data: { content: this.content } });
+    if (this.sources.length > 0) {
+      events.push({ event: 'sources', data: { sources: this.sources } });
+    }
     if (this.usageSoFar !== null) events.push({ event: 'usage', data: this.usageSoFar });
     return events;
   }
@@ -170,6 +179,14 @@ export class Generation {
             };
             this.emit({ event: 'usage', data: this.usageSoFar });
             break;
+          case 'sources': {
+            const known = new Set(this.sources.map((s) => s.url));
+            const added = event.sources.filter((s) => !known.has(s.url) && known.add(s.url));
+            if (added.length === 0 || this.sources.length >= MAX_SOURCES) break;
+            this.sources = [...this.sources, ...added].slice(0, MAX_SOURCES);
+            this.emit({ event: 'sources', data: { sources: this.sources } });
+            break;
+          }
           case 'finish':
             finishReason = event.finishReason;
             break;
@@ -214,6 +231,7 @@ export class Generation {
           conversationId: this.conversationId,
           content: this.content,
           reasoning: this.reasoning || null,
+          sources: this.sources.length > 0 ? this.sources : null,
           status,
           error: failure?.message ?? (status === 'interrupted' ? interruptedText : null),
           errorCode: failure?.code ?? null,

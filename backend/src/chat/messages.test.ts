@@ -256,6 +256,28 @@ describe('DELETE /api/conversations/:id/messages/:messageId', () => {
   });
 });
 
+describe('sources (web search results)', () => {
+  it('streams the cited pages, keeps them with the answer, and a continuation keeps them', async () => {
+    const id = await createConversation(ctx.app, admin, { model: 'fake/echo' });
+    const events = await send(id, { content: 'look it up [fake sources=2 chunks=8 limit=5]' });
+    const streamed = events.find((e) => e.event === 'sources')?.data.sources;
+    expect(streamed).toHaveLength(2);
+    expect(streamed[0]).toEqual({
+      url: expect.stringMatching(/^https:\/\/search\.fake-openrouter\.test\//),
+      title: expect.stringContaining('look it up'),
+    });
+    const [, answer] = await messagesOf(id);
+    expect((answer as unknown as { sources: unknown }).sources).toEqual(streamed);
+    expect((await messagesOf(id))[0]).toMatchObject({ sources: null });
+
+    // Continued: the same pages cited again are not listed twice.
+    const more = await postAnswer(`/api/conversations/${id}/messages/${answer!.id}/continue`);
+    expect(more.find((e) => e.event === 'sources')).toBeUndefined();
+    const [, whole] = await messagesOf(id);
+    expect((whole as unknown as { sources: unknown }).sources).toEqual(streamed);
+  });
+});
+
 describe('POST /api/conversations/:id/messages/:messageId/continue', () => {
   it('appends to an answer cut at the token limit, and the next send carries the whole answer', async () => {
     const id = await createConversation(ctx.app, admin, { model: 'fake/echo' });

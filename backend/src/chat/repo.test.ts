@@ -47,6 +47,7 @@ const finished = (n: number, content: string): FinishedGeneration => ({
   conversationId: 'c1',
   content,
   reasoning: null,
+  sources: null,
   status: 'complete',
   error: null,
   errorCode: null,

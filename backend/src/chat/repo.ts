@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/connection.js';
+import type { Source } from '../openrouter/types.js';
+import { parseSources } from '../conversations/repo.js';
 import type { MessageStatus } from '../conversations/schemas.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import { valuesList } from '../db/values.js';
@@ -22,6 +24,8 @@ export interface FinishedGeneration {
   conversationId: string;
   content: string;
   reasoning: string | null;
+  /** Web pages the answer cites (stored as JSON); null: none. */
+  sources: Source[] | null;
   status: Exclude<MessageStatus, 'streaming'>;
   error: string | null;
   errorCode: string | null;
@@ -61,6 +65,7 @@ export interface StoredMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
   reasoning: string | null;
+  sources: Source[] | null;
   model: string | null;
   status: MessageStatus;
 }
@@ -254,14 +259,22 @@ export function createChatRepo(db: Queryable) {
     async finishAll(finished: readonly FinishedGeneration[]): Promise<void> {
       for (const part of chunks(finished)) {
         const messages = valuesList(
-          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
-          part.map((g) => [g.messageId, g.content, g.reasoning, g.status, g.error, g.now]),
+          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+          part.map((g) => [
+            g.messageId,
+            g.content,
+            g.reasoning,
+            g.sources === null ? null : JSON.stringify(g.sources),
+            g.status,
+            g.error,
+            g.now,
+          ]),
         );
         await db.run(
           `UPDATE messages
-           SET content = v.content, reasoning = v.reasoning, status = v.status, error = v.error,
-               updated_at = v.updated_at
-           FROM (VALUES ${messages.sql}) AS v(id, content, reasoning, status, error, updated_at)
+           SET content = v.content, reasoning = v.reasoning, sources = v.sources,
+               status = v.status, error = v.error, updated_at = v.updated_at
+           FROM (VALUES ${messages.sql}) AS v(id, content, reasoning, sources, status, error, updated_at)
            WHERE messages.id = v.id`,
           messages.params,
         );
@@ -321,8 +334,14 @@ export function createChatRepo(db: Queryable) {
       messageId: string,
     ): Promise<StoredMessage | undefined> {
       // Owner and conversation checked in code: a lone primary-key filter uses the index.
-      const row = await db.one<StoredMessage & { user_id: string; conversation_id: string }>(
-        `SELECT id, user_id, conversation_id, role, content, reasoning, model, status
+      const row = await db.one<
+        Omit<StoredMessage, 'sources'> & {
+          user_id: string;
+          conversation_id: string;
+          sources: string | null;
+        }
+      >(
+        `SELECT id, user_id, conversation_id, role, content, reasoning, sources, model, status
          FROM messages WHERE id = $1`,
         [messageId],
       );
@@ -332,6 +351,7 @@ export function createChatRepo(db: Queryable) {
         role: row.role,
         content: row.content,
         reasoning: row.reasoning,
+        sources: parseSources(row.sources),
         model: row.model,
         status: row.status,
       };

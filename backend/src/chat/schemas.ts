@@ -43,14 +43,15 @@ export const StreamDescription = `A text/event-stream. Events, each \`data\` one
 - \`delta\`: \`{ content }\`, text to append to the answer
 - \`reasoning\`: \`{ content }\`, reasoning text to append
 - \`usage\`: \`{ promptTokens, completionTokens, reasoningTokens, cost }\`
+- \`sources\`: \`{ sources: [{ url, title }] }\`, every web page cited so far (replaces the list)
 - \`done\`: \`{ messageId, finishReason, status, model, provider }\`, status \`complete\` or \`stopped\`; \`model\` answered (a fallback when the first failed), served by \`provider\` (null when upstream named none)
 - \`error\`: \`{ code, message }\`; the partial answer is kept with status \`error\``;
 
 export const ReattachDescription = `A text/event-stream of a running answer, from its start:
 - \`assistant_message\`: \`{ messageId, generationId, model }\`
 - then what was written so far: one \`reasoning\` and one \`delta\` with the whole text (none
-  while it is empty) and the last \`usage\`, if any
-- then the live \`delta\`, \`reasoning\`, \`usage\` events, and \`done\` or \`error\`, as for
+  while it is empty), the \`sources\` and the last \`usage\`, if any
+- then the live \`delta\`, \`reasoning\`, \`sources\`, \`usage\` events, and \`done\` or \`error\`, as for
   POST /api/conversations/{id}/messages
 
 Concatenating the \`delta\` events of this stream gives the saved final text exactly.

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SendAdmission } from '../admission/admission.js';
 import type { Database, Queryable } from '../db/connection.js';
 import { AppError } from '../errors.js';
-import type { ChatRequest, OpenRouterClient } from '../openrouter/types.js';
+import type { ChatRequest, OpenRouterClient, Source } from '../openrouter/types.js';
 import { ConversationCache } from '../conversations/cache.js';
 import { createConversationsRepo } from '../conversations/repo.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
@@ -84,7 +84,7 @@ export function createChatService({
     admitted: Awaited<ReturnType<SendAdmission['admit']>>;
     request: ChatRequest;
     write: (tx: Queryable) => Promise<void>;
-    initial: { content: string; reasoning: string | null } | null;
+    initial: { content: string; reasoning: string | null; sources: Source[] | null } | null;
     requestId: string | undefined;
   }): Promise<Generation> {
     const { answer, admitted } = start;
@@ -179,6 +179,7 @@ export function createChatService({
         role: 'user',
         content: input.content,
         reasoning: null,
+        sources: null,
         model: null,
         status: 'complete',
         error: null,
@@ -377,7 +378,7 @@ export function createChatService({
         admitted,
         request: { model, models: conversation.fallbackModels, messages: upstreamMessages(path) },
         write: (tx) => createChatRepo(tx).reopenAnswer(answer),
-        initial: { content: stored.content, reasoning: stored.reasoning },
+        initial: { content: stored.content, reasoning: stored.reasoning, sources: stored.sources },
         requestId,
       });
     },

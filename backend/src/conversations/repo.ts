@@ -1,4 +1,5 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
+import type { Source } from '../openrouter/types.js';
 import type {
   Conversation,
   Generation,
@@ -75,12 +76,32 @@ function routingText(routing: ProviderRouting | null): string | null {
   return routing === null ? null : JSON.stringify(routing);
 }
 
+/** The messages.sources column (a JSON array of { url, title }); anything else reads as null. */
+export function parseSources(text: string | null): Source[] | null {
+  if (text === null || text === '') return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value)) return null;
+    const sources = value.filter(
+      (s): s is Source =>
+        typeof s === 'object' &&
+        s !== null &&
+        typeof (s as Source).url === 'string' &&
+        (typeof (s as Source).title === 'string' || (s as Source).title === null),
+    );
+    return sources.length > 0 ? sources.map(({ url, title }) => ({ url, title })) : null;
+  } catch {
+    return null;
+  }
+}
+
 type MessageRow = {
   id: string;
   parent_id: string | null;
   role: Message['role'];
   content: string;
   reasoning: string | null;
+  sources: string | null;
   model: string | null;
   status: MessageStatus;
   error: string | null;
@@ -139,6 +160,7 @@ function toMessage(
     role: row.role,
     content: row.content,
     reasoning: row.reasoning,
+    sources: parseSources(row.sources),
     model: row.model,
     status: row.status,
     error: row.error,
@@ -339,7 +361,8 @@ export function createConversationsRepo(db: Queryable) {
      */
     async listMessages(userId: string, conversationId: string): Promise<Message[]> {
       const rows = await db.all<MessageRow>(
-        `SELECT id, parent_id, role, content, reasoning, model, status, error, created_at, updated_at
+        `SELECT id, parent_id, role, content, reasoning, sources, model, status, error, created_at,
+                updated_at
          FROM messages
          WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],

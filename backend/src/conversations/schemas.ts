@@ -116,6 +116,11 @@ export const Generation = Type.Object({
 });
 export type Generation = Static<typeof Generation>;
 
+export const Source = Type.Object({
+  url: Type.String({ description: 'An absolute http(s) URL' }),
+  title: Nullable(Type.String()),
+});
+
 export const Message = Type.Object({
   id: Type.String(),
   conversationId: Type.String(),
@@ -123,6 +128,12 @@ export const Message = Type.Object({
   role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
   content: Type.String(),
   reasoning: Nullable(Type.String()),
+  sources: Nullable(
+    Type.Array(Source, {
+      description:
+        'Web pages the answer cites (url_citation annotations, e.g. from web search); null: none',
+    }),
+  ),
   model: Nullable(Type.String()),
   status: MessageStatus,
   error: Nullable(Type.String()),

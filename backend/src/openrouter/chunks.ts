@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { errorObjectMessage, formatDuration, redact, sentence } from './errors.js';
 import { createSseParser, type SseEvent } from './sse.js';
-import type { ChatStreamEvent, Usage } from './types.js';
+import type { ChatStreamEvent, Source, Usage } from './types.js';
 
 export interface ReadChunksOptions {
   signal: AbortSignal;
@@ -165,6 +165,8 @@ function interpretChunk(
     if (reasoning) out.push({ type: 'reasoning', content: reasoning });
     const content = nonEmptyString(delta.content);
     if (content) out.push({ type: 'delta', content });
+    const sources = urlCitations(delta.annotations);
+    if (sources.length > 0) out.push({ type: 'sources', sources });
   }
 
   const error = chunk.error ?? choice?.error;
@@ -212,6 +214,35 @@ function toUsage(usage: Record<string, unknown>): Usage {
     cachedTokens: count(promptDetails.cached_tokens),
     cost: typeof usage.cost === 'number' && Number.isFinite(usage.cost) ? usage.cost : null,
   };
+}
+
+/**
+ * The web pages of `url_citation` annotations (OpenRouter's web search results). Model output
+ * is untrusted: only absolute http(s) URLs are kept (never javascript:, data: …), as the URL
+ * parser normalizes them, and lengths are bounded.
+ */
+export function urlCitations(annotations: unknown): Source[] {
+  if (!Array.isArray(annotations)) return [];
+  const sources: Source[] = [];
+  for (const annotation of annotations) {
+    if (!isRecord(annotation) || annotation.type !== 'url_citation') continue;
+    const citation = isRecord(annotation.url_citation) ? annotation.url_citation : annotation;
+    const url = httpUrl(citation.url);
+    if (url === null) continue;
+    const title = nonEmptyString(citation.title)?.trim().slice(0, 300) || null;
+    sources.push({ url, title });
+  }
+  return sources;
+}
+
+function httpUrl(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 2048) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Text of `reasoning_details` entries (used only when a delta has no plain `reasoning`). */

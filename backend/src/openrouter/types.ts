@@ -61,7 +61,15 @@ export type ChatStreamEvent =
   | { type: 'delta'; content: string }
   | { type: 'reasoning'; content: string }
   | { type: 'usage'; usage: Usage }
+  /** Web pages the answer cites (OpenRouter's `url_citation` annotations: web search). */
+  | { type: 'sources'; sources: Source[] }
   | { type: 'finish'; finishReason: string; nativeFinishReason: string | null };
+
+/** A cited web page: an absolute http(s) URL, and its title when the provider gave one. */
+export interface Source {
+  url: string;
+  title: string | null;
+}
 
 export interface UpstreamModel {
   id: string;

@@ -246,6 +246,7 @@ const STREAM_EVENTS = new Set<string>([
   'delta',
   'reasoning',
   'usage',
+  'sources',
   'done',
   'error',
 ]);

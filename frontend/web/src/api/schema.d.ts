@@ -3611,6 +3611,12 @@ export interface paths {
                                 role: "system" | "user" | "assistant";
                                 content: string;
                                 reasoning: string | null;
+                                /** @description Web pages the answer cites (url_citation annotations, e.g. from web search); null: none */
+                                sources: {
+                                    /** @description An absolute http(s) URL */
+                                    url: string;
+                                    title: string | null;
+                                }[] | null;
                                 model: string | null;
                                 status: "streaming" | "complete" | "stopped" | "error" | "interrupted";
                                 error: string | null;
@@ -4407,6 +4413,7 @@ export interface paths {
                  *     - `delta`: `{ content }`, text to append to the answer
                  *     - `reasoning`: `{ content }`, reasoning text to append
                  *     - `usage`: `{ promptTokens, completionTokens, reasoningTokens, cost }`
+                 *     - `sources`: `{ sources: [{ url, title }] }`, every web page cited so far (replaces the list)
                  *     - `done`: `{ messageId, finishReason, status, model, provider }`, status `complete` or `stopped`; `model` answered (a fallback when the first failed), served by `provider` (null when upstream named none)
                  *     - `error`: `{ code, message }`; the partial answer is kept with status `error`
                  */
@@ -5019,8 +5026,8 @@ export interface paths {
                  * @description A text/event-stream of a running answer, from its start:
                  *     - `assistant_message`: `{ messageId, generationId, model }`
                  *     - then what was written so far: one `reasoning` and one `delta` with the whole text (none
-                 *       while it is empty) and the last `usage`, if any
-                 *     - then the live `delta`, `reasoning`, `usage` events, and `done` or `error`, as for
+                 *       while it is empty), the `sources` and the last `usage`, if any
+                 *     - then the live `delta`, `reasoning`, `sources`, `usage` events, and `done` or `error`, as for
                  *       POST /api/conversations/{id}/messages
                  *
                  *     Concatenating the `delta` events of this stream gives the saved final text exactly.

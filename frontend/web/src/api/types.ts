@@ -78,6 +78,8 @@ export type SnippetSegment = SearchHit['snippet'][number];
 export type Message = ConversationDetail['messages'][number];
 export type MessageStatus = Message['status'];
 export type Generation = NonNullable<Message['generation']>;
+/** A web page an answer cites (web search); `url` is absolute http(s), checked by the backend. */
+export type Source = NonNullable<Message['sources']>[number];
 
 export type ImportResult = JsonResponse<'/api/import', 'post', 201>;
 
@@ -135,5 +137,6 @@ export type StreamEvent =
   | { type: 'delta'; data: ContentEvent }
   | { type: 'reasoning'; data: ContentEvent }
   | { type: 'usage'; data: Usage }
+  | { type: 'sources'; data: { sources: Source[] } }
   | { type: 'done'; data: DoneEvent }
   | { type: 'error'; data: StreamErrorEvent };

@@ -26,6 +26,7 @@ function message(i: number, partial: Partial<ViewMessage> = {}): ViewMessage {
     role: assistant ? 'assistant' : 'user',
     content: assistant ? `Answer ${i}\n\n\`\`\`js\nconst n = ${i};\n\`\`\`` : `Question ${i}`,
     reasoning: null,
+    sources: null,
     model: null,
     status: 'complete',
     error: null,

@@ -1,5 +1,5 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { Model } from '../api/types';
+import type { Model, Source } from '../api/types';
 import { enhance } from '../lib/enhance';
 import { formatCost, formatTokens } from '../lib/format';
 import { LiveMarkdown } from '../lib/liveMarkdown';
@@ -60,6 +60,40 @@ export function InlineError({ message }: { message: string }) {
 function seconds(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** Only absolute http(s) links are ever rendered (the backend keeps no others either). */
+function safeHref(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The web pages an answer cites (web search results), as a list of links. */
+function Sources({ sources }: { sources: Source[] }) {
+  const links = sources.flatMap((source) => {
+    const href = safeHref(source.url);
+    return href === null ? [] : [{ href, title: source.title, host: new URL(href).host }];
+  });
+  if (links.length === 0) return null;
+  return (
+    <div className="sources" data-testid="sources">
+      <span className="sources-label">Sources</span>
+      <ol>
+        {links.map((link) => (
+          <li key={link.href}>
+            <a href={link.href} target="_blank" rel="noopener noreferrer nofollow">
+              {link.title ?? link.host}
+            </a>{' '}
+            <span className="source-host">{link.host}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
 }
 
 function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName: string | null }) {
@@ -398,6 +432,7 @@ export const MessageView = memo(function MessageView(props: MessageViewProps) {
           <span />
         </div>
       )}
+      {message.sources && message.sources.length > 0 && <Sources sources={message.sources} />}
       {message.error ? (
         <InlineError message={message.error} />
       ) : (

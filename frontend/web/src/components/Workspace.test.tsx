@@ -52,6 +52,7 @@ function message(partial: Partial<Message> & Pick<Message, 'id' | 'role' | 'cont
     conversationId: 'c1',
     parentId: null,
     reasoning: null,
+    sources: null,
     model: null,
     status: 'complete',
     error: null,

@@ -237,6 +237,11 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               updateMessage(cid, messageId, (m) => ({ ...m, usage }));
               break;
             }
+            case 'sources': {
+              const sources = event.data.sources;
+              updateMessage(cid, messageId, (m) => ({ ...m, sources }));
+              break;
+            }
             case 'done': {
               writer.ended = true;
               const { status, model, provider } = event.data;
@@ -335,6 +340,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
         role: 'user',
         content,
         reasoning: null,
+        sources: null,
         model: null,
         status: 'complete',
         error: null,
@@ -377,6 +383,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               role: 'assistant',
               content: '',
               reasoning: null,
+              sources: null,
               model: event.data.model,
               status: 'streaming',
               error: null,
@@ -491,6 +498,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
                 role: 'assistant',
                 content: '',
                 reasoning: null,
+                sources: null,
                 model: event.data.model,
                 status: 'streaming',
                 error: null,
