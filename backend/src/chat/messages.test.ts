@@ -344,6 +344,23 @@ describe('POST /api/conversations/:id/messages/:messageId/continue', () => {
     expect(busy.statusCode).toBe(409);
     expect(busy.json().error.code).toBe('message.busy');
   });
+
+  it('runs one of two continuations of an answer sent at once, refusing the other', async () => {
+    const id = await createConversation(ctx.app, admin, { model: 'fake/echo' });
+    await send(id, { content: 'cut [fake chunks=60 limit=2 delay=10]' });
+    const [, cut] = await messagesOf(id);
+    const url = `${ctx.baseUrl}/api/conversations/${id}/messages/${cut!.id}/continue`;
+    const responses = await Promise.all(
+      [0, 1].map(() => fetch(url, { method: 'POST', headers: { cookie: admin.cookie } })),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    await Promise.all(responses.map((r) => r.text()));
+    const [, after] = await messagesOf(id);
+    // One continuation's two chunks were appended, once.
+    expect(after!.content.startsWith(cut!.content)).toBe(true);
+    expect(upstream()).toHaveLength(2);
+  });
 });
 
 async function spent(): Promise<number> {

@@ -89,6 +89,11 @@ export function createChatService({
   }): Promise<Generation> {
     const { answer, admitted } = start;
     const { conversationId, messageId } = answer;
+    // Checked again here, synchronously up to registry.add below: of two continuations of one
+    // answer sent at once, the second is refused, never run in parallel on the same text.
+    if (registry.ofUser(answer.userId).some((g) => g.messageId === messageId)) {
+      throw new AppError('message.busy');
+    }
     const saved = db.transaction(start.write).finally(() => cache.forget(conversationId));
     const generation = new Generation(
       answer.generationId,
