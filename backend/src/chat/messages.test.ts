@@ -309,6 +309,18 @@ describe('POST /api/conversations/:id/messages/:messageId/continue', () => {
     );
     expect(rows[0]?.n).toBe(2);
 
+    // The export shows the answer's latest generation too.
+    const exported = await ctx.app.inject({
+      url: `/api/export/conversations/${id}/json`,
+      headers: { cookie: admin.cookie },
+    });
+    expect(exported.statusCode).toBe(200);
+    const archived = exported.json().conversations[0].messages[1];
+    expect(archived).toMatchObject({
+      content: whole.content,
+      generation: { finishReason: 'stop' },
+    });
+
     await send(id, { content: 'and then?' });
     expect(upstream()[2]).toEqual([
       `user: ${question!.content}`,

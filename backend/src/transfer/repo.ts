@@ -211,6 +211,8 @@ export function createTransferRepo(db: Queryable) {
          FROM generations WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
       );
+      // A continued answer has several generations: the latest is kept, as the chat shows it.
+      generations.sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
       const byMessage = new Map<string, ExportGeneration>();
       // A title call's row (migration 006) names the answer it titled: only the answer's own goes.
       for (const g of generations) {
