@@ -132,7 +132,8 @@ describe('answers in Chromium', () => {
   });
 
   it('renders hostile TeX harmlessly: no link, no data attribute, no huge box, no hang', async () => {
-    const answer = lastAnswer();
+    // The model's output only: the figures and buttons under it are the app's own.
+    const answer = lastAnswer().locator('.markdown');
     const report = await answer.evaluate((el) => {
       const all = Array.from(el.querySelectorAll('*'));
       const attrs = all.flatMap((node) => Array.from(node.attributes, (a) => a.name));
