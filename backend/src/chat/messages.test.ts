@@ -32,7 +32,12 @@ interface StoredMessage {
   content: string;
   model: string | null;
   status: string;
-  generation: { model: string; finishReason: string | null; cost: number | null } | null;
+  generation: {
+    model: string;
+    provider: string | null;
+    finishReason: string | null;
+    cost: number | null;
+  } | null;
 }
 
 async function messagesOf(id: string, user = admin): Promise<StoredMessage[]> {
@@ -275,6 +280,52 @@ describe('sources (web search results)', () => {
     expect(more.find((e) => e.event === 'sources')).toBeUndefined();
     const [, whole] = await messagesOf(id);
     expect((whole as unknown as { sources: unknown }).sources).toEqual(streamed);
+  });
+});
+
+describe('the conversation’s routing when answering again', () => {
+  /** The body of the last chat request the fake OpenRouter received. */
+  const lastUpstreamBody = () =>
+    ctx.fake.requests.filter((r) => r.path === '/api/v1/chat/completions').at(-1)?.body as
+      { model: string; models?: string[]; provider?: unknown } | undefined;
+
+  it('regenerate and continue send its provider routing and fallbacks, and record who served', async () => {
+    const id = await createConversation(ctx.app, admin, {
+      model: 'fake/echo',
+      fallbackModels: ['fake/reasoning'],
+      providerRouting: { sort: 'throughput', order: ['fake-turbo'] },
+    });
+    const routed = {
+      model: 'fake/echo',
+      models: ['fake/reasoning'],
+      provider: { sort: 'throughput', order: ['fake-turbo'] },
+    };
+    await send(id, { content: 'route me [fake chunks=8 limit=5]' });
+    const [question, cut] = await messagesOf(id);
+
+    const regenerated = await postAnswer(
+      `/api/conversations/${id}/messages/${question!.id}/regenerate`,
+      {},
+    );
+    expect(lastUpstreamBody()).toMatchObject(routed);
+    expect(regenerated.at(-1)).toMatchObject({
+      event: 'done',
+      data: { model: 'fake/echo', provider: 'Fake Turbo' },
+    });
+
+    const continued = await postAnswer(`/api/conversations/${id}/messages/${cut!.id}/continue`);
+    expect(lastUpstreamBody()).toMatchObject(routed);
+    expect(continued.at(-1)).toMatchObject({
+      event: 'done',
+      data: { model: 'fake/echo', provider: 'Fake Turbo' },
+    });
+
+    // Saved: each answer names the provider of its latest call.
+    const answers = (await messagesOf(id)).filter((m) => m.role === 'assistant');
+    expect(answers).toHaveLength(2);
+    for (const answer of answers) {
+      expect(answer.generation).toMatchObject({ model: 'fake/echo', provider: 'Fake Turbo' });
+    }
   });
 });
 

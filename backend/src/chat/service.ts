@@ -332,6 +332,7 @@ export function createChatService({
         request: {
           model,
           models: conversation.fallbackModels,
+          provider: conversation.providerRouting,
           messages: upstreamMessages(pathTo(rows, messageId)),
         },
         write: (tx) => createChatRepo(tx).insertAnswer(answer),
@@ -381,7 +382,12 @@ export function createChatService({
       return startAnswer({
         answer,
         admitted,
-        request: { model, models: conversation.fallbackModels, messages: upstreamMessages(path) },
+        request: {
+          model,
+          models: conversation.fallbackModels,
+          provider: conversation.providerRouting,
+          messages: upstreamMessages(path),
+        },
         write: (tx) => createChatRepo(tx).reopenAnswer(answer),
         initial: { content: stored.content, reasoning: stored.reasoning, sources: stored.sources },
         requestId,

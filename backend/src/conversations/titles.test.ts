@@ -3,7 +3,7 @@ import { fakeTitle } from '../../../tools/fake-openrouter/src/scenarios.js';
 import { loadConfig } from '../config.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { setupAdmin, type SignedInUser } from '../test-support/factories.js';
-import { collect, postMessage } from '../test-support/sse-client.js';
+import { collect, postMessage, readEvents } from '../test-support/sse-client.js';
 import { cleanTitle, titleMessages } from './titles.js';
 
 let ctx: TestContext;
@@ -139,6 +139,40 @@ describe('the automatic title', () => {
     await ask(alice, c.id, 'and in summer?');
     await settled(alice, c.id);
     expect(titleRequests()).toHaveLength(1);
+  });
+
+  it('is not asked again when the first answer is regenerated or continued, or the question edited', async () => {
+    const alice = await start('fake/echo');
+    const c = await newConversation(alice);
+    const question = 'what grows in a shady garden [fake chunks=8 limit=5]';
+    const answerId = await ask(alice, c.id, question);
+    const named = await settled(alice, c.id);
+    expect(titleRequests()).toHaveLength(1);
+    const { messages } = await read(alice, c.id);
+    const questionId = messages.find((m) => m.role === 'user')?.id;
+
+    const answerAgain = async (path: string) => {
+      const response = await fetch(`${ctx.baseUrl}/api/conversations/${c.id}/messages/${path}`, {
+        method: 'POST',
+        headers: { cookie: alice.cookie, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(response.status).toBe(200);
+      const events = await collect(readEvents(response.body!));
+      expect(events.at(-1)?.event).toBe('done');
+    };
+    await answerAgain(`${questionId}/regenerate`);
+    await answerAgain(`${answerId}/continue`);
+    // An edit of the first question: a new first message (parentId null).
+    const edited = await collect(
+      postMessage(ctx.baseUrl, alice.cookie, c.id, { content: 'shade plants', parentId: null }),
+    );
+    expect(edited.at(-1)?.event).toBe('done');
+
+    const after = await settled(alice, c.id);
+    expect(after.title).toBe(named.title);
+    expect(titleRequests()).toHaveLength(1);
+    expect((await generationsOf(c.id)).filter((r) => r.purpose === 'title')).toHaveLength(1);
   });
 
   it('keeps the provisional title when the title model fails, and records the failed call', async () => {
