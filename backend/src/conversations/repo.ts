@@ -60,7 +60,7 @@ export function parseModelList(text: string | null): string[] {
 }
 
 /** The provider_routing column: a JSON object written from a validated body; NULL is none. */
-function parseRouting(text: string | null): ProviderRouting | null {
+export function parseRouting(text: string | null): ProviderRouting | null {
   if (text === null || text === '') return null;
   try {
     const value: unknown = JSON.parse(text);

@@ -235,7 +235,8 @@ export function urlCitations(annotations: unknown): Source[] {
   return sources;
 }
 
-function httpUrl(value: unknown): string | null {
+/** An absolute http(s) URL as the URL parser normalizes it, at most 2,048 characters; else null. */
+export function httpUrl(value: unknown): string | null {
   if (typeof value !== 'string' || value.length > 2048) return null;
   try {
     const url = new URL(value);

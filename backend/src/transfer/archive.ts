@@ -1,6 +1,9 @@
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { ARCHIVE_FORMAT, ARCHIVE_VERSION, ExportArchive } from './schemas.js';
+import { checkRouting } from '../conversations/service.js';
+import type { ProviderRouting } from '../conversations/schemas.js';
+import { httpUrl } from '../openrouter/chunks.js';
+import { ARCHIVE_FORMAT, ARCHIVE_VERSION, ExportArchive, type ExportSource } from './schemas.js';
 import {
   createPlan,
   invalid,
@@ -11,7 +14,7 @@ import {
   type ImportPlan,
   type PlannedMessage,
 } from './plan.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 
 export function looksLikeArchive(body: unknown): boolean {
   return isObject(body) && body['format'] === ARCHIVE_FORMAT;
@@ -79,6 +82,7 @@ export function planArchive(body: Record<string, unknown>): ImportPlan {
       role: m.role,
       content: m.content,
       reasoning: m.reasoning,
+      sources: sourcesOf(m.sources, plan.skip),
       model: m.model,
       // An answer that was still being written when exported is not running here.
       status: m.status === 'streaming' ? 'interrupted' : m.status,
@@ -94,12 +98,54 @@ export function planArchive(body: Record<string, unknown>): ImportPlan {
       title: titleOf(conversation.title),
       model: conversation.model === '' ? null : conversation.model,
       fallbackModels: conversation.fallbackModels,
+      providerRouting: routingOf(conversation.providerRouting, where),
       createdAt: conversation.createdAt,
       updatedAt: conversation.updatedAt,
       messages,
     });
   });
   return plan;
+}
+
+/**
+ * An answer's cited pages as the chat keeps them: absolute http(s) URLs only (a file may say
+ * anything: a javascript: link is left out and counted), each once. Null when none is left;
+ * files from before sources were exported have none.
+ */
+function sourcesOf(
+  sources: readonly ExportSource[] | null | undefined,
+  skip: (what: string) => void,
+): ExportSource[] | null {
+  if (!sources) return null;
+  const kept: ExportSource[] = [];
+  const seen = new Set<string>();
+  for (const source of sources) {
+    const url = httpUrl(source.url);
+    if (url === null) {
+      skip('source link that is not an http(s) URL');
+      continue;
+    }
+    if (seen.has(url)) continue;
+    seen.add(url);
+    kept.push({ url, title: source.title?.trim() || null });
+  }
+  return kept.length > 0 ? kept : null;
+}
+
+/**
+ * The conversation's provider routing, checked as the conversations API checks it (the schema
+ * above, then a provider both allowed and ignored is refused); absent in older files: none.
+ */
+function routingOf(
+  routing: ProviderRouting | null | undefined,
+  where: string,
+): ProviderRouting | null {
+  try {
+    return checkRouting(routing ?? null);
+  } catch (error) {
+    if (isAppError(error)) throw invalid(`${where}.${error.message}`);
+    throw error;
+  }
 }
 
 /** The messages ordered so each parent comes before its children; a parent loop is refused. */

@@ -204,6 +204,102 @@ describe('export of everything and import of it', () => {
     expect(aliceList.json().conversations).toHaveLength(2);
   });
 
+  it("keeps each answer's sources and the conversation's provider routing, there and back", async () => {
+    const routing = {
+      sort: 'throughput',
+      order: ['fake-turbo'],
+      ignore: ['fake-budget'],
+      maxPrice: { completion: 40 },
+    };
+    const id = await createConversation(ctx.app, alice, {
+      title: 'Searched',
+      model: 'fake/echo',
+      providerRouting: routing,
+    });
+    await send(alice, id, { content: 'find pages [fake sources=2]' });
+    await send(alice, id, { content: 'and without' });
+
+    const response = await exportOf(alice, id, 'json');
+    expect(response.statusCode).toBe(200);
+    const archive = response.json();
+    expect(Value.Check(ExportArchive, archive)).toBe(true);
+    const [original] = archive.conversations as ExportConversation[];
+    expect(original!.providerRouting).toEqual(routing);
+    const [question, cited, , plain] = original!.messages;
+    expect(question!.sources).toBeNull();
+    expect(cited!.sources).toHaveLength(2);
+    expect(cited!.sources![0]).toEqual({
+      url: expect.stringMatching(/^https:\/\/search\.fake-openrouter\.test\//),
+      title: expect.stringContaining('find pages'),
+    });
+    expect(plain!.sources).toBeNull();
+
+    const markdown = (await exportOf(alice, id, 'markdown')).body;
+    expect(markdown).toContain(
+      'provider routing: sort by throughput; order fake-turbo; ignore fake-budget; max $40/M output',
+    );
+    // The title's brackets escaped, so a title cannot end the link text early.
+    const first = cited!.sources![0]!;
+    const label = first.title!.replace(/[[\]]/g, '\\$&');
+    expect(label).toContain('\\[fake sources=2\\]');
+    expect(markdown).toContain(`**Sources**\n\n1. [${label}](<${first.url}>)\n2. [`);
+
+    // Imported by another user: the same routing and sources, read back by the chat's API too.
+    const imported = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/import',
+      headers: { cookie: bob.cookie, 'content-type': 'application/json' },
+      payload: response.body,
+    });
+    expect(imported.statusCode).toBe(201);
+    expect(imported.json().skipped).toEqual([]);
+    const newId = imported.json().conversations[0].id as string;
+    const copy = (await exportOf(bob, newId, 'json')).json().conversations[0] as ExportConversation;
+    expect(shape(copy)).toEqual(shape(original!));
+    const detail = await ctx.app.inject({
+      url: `/api/conversations/${newId}`,
+      headers: { cookie: bob.cookie },
+    });
+    expect(detail.json().conversation.providerRouting).toEqual(routing);
+    expect(detail.json().messages[1].sources).toEqual(cited!.sources);
+
+    // An archive is a file anyone can edit: a link other than http(s) is left out and counted,
+    // and routing the conversations API would refuse is refused here too.
+    const edited = structuredClone(archive) as { conversations: ExportConversation[] };
+    edited.conversations[0]!.messages[1]!.sources!.push(
+      { url: 'javascript:alert(1)', title: 'x' },
+      { url: cited!.sources![0]!.url, title: 'twice' },
+    );
+    const hostile = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/import',
+      headers: { cookie: bob.cookie, 'content-type': 'application/json' },
+      payload: edited,
+    });
+    expect(hostile.statusCode).toBe(201);
+    expect(hostile.json().skipped).toEqual([
+      { what: 'source link that is not an http(s) URL', count: 1 },
+    ]);
+    const kept = await ctx.app.inject({
+      url: `/api/conversations/${hostile.json().conversations[0].id}`,
+      headers: { cookie: bob.cookie },
+    });
+    expect(kept.json().messages[1].sources).toEqual(cited!.sources);
+
+    edited.conversations[0]!.providerRouting = { only: ['fake-turbo'], ignore: ['Fake-Turbo'] };
+    const refused = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/import',
+      headers: { cookie: bob.cookie, 'content-type': 'application/json' },
+      payload: edited,
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error).toMatchObject({ code: 'import.invalid' });
+    expect(refused.json().error.message).toMatch(
+      /conversations\.0\.providerRouting: the provider fake-turbo is both in only and in ignore/,
+    );
+  });
+
   it("does not count an imported answer's cost as the importer's spend", async () => {
     await conversationWithBranches(alice);
     const archive = await (
@@ -266,6 +362,7 @@ function shape(c: ExportConversation) {
     title: c.title,
     model: c.model,
     fallbackModels: c.fallbackModels,
+    providerRouting: c.providerRouting,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     messages: c.messages.map(({ id: _id, parentId, ...rest }) => ({

@@ -1,11 +1,13 @@
+import type { ProviderRouting } from '../conversations/schemas.js';
 import type { ConversationHead } from './repo.js';
-import type { ExportGeneration, ExportMessage } from './schemas.js';
+import type { ExportGeneration, ExportMessage, ExportSource } from './schemas.js';
 
 /**
  * A conversation as Markdown: the branch the app shows (root to the newest message) first,
  * then every other branch from the message it splits off at, so nothing in the tree is lost.
  * Each message is a heading (role, model, time) over its text as written, its reasoning as a
- * quote, and the answer's figures (tokens, cost, provider, timings) in a line of small print.
+ * quote, the pages it cites as a list of links, and the answer's figures (tokens, cost,
+ * provider, timings) in a line of small print.
  */
 export function conversationMarkdown(
   conversation: ConversationHead,
@@ -17,6 +19,9 @@ export function conversationMarkdown(
   if (conversation.model) facts.push(`model ${conversation.model}`);
   if (conversation.fallbackModels.length > 0) {
     facts.push(`fallback models ${conversation.fallbackModels.join(', ')}`);
+  }
+  if (conversation.providerRouting) {
+    facts.push(`provider routing: ${routingText(conversation.providerRouting)}`);
   }
   const branches = branchesOf(messages);
   facts.push(
@@ -60,6 +65,9 @@ function messageMarkdown(m: ExportMessage, number: number): string[] {
     );
   }
   lines.push(m.content === '' ? '_(no text)_' : m.content);
+  if (m.sources && m.sources.length > 0) {
+    lines.push('', '**Sources**', '', ...m.sources.map((s, i) => `${i + 1}. ${sourceLink(s)}`));
+  }
   if (m.status !== 'complete') {
     lines.push('', `_Status: ${m.status}${m.error ? ` — ${oneLine(m.error)}` : ''}_`);
   }
@@ -81,6 +89,35 @@ function figuresOf(g: ExportGeneration): string {
   if (g.durationMs !== null) parts.push(`${(g.durationMs / 1000).toFixed(1)} s`);
   if (g.finishReason) parts.push(`finish: ${g.finishReason}`);
   return parts.join(' · ');
+}
+
+/** A cited page as a Markdown link: its title (or host) as text, the URL in angle brackets. */
+function sourceLink(source: ExportSource): string {
+  let label = source.title ? oneLine(source.title) : '';
+  if (label === '') {
+    try {
+      label = new URL(source.url).host;
+    } catch {
+      label = source.url;
+    }
+  }
+  const text = label.replace(/[\\[\]]/g, (c) => `\\${c}`);
+  return `[${text}](<${source.url.replace(/[<>\s]/g, encodeURIComponent)}>)`;
+}
+
+/** Provider routing in words: "sort by price; only a, b; no data collection; …". */
+function routingText(r: ProviderRouting): string {
+  const parts: string[] = [];
+  if (r.sort) parts.push(`sort by ${r.sort}`);
+  if (r.order?.length) parts.push(`order ${r.order.join(', ')}`);
+  if (r.only?.length) parts.push(`only ${r.only.join(', ')}`);
+  if (r.ignore?.length) parts.push(`ignore ${r.ignore.join(', ')}`);
+  if (r.allowFallbacks === false) parts.push('no other providers');
+  if (r.dataCollection === 'deny') parts.push('no data collection');
+  if (r.zdr) parts.push('zero data retention');
+  if (r.maxPrice?.prompt !== undefined) parts.push(`max $${r.maxPrice.prompt}/M input`);
+  if (r.maxPrice?.completion !== undefined) parts.push(`max $${r.maxPrice.completion}/M output`);
+  return parts.join('; ');
 }
 
 /**

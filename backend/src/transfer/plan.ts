@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
-import type { MessageStatus } from '../conversations/schemas.js';
-import type { ExportGeneration, ExportMessage, ImportFormat } from './schemas.js';
+import type { MessageStatus, ProviderRouting } from '../conversations/schemas.js';
+import type { ExportGeneration, ExportMessage, ExportSource, ImportFormat } from './schemas.js';
 
 /** At most this many conversations, and messages in all, per import (413 past either). */
 export const MAX_IMPORT_CONVERSATIONS = 10_000;
@@ -16,6 +16,8 @@ export interface PlannedMessage {
   role: ExportMessage['role'];
   content: string;
   reasoning: string | null;
+  /** Web pages an answer cites (this app's archives only); null: none. */
+  sources: ExportSource[] | null;
   model: string | null;
   status: Exclude<MessageStatus, 'streaming'>;
   error: string | null;
@@ -28,6 +30,8 @@ export interface PlannedConversation {
   title: string;
   model: string | null;
   fallbackModels: string[];
+  /** Provider routing (this app's archives only); null: OpenRouter's default. */
+  providerRouting: ProviderRouting | null;
   createdAt: string;
   updatedAt: string;
   /** Parents before their children. */

@@ -1,8 +1,13 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
-import { parseModelList } from '../conversations/repo.js';
+import { parseModelList, parseRouting, parseSources } from '../conversations/repo.js';
 import { valuesList } from '../db/values.js';
-import type { MessageStatus } from '../conversations/schemas.js';
-import type { ExportConversation, ExportGeneration, ExportMessage } from './schemas.js';
+import type { MessageStatus, ProviderRouting } from '../conversations/schemas.js';
+import type {
+  ExportConversation,
+  ExportGeneration,
+  ExportMessage,
+  ExportSource,
+} from './schemas.js';
 
 type ConversationRow = {
   id: string;
@@ -10,6 +15,7 @@ type ConversationRow = {
   title: string;
   model: string | null;
   fallback_models: string | null;
+  provider_routing: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -21,6 +27,7 @@ type MessageRow = {
   role: ExportMessage['role'];
   content: string;
   reasoning: string | null;
+  sources: string | null;
   model: string | null;
   status: MessageStatus;
   error: string | null;
@@ -48,7 +55,9 @@ type GenerationRow = {
   created_at: string;
 };
 
-export type ConversationHead = Omit<ExportConversation, 'messages'>;
+export type ConversationHead = Omit<ExportConversation, 'messages' | 'providerRouting'> & {
+  providerRouting: ProviderRouting | null;
+};
 
 /** A conversation to write: its messages in an order where a parent comes before its children. */
 export interface NewConversation {
@@ -56,6 +65,7 @@ export interface NewConversation {
   title: string;
   model: string | null;
   fallbackModels: string[];
+  providerRouting: ProviderRouting | null;
   createdAt: string;
   updatedAt: string;
   messages: Array<{
@@ -64,6 +74,7 @@ export interface NewConversation {
     role: ExportMessage['role'];
     content: string;
     reasoning: string | null;
+    sources: ExportSource[] | null;
     model: string | null;
     status: Exclude<MessageStatus, 'streaming'>;
     error: string | null;
@@ -73,7 +84,8 @@ export interface NewConversation {
   }>;
 }
 
-const conversationColumns = 'id, user_id, title, model, fallback_models, created_at, updated_at';
+const conversationColumns =
+  'id, user_id, title, model, fallback_models, provider_routing, created_at, updated_at';
 
 function toHead(row: ConversationRow): ConversationHead {
   return {
@@ -81,6 +93,7 @@ function toHead(row: ConversationRow): ConversationHead {
     title: row.title,
     model: row.model,
     fallbackModels: parseModelList(row.fallback_models),
+    providerRouting: parseRouting(row.provider_routing),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -197,8 +210,8 @@ export function createTransferRepo(db: Queryable) {
     async messages(userId: string, conversationId: string): Promise<ExportMessage[]> {
       const rows = (
         await db.all<MessageRow>(
-          `SELECT id, user_id, parent_id, role, content, reasoning, model, status, error,
-                  created_at, updated_at
+          `SELECT id, user_id, parent_id, role, content, reasoning, sources, model, status,
+                  error, created_at, updated_at
            FROM messages WHERE conversation_id = $1`,
           [conversationId],
         )
@@ -225,6 +238,7 @@ export function createTransferRepo(db: Queryable) {
         role: row.role,
         content: row.content,
         reasoning: row.reasoning,
+        sources: parseSources(row.sources),
         model: row.model,
         status: row.status,
         error: row.error,
@@ -241,14 +255,16 @@ export function createTransferRepo(db: Queryable) {
      */
     async insertConversation(userId: string, c: NewConversation): Promise<void> {
       await db.run(
-        `INSERT INTO conversations (id, user_id, title, model, fallback_models, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ))`,
+        `INSERT INTO conversations (id, user_id, title, model, fallback_models, provider_routing,
+                                    created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS TIMESTAMPTZ), CAST($8 AS TIMESTAMPTZ))`,
         [
           c.id,
           userId,
           c.title,
           c.model,
           JSON.stringify(c.fallbackModels),
+          c.providerRouting === null ? null : JSON.stringify(c.providerRouting),
           c.createdAt,
           c.updatedAt,
         ],
@@ -256,6 +272,7 @@ export function createTransferRepo(db: Queryable) {
       for (const part of inBatches(c.messages)) {
         const rows = valuesList(
           [
+            'TEXT',
             'TEXT',
             'TEXT',
             'TEXT',
@@ -277,6 +294,7 @@ export function createTransferRepo(db: Queryable) {
             m.role,
             m.content,
             m.reasoning,
+            m.sources === null ? null : JSON.stringify(m.sources),
             m.model,
             m.status,
             m.error,
@@ -286,7 +304,7 @@ export function createTransferRepo(db: Queryable) {
         );
         await db.run(
           `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, reasoning,
-             model, status, error, created_at, updated_at)
+             sources, model, status, error, created_at, updated_at)
            VALUES ${rows.sql}`,
           rows.params,
         );

@@ -1,5 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { FallbackModels, MessageStatus, Nullable } from '../conversations/schemas.js';
+import {
+  FallbackModels,
+  MessageStatus,
+  Nullable,
+  ProviderRouting,
+} from '../conversations/schemas.js';
 
 /** The `format` and `version` of this app's export files; import refuses other versions. */
 export const ARCHIVE_FORMAT = 'ai-workspace-export';
@@ -27,12 +32,31 @@ export const ExportGeneration = Type.Object({
 });
 export type ExportGeneration = Static<typeof ExportGeneration>;
 
+/** Sources kept per answer, as the chat keeps them (chat/generation.ts). */
+export const MAX_SOURCES = 50;
+
+/** A web page an answer cites; on import, a URL other than http(s) is left out. */
+export const ExportSource = Type.Object({
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'An absolute http(s) URL' }),
+  title: Nullable(Type.String({ maxLength: 300 })),
+});
+export type ExportSource = Static<typeof ExportSource>;
+
 export const ExportMessage = Type.Object({
   id: Type.String({ minLength: 1 }),
   parentId: Nullable(Type.String({ minLength: 1 })),
   role: Role,
   content: Type.String(),
   reasoning: Nullable(Type.String()),
+  sources: Type.Optional(
+    Nullable(
+      Type.Array(ExportSource, {
+        maxItems: MAX_SOURCES,
+        description:
+          'Web pages the answer cites (url_citation annotations); null: none. Always written; absent in files from before it was (read as null)',
+      }),
+    ),
+  ),
   model: Nullable(Type.String()),
   status: MessageStatus,
   error: Nullable(Type.String()),
@@ -47,6 +71,12 @@ export const ExportConversation = Type.Object({
   title: Type.String(),
   model: Nullable(Type.String()),
   fallbackModels: FallbackModels,
+  providerRouting: Type.Optional(
+    Type.Union([ProviderRouting, Type.Null()], {
+      description:
+        "The conversation's provider routing (as in the conversations API); null: OpenRouter's default. Always written; absent in files from before it was (read as null)",
+    }),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   messages: Type.Array(ExportMessage, {

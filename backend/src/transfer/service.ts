@@ -113,6 +113,7 @@ export function createTransferService(
           title: planned.title,
           model: planned.model,
           fallbackModels: planned.fallbackModels,
+          providerRouting: planned.providerRouting,
           createdAt: planned.createdAt,
           updatedAt: planned.updatedAt,
           messages: planned.messages.map((m) => ({
@@ -121,6 +122,7 @@ export function createTransferService(
             role: m.role,
             content: m.content,
             reasoning: m.reasoning,
+            sources: m.sources,
             model: m.model,
             status: m.status,
             error: m.error,
@@ -176,6 +178,7 @@ function entry(c: ConversationHead, messages: readonly ExportMessage[]): ExportC
     title: c.title,
     model: c.model,
     fallbackModels: c.fallbackModels,
+    providerRouting: c.providerRouting,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     messages: messages.map((m) => ({
@@ -184,6 +187,7 @@ function entry(c: ConversationHead, messages: readonly ExportMessage[]): ExportC
       role: m.role,
       content: m.content,
       reasoning: m.reasoning,
+      sources: m.sources ? m.sources.map((s) => ({ url: s.url, title: s.title })) : null,
       model: m.model,
       status: m.status,
       error: m.error,

@@ -5312,6 +5312,29 @@ export interface paths {
                                 model: string | null;
                                 /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
                                 fallbackModels: string[];
+                                /** @description The conversation's provider routing (as in the conversations API); null: OpenRouter's default. Always written; absent in files from before it was (read as null) */
+                                providerRouting?: {
+                                    /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                    sort?: "price" | "throughput" | "latency";
+                                    /** @description Provider slugs to try first, in order */
+                                    order?: string[];
+                                    /** @description The only provider slugs allowed */
+                                    only?: string[];
+                                    /** @description Provider slugs never used */
+                                    ignore?: string[];
+                                    /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                    allowFallbacks?: boolean;
+                                    /** @description 'deny': only providers that do not store or train on prompts */
+                                    dataCollection?: "allow" | "deny";
+                                    /** @description true: only Zero Data Retention endpoints */
+                                    zdr?: boolean;
+                                    maxPrice?: {
+                                        /** @description USD per million input tokens */
+                                        prompt?: number;
+                                        /** @description USD per million output tokens */
+                                        completion?: number;
+                                    };
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -5323,6 +5346,12 @@ export interface paths {
                                     role: "system" | "user" | "assistant";
                                     content: string;
                                     reasoning: string | null;
+                                    /** @description Web pages the answer cites (url_citation annotations); null: none. Always written; absent in files from before it was (read as null) */
+                                    sources?: {
+                                        /** @description An absolute http(s) URL */
+                                        url: string;
+                                        title: string | null;
+                                    }[] | null;
                                     model: string | null;
                                     status: "streaming" | "complete" | "stopped" | "error" | "interrupted";
                                     error: string | null;
@@ -5447,6 +5476,29 @@ export interface paths {
                                 model: string | null;
                                 /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
                                 fallbackModels: string[];
+                                /** @description The conversation's provider routing (as in the conversations API); null: OpenRouter's default. Always written; absent in files from before it was (read as null) */
+                                providerRouting?: {
+                                    /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                    sort?: "price" | "throughput" | "latency";
+                                    /** @description Provider slugs to try first, in order */
+                                    order?: string[];
+                                    /** @description The only provider slugs allowed */
+                                    only?: string[];
+                                    /** @description Provider slugs never used */
+                                    ignore?: string[];
+                                    /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                    allowFallbacks?: boolean;
+                                    /** @description 'deny': only providers that do not store or train on prompts */
+                                    dataCollection?: "allow" | "deny";
+                                    /** @description true: only Zero Data Retention endpoints */
+                                    zdr?: boolean;
+                                    maxPrice?: {
+                                        /** @description USD per million input tokens */
+                                        prompt?: number;
+                                        /** @description USD per million output tokens */
+                                        completion?: number;
+                                    };
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -5458,6 +5510,12 @@ export interface paths {
                                     role: "system" | "user" | "assistant";
                                     content: string;
                                     reasoning: string | null;
+                                    /** @description Web pages the answer cites (url_citation annotations); null: none. Always written; absent in files from before it was (read as null) */
+                                    sources?: {
+                                        /** @description An absolute http(s) URL */
+                                        url: string;
+                                        title: string | null;
+                                    }[] | null;
                                     model: string | null;
                                     status: "streaming" | "complete" | "stopped" | "error" | "interrupted";
                                     error: string | null;
