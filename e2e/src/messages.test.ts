@@ -188,9 +188,7 @@ describe('messages in Chromium', () => {
     await byTestId('new-chat').click();
     await send('Cut me [fake chunks=12 limit=7]');
     const stats = lastAnswer().getByTestId('message-stats');
-    expect(await stats.locator('.meta-length').textContent()).toBe(
-      'Cut at the token limit',
-    );
+    expect(await stats.locator('.meta-length').textContent()).toBe('Cut at the token limit');
     const cut = (await lastAnswer().locator('.markdown').textContent()) ?? '';
     await answered(() => lastAnswer().getByTestId('continue-message').click());
     expect(await lastAnswer().getByTestId('continue-message').count()).toBe(0);
@@ -221,5 +219,38 @@ describe('messages in Chromium', () => {
       expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
     }
     expect(await links.first().textContent()).toContain('Look it up');
+  });
+
+  it('opens a search result on a branch not shown by switching ‹ n/m › to it', async () => {
+    await byTestId('new-chat').click();
+    await send('Where do wombats sleep? [fake chunks=2]');
+    // The question's row: its text, then its ‹ n/m › and buttons.
+    const firstRow = () => page.locator('.message-user-row').first();
+    await firstRow().getByTestId('edit-message').click();
+    await byTestId('edit-message-input').fill('Where do koalas sleep? [fake chunks=2]');
+    await answered(() => byTestId('edit-message-send').click());
+    expect(await firstRow().getByTestId('sibling-count').textContent()).toBe('2/2');
+    const wombats = (await stored()).filter((m) => m.content.includes('wombats'));
+    const hiddenAnswer = wombats.find((m) => m.role === 'assistant')!;
+    expect(hiddenAnswer).toBeTruthy();
+    expect(await page.locator(`[data-message-id="${hiddenAnswer.id}"]`).count()).toBe(0);
+
+    // The answer of the first version is found; opening it shows that version's branch.
+    await byTestId('search-input').fill('wombats');
+    const hit = page.locator(`[data-testid="search-result"][data-message-id="${hiddenAnswer.id}"]`);
+    await expect.poll(() => hit.count(), { timeout: 10_000 }).toBe(1);
+    await hit.click();
+    const target = page.locator(`.message[data-message-id="${hiddenAnswer.id}"]`);
+    await expect.poll(() => target.getAttribute('data-focused'), { timeout: 10_000 }).toBe('true');
+    expect(await questions().first().textContent()).toBe('Where do wombats sleep? [fake chunks=2]');
+    expect(await firstRow().getByTestId('sibling-count').textContent()).toBe('1/2');
+    expect(await target.textContent()).toContain('You said: Where do wombats sleep?');
+
+    // The reader may move on from it: the result opened does not pull the view back.
+    await firstRow().getByRole('button', { name: 'Next version' }).click();
+    await expect.poll(() => firstRow().getByTestId('sibling-count').textContent()).toBe('2/2');
+    expect(await questions().first().textContent()).toBe('Where do koalas sleep? [fake chunks=2]');
+    await page.waitForTimeout(300);
+    expect(await firstRow().getByTestId('sibling-count').textContent()).toBe('2/2');
   });
 });

@@ -16,7 +16,7 @@ import { conversationIdFrom, conversationPath, navigate, pageOf, usePath } from 
 import { isTyping, shortcutOf } from '../lib/shortcuts';
 import { useStableCallback } from '../lib/stableCallback';
 import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
-import { branchOf, ROOT_FORK, type Choices } from '../lib/thread';
+import { branchOf, choicesShowing, ROOT_FORK, type Choices } from '../lib/thread';
 import { readChoices, saveChoices } from '../lib/branches';
 import { useChats, type ViewMessage } from '../state/chat';
 import { useConversationList } from '../state/conversations';
@@ -131,6 +131,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const createdHere = useRef(new Set<string>());
   /** The message a search result opened: scrolled to and highlighted. */
   const [focus, setFocus] = useState<{ conversationId: string; messageId: string } | null>(null);
+  /** The same, while its branch is to be shown: until the reader picks another version. */
+  const [reveal, setReveal] = useState<typeof focus>(null);
   const [titlePolls, setTitlePolls] = useState(0);
   /** The branch chosen at each fork, per conversation (kept in localStorage too). */
   const [choiceMap, setChoiceMap] = useState<Record<string, Choices>>({});
@@ -229,10 +231,19 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
 
   const key = routeId ?? NEW_CHAT;
   const thread = routeId ? chats.threads[routeId] : undefined;
-  const choices = useMemo(
-    () => (routeId ? (choiceMap[routeId] ?? readChoices(routeId)) : {}),
-    [routeId, choiceMap],
+  // A search result on a branch not shown: the ‹ n/m › choice at each fork above it is the
+  // way to it, over the remembered choices, until the reader chooses otherwise (choose()).
+  const revealed = useMemo(
+    () =>
+      reveal && reveal.conversationId === routeId && thread
+        ? choicesShowing(thread.messages, reveal.messageId)
+        : null,
+    [reveal, routeId, thread],
   );
+  const choices = useMemo(() => {
+    const remembered = routeId ? (choiceMap[routeId] ?? readChoices(routeId)) : {};
+    return revealed ? { ...remembered, ...revealed } : remembered;
+  }, [routeId, choiceMap, revealed]);
   const branch = useMemo(
     () => branchOf(thread?.messages ?? [], choices),
     [thread?.messages, choices],
@@ -407,8 +418,11 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
 
   /** Shows `id` at the fork `fork` (null: drops the choice, so the newest branch shows). */
   function choose(cid: string, fork: string, id: string | null) {
+    // The branch a search result revealed becomes the remembered one, then this choice applies.
+    const shown = cid === routeId ? revealed : null;
+    setReveal(null);
     setChoiceMap((prev) => {
-      const next: Record<string, string> = { ...(prev[cid] ?? readChoices(cid)) };
+      const next: Record<string, string> = { ...(prev[cid] ?? readChoices(cid)), ...shown };
       if (id === null) delete next[fork];
       else next[fork] = id;
       saveChoices(cid, next);
@@ -455,14 +469,17 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   function openConversation(id: string) {
     setSidebarOpen(false);
     setFocus(null);
+    setReveal(null);
     navigate(conversationPath(id));
   }
 
   function openHit(hit: SearchHit) {
     setSidebarOpen(false);
-    setFocus(
-      hit.messageId ? { conversationId: hit.conversationId, messageId: hit.messageId } : null,
-    );
+    const target = hit.messageId
+      ? { conversationId: hit.conversationId, messageId: hit.messageId }
+      : null;
+    setFocus(target);
+    setReveal(target);
     navigate(conversationPath(hit.conversationId));
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activePath, branchOf } from './thread';
+import { activePath, branchOf, choicesShowing } from './thread';
 
 const m = (id: string, parentId: string | null, createdAt: string) => ({ id, parentId, createdAt });
 
@@ -64,5 +64,25 @@ describe('branchOf', () => {
   it('continues a chosen older branch that has newer replies below it', () => {
     const grown = [...tree, m('u3', 'a2', '2025-01-01T00:00:07Z')];
     expect(activePath(grown).map((x) => x.id)).toEqual(['u1', 'a1', 'u2', 'a2', 'u3']);
+  });
+
+  it('chooses, at each fork above a message on another branch, the way down to it', () => {
+    const choices = choicesShowing(tree, 'a2');
+    expect(choices).toEqual({ a1: 'u2', u2: 'a2' }); // the forks with a choice to make
+    expect(activePath(tree, choices!).map((x) => x.id)).toEqual(['u1', 'a1', 'u2', 'a2']);
+    // Over earlier choices: those below the message still hold, those above give way.
+    const grown = [
+      ...tree,
+      m('u3', 'a2', '2025-01-01T00:00:07Z'),
+      m('u3b', 'a2', '2025-01-01T00:00:08Z'),
+    ];
+    const merged = { a1: 'u2e', a2: 'u3', ...choicesShowing(grown, 'u2') };
+    // u2's newest answer is a2 (u3b below it); at a2 the earlier choice u3 holds, not u3b.
+    expect(activePath(grown, merged).map((x) => x.id)).toEqual(['u1', 'a1', 'u2', 'a2', 'u3']);
+    expect(choicesShowing(tree, 'missing')).toBeNull();
+    // A message whose parent is gone hangs at the root fork, as branchOf places it.
+    const roots = [m('x', 'gone', '2025-01-01T00:00:00Z'), m('y', null, '2025-01-01T00:00:01Z')];
+    expect(choicesShowing(roots, 'x')).toEqual({ '': 'x' });
+    expect(activePath(roots, { '': 'x' }).map((r) => r.id)).toEqual(['x']);
   });
 });

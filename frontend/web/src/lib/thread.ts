@@ -108,3 +108,28 @@ export function branchOf<T extends TreeMessage>(
 export function activePath<T extends TreeMessage>(messages: readonly T[], choices?: Choices): T[] {
   return branchOf(messages, choices).path;
 }
+
+/**
+ * The choices that show the message `id`: at each fork above it (and at its own) that has
+ * more than one child, the child on its path. Null when `id` is not in `messages`. Merged
+ * over the current choices, they keep what was chosen below it.
+ */
+export function choicesShowing<T extends TreeMessage>(
+  messages: readonly T[],
+  id: string,
+): Record<string, string> | null {
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  // A message whose parent is missing hangs at the root fork, as branchOf places it.
+  const forkOf = (m: T) => (m.parentId !== null && byId.has(m.parentId) ? m.parentId : ROOT_FORK);
+  const children = new Map<string, number>();
+  for (const m of messages) children.set(forkOf(m), (children.get(forkOf(m)) ?? 0) + 1);
+  const choices: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (let m = byId.get(id); m && !seen.has(m.id);) {
+    seen.add(m.id); // a (corrupt) cycle ends the walk
+    const fork = forkOf(m);
+    if ((children.get(fork) ?? 0) > 1) choices[fork] = m.id;
+    m = fork === ROOT_FORK ? undefined : byId.get(fork);
+  }
+  return seen.size === 0 ? null : choices;
+}
