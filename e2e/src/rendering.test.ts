@@ -132,24 +132,36 @@ describe('answers in Chromium', () => {
   });
 
   it('renders hostile TeX harmlessly: no link, no data attribute, no huge box, no hang', async () => {
-    // The model's output only: the figures and buttons under it are the app's own.
-    const answer = lastAnswer().locator('.markdown');
+    const answer = lastAnswer();
     const report = await answer.evaluate((el) => {
       const all = Array.from(el.querySelectorAll('*'));
-      const attrs = all.flatMap((node) => Array.from(node.attributes, (a) => a.name));
+      const attrsOf = (nodes: Element[]) =>
+        nodes.flatMap((node) => Array.from(node.attributes, (a) => a.name));
+      // The model's output (.markdown): no data attribute, style or id at all. The app's own
+      // figures and buttons under it: its test ids only (the serving provider and the other
+      // figures are marked by classes).
+      const output = attrsOf(all.filter((node) => node.closest('.markdown') !== null));
+      const chrome = attrsOf(all.filter((node) => node.closest('.markdown') === null));
       const boxes = Array.from(el.querySelectorAll('mspace, mpadded')).map((m) => {
         const r = m.getBoundingClientRect();
         return Math.max(r.width, r.height);
       });
       return {
         links: el.querySelectorAll('a, [href]').length,
-        dataOrStyle: attrs.filter((a) => a.startsWith('data-') || a === 'style' || a === 'id'),
+        dataOrStyle: [
+          ...output.filter((a) => a.startsWith('data-') || a === 'style' || a === 'id'),
+          ...chrome.filter(
+            (a) => (a.startsWith('data-') && a !== 'data-testid') || a === 'style' || a === 'id',
+          ),
+        ],
+        outputs: el.querySelectorAll('.markdown').length,
         biggest: Math.max(...boxes),
         pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
         errors: el.querySelectorAll('.math-error').length,
       };
     });
     expect(report.links).toBe(0);
+    expect(report.outputs).toBe(1);
     expect(report.dataOrStyle).toEqual([]);
     expect(report.pwned).toBeNull();
     // maxSize is 10 em: the rule is at most that, whatever it asked for.
