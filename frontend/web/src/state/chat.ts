@@ -488,7 +488,16 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             const id = event.data.messageId;
             answer = { id, generationId: event.data.generationId, writer: answerWriter(cid, id) };
             if (action.kind === 'continue') {
-              updateMessage(cid, id, (m) => ({ ...m, status: 'streaming', error: null }));
+              // The figures shown become this call's (live usage, then the reload's latest
+              // generation): the earlier call's "cut at the token limit" no longer holds.
+              updateMessage(cid, id, (m) => ({
+                ...m,
+                status: 'streaming',
+                error: null,
+                generation: null,
+                usage: undefined,
+                servedBy: undefined,
+              }));
             } else {
               const at = new Date().toISOString();
               const assistant: ViewMessage = {
