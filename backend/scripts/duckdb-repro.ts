@@ -3,6 +3,7 @@
 //
 //   npm run duckdb-repro -- index                 # secondary index loses WAL-replayed rows
 //   npm run duckdb-repro -- kill [--rounds 3000]  # SIGKILL in a checkpoint corrupts the file
+//   npm run duckdb-repro -- index-recreate        # DROP + CREATE INDEX in one transaction aborts
 //
 // Each child process is this script again (`child-*` modes), so both work from a clean clone.
 import { spawn, spawnSync } from 'node:child_process';
@@ -158,7 +159,39 @@ switch (mode) {
     console.log(`${rounds} rounds, the file still opens`);
     break;
   }
+  // A table with an index, written and checkpointed by one process.
+  case 'child-recreate-setup': {
+    const db = await DuckDBInstance.create(file!);
+    const c = await db.connect();
+    await c.run('CREATE TABLE g (id TEXT PRIMARY KEY, mid TEXT NOT NULL)');
+    await c.run('CREATE INDEX g_mid ON g (mid)');
+    await c.run("INSERT INTO g SELECT 'id' || i, 'm' || (i % 100) FROM range(5000) t(i)");
+    await c.run('CHECKPOINT');
+    break;
+  }
+  // The next process drops the index and creates it again under the same name, in one
+  // transaction (as a migration runner applying two migrations at once would).
+  case 'child-recreate': {
+    const db = await DuckDBInstance.create(file!);
+    const c = await db.connect();
+    await c.run('BEGIN');
+    await c.run('DROP INDEX g_mid');
+    await c.run('CREATE INDEX g_mid ON g (mid)');
+    await c.run('COMMIT');
+    await c.run('CHECKPOINT');
+    break;
+  }
+  case 'index-recreate': {
+    const databasePath = path.join(mkdtempSync(path.join(tmpdir(), 'duckdb-repro-')), 'r.db');
+    runChild('child-recreate-setup', databasePath);
+    const child = runChild('child-recreate', databasePath);
+    const outcome = child.signal ?? `exit code ${child.status}`;
+    console.log(`DROP INDEX + CREATE INDEX of the same name in one transaction: ${outcome}`);
+    console.log(String(child.stderr).trim().split('\n').slice(-2).join('\n'));
+    process.exit(child.status === 0 ? 0 : 1);
+    break;
+  }
   default:
-    console.error('usage: duckdb-repro index | kill [--rounds N]');
+    console.error('usage: duckdb-repro index | kill [--rounds N] | index-recreate');
     process.exit(2);
 }

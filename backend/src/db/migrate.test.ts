@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './connection.js';
-import { migrate } from './migrate.js';
+import { migrate, migrationFiles } from './migrate.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -42,5 +42,29 @@ describe('migrate', () => {
     );
     expect(tables).toEqual([]);
     await db.close();
+  });
+});
+
+describe('the migration files', () => {
+  it('never drop an index and create one of the same name again', async () => {
+    // Pending migrations apply in one transaction, and DuckDB 1.5.6 aborts the whole process
+    // ("pure virtual method called") when a stored table's index is dropped and created again
+    // under the same name in one transaction (`npm run duckdb-repro -- index-recreate`).
+    // A changed index gets a new name instead.
+    const dropped = new Set<string>();
+    const recreated: string[] = [];
+    const dir = new URL('./migrations/', import.meta.url);
+    for (const file of await migrationFiles()) {
+      const sql = (await readFile(new URL(file, dir), 'utf8')).replace(/--.*$/gm, '');
+      for (const [, name] of sql.matchAll(/DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?(\w+)/gi)) {
+        dropped.add(name!.toLowerCase());
+      }
+      for (const [, name] of sql.matchAll(
+        /CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi,
+      )) {
+        if (dropped.has(name!.toLowerCase())) recreated.push(`${file}: ${name}`);
+      }
+    }
+    expect(recreated).toEqual([]);
   });
 });
