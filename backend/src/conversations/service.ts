@@ -12,8 +12,11 @@ export interface ConversationsDeps {
    * it once committed.
    */
   cache?: ConversationCache;
-  /** Whether a title call for the conversation is running (titles.ts); none by default. */
-  titlePending?: (conversationId: string) => boolean;
+  /**
+   * Whether a title call for the conversation is running, or ended at or after `since` (a
+   * `performance.now()` time) (titles.ts); none by default.
+   */
+  titlePending?: (conversationId: string, since: number) => boolean;
   /** The user's default model (models/service.ts): the model of a conversation created without one. */
   defaultModelOf?: (userId: string) => Promise<string | null>;
 }
@@ -28,13 +31,18 @@ export function createConversationsService(
   }: ConversationsDeps = {},
 ) {
   const repo = createConversationsRepo(db);
-  const withPending = (c: Conversation): Conversation =>
-    titlePending(c.id) ? { ...c, titlePending: true } : c;
+  // A title call that ends while a row is read may have renamed it after the read's snapshot:
+  // that row still counts as pending, so the client reads again rather than keep the old title.
+  const withPending =
+    (since: number) =>
+    (c: Conversation): Conversation =>
+      titlePending(c.id, since) ? { ...c, titlePending: true } : c;
 
   async function get(userId: string, id: string): Promise<Conversation> {
+    const since = performance.now();
     const conversation = await repo.find(userId, id);
     if (!conversation) throw new AppError('conversation.not_found');
-    return withPending(conversation);
+    return withPending(since)(conversation);
   }
 
   return {
@@ -77,11 +85,12 @@ export function createConversationsService(
       const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
       const filter = { archived: query.archived, folderId: query.folderId ?? null };
       // One row more than asked tells whether another page exists.
+      const since = performance.now();
       const rows = await repo.list(userId, query.limit + 1, filter, after);
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       return {
-        conversations: page.map(withPending),
+        conversations: page.map(withPending(since)),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
       };
     },
@@ -101,6 +110,7 @@ export function createConversationsService(
         changes.providerRouting === undefined
           ? changes
           : { ...changes, providerRouting: checkRouting(changes.providerRouting) };
+      const since = performance.now();
       const updated = await db.transaction(async (tx) => {
         const folderId = changes.folderId;
         if (typeof folderId === 'string' && !(await createFoldersRepo(tx).find(userId, folderId))) {
@@ -114,7 +124,7 @@ export function createConversationsService(
       });
       cache.forget(id);
       if (!updated) throw new AppError('conversation.not_found');
-      return withPending(updated);
+      return withPending(since)(updated);
     },
 
     async remove(userId: string, id: string): Promise<void> {

@@ -4,7 +4,8 @@ import { loadConfig } from '../config.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { setupAdmin, type SignedInUser } from '../test-support/factories.js';
 import { collect, postMessage, readEvents } from '../test-support/sse-client.js';
-import { cleanTitle, titleMessages } from './titles.js';
+import { createOpenRouterClient } from '../openrouter/client.js';
+import { cleanTitle, createTitler, titleMessages } from './titles.js';
 
 let ctx: TestContext;
 let running: TestContext | null = null;
@@ -216,6 +217,31 @@ describe('the automatic title', () => {
     expect(after.title).toBe('My own name');
     // The call ran to its end and is on record all the same.
     expect((await generationsOf(c.id)).map((r) => r.purpose)).toEqual(['answer', 'title']);
+  });
+
+  it('reports a call that ended while a read ran as pending to that read', async () => {
+    // A read that started before the rename's commit shows the old title: told "pending", the
+    // client reads again instead of keeping it.
+    const alice = await start();
+    const c = await newConversation(alice);
+    const titles = createTitler({ db: ctx.db, log: ctx.app.log, model: 'fake/echo' });
+    const readStarted = performance.now();
+    titles.afterFirstAnswer({
+      userId: alice.id,
+      conversationId: c.id,
+      messageId: crypto.randomUUID(),
+      provisional: c.title,
+      question: 'how do I plan a trip to Lisbon in spring?',
+      answer: 'Start with the dates.',
+      openrouter: createOpenRouterClient({ baseUrl: ctx.fake.url, apiKey: 'sk-or-test' }),
+      recordCost: () => undefined,
+    });
+    expect(titles.isPending(c.id)).toBe(true);
+    await titles.idle();
+    expect((await read(alice, c.id)).conversation.title).toBe('How Do I Plan A');
+    expect(titles.isPending(c.id)).toBe(false);
+    expect(titles.isPending(c.id, readStarted)).toBe(true);
+    expect(titles.isPending(c.id, performance.now())).toBe(false);
   });
 
   it('does not rename a conversation created with a title of its own', async () => {

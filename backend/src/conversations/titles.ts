@@ -96,6 +96,8 @@ export function cleanTitle(reply: string): string | null {
 export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: TitlerDeps) {
   /** Title calls running, by conversation id. */
   const running = new Map<string, AbortController>();
+  /** When each recent title call ended (`performance.now()`), by conversation id. */
+  const ended = new Map<string, number>();
   const tasks = new Set<Promise<void>>();
   const idle = async (): Promise<void> => {
     while (tasks.size > 0) await Promise.allSettled([...tasks]);
@@ -166,8 +168,12 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
   }
 
   return {
-    /** Whether a title call for this conversation is running now. */
-    isPending: (conversationId: string): boolean => running.has(conversationId),
+    /**
+     * Whether a title call for this conversation is running now, or ended at or after `since`
+     * (a `performance.now()` time: when a read of the conversation started).
+     */
+    isPending: (conversationId: string, since = Infinity): boolean =>
+      running.has(conversationId) || (ended.get(conversationId) ?? -Infinity) >= since,
 
     /**
      * Starts naming the conversation after its first answer; returns at once (the answer's
@@ -185,6 +191,10 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
         .finally(() => {
           running.delete(first.conversationId);
           tasks.delete(task);
+          const at = performance.now();
+          ended.set(first.conversationId, at);
+          // A read takes milliseconds; a minute-old end can no longer overlap one.
+          for (const [id, endedAt] of ended) if (at - endedAt > 60_000) ended.delete(id);
         });
       tasks.add(task);
     },
