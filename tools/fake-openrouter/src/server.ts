@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorBody, scenarioError, type ErrorBody } from './errors.js';
 import { bearerToken, createFakeKeys, type FakeKeyInfo } from './keys.js';
 import { defaultModels, fallbackPricing, type FakeModel } from './models.js';
+import { checkParts, describeParts, hasImages, receivedParts, type ReceivedPart } from './parts.js';
 import { parsePreferences, route } from './routing.js';
 import {
   answerPieces,
@@ -51,6 +52,7 @@ import { computeUsage } from './usage.js';
 export type { FakeKeyInfo } from './keys.js';
 export { INVALID_KEY_PREFIX } from './keys.js';
 export type { FakeModel } from './models.js';
+export type { ReceivedPart } from './parts.js';
 export type { Scenario, ScenarioOptions } from './scenarios.js';
 
 export interface RecordedRequest {
@@ -61,6 +63,11 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body, or null when there was none or it was not JSON. */
   body: unknown;
+  /**
+   * The image and file content parts of a chat completion's messages, decoded (media type,
+   * file name, bytes, SHA-256): what a test checks was sent. Empty for other requests.
+   */
+  parts: ReceivedPart[];
   receivedAt: number;
 }
 
@@ -135,11 +142,14 @@ export async function startFakeOpenRouter(
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/\/+$/, '') || '/';
     const raw = await readBody(req);
+    const body = parseJson(raw);
+    const messages = chatMessages(body);
     const record: RecordedRequest = {
       method,
       path,
       headers: req.headers,
-      body: parseJson(raw),
+      body,
+      parts: messages ? receivedParts(messages) : [],
       receivedAt: Date.now(),
     };
     const requestIndex = requests.push(record) - 1;
@@ -201,6 +211,10 @@ export async function startFakeOpenRouter(
       return;
     }
     const lastUser = lastUserText(body.messages);
+    // The answer also names the images and files the last question carried (decoded here).
+    const lastUserIndex = body.messages.findLastIndex((m) => m.role === 'user');
+    const echoed = lastUser + describeParts(record.parts, lastUserIndex);
+    const needsImages = hasImages(body.messages);
     const title = isTitleRequest(
       body.messages.map((m) => ({ role: m.role, text: messageText(m) })),
     );
@@ -238,6 +252,15 @@ export async function startFakeOpenRouter(
     for (const [i, modelId] of modelsOf(body).entries()) {
       const plan = i === 0 ? primary : makePlan(selectScenario(undefined, modelId), options);
       const model = models.find((m) => m.id === modelId);
+      // As on OpenRouter, a model that takes no images has no endpoint for a request with one.
+      if (needsImages && model && !model.architecture.input_modalities.includes('image')) {
+        lastError = {
+          status: 404,
+          body: errorBody(404, 'No endpoints found that support image input'),
+          headers: {},
+        };
+        continue;
+      }
       const routed = route(modelId, model?.pricing ?? fallbackPricing, routing.preferences);
       if ('status' in routed) {
         lastError = { status: routed.status, body: routed.body, headers: {} };
@@ -264,7 +287,7 @@ export async function startFakeOpenRouter(
         // A title request is answered with a title (scenarios.ts fakeTitle), one word a chunk.
         content: title
           ? titlePieces(firstUser)
-          : continuationPieces(answerPieces(lastUser, plan.chunks), prefillOf(body.messages)),
+          : continuationPieces(answerPieces(echoed, plan.chunks), prefillOf(body.messages)),
         reasoning: title ? [] : reasoningPieces(lastUser, plan.reasoningChunks),
         lastUser,
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
@@ -626,6 +649,10 @@ function validateChatBody(body: unknown): ErrorBody | null {
     if (typeof content !== 'string' && !Array.isArray(content) && content !== null) {
       return errorBody(400, `Invalid request: messages[${i}].content must be a string or array.`);
     }
+    if (Array.isArray(content)) {
+      const bad = checkParts(content, i);
+      if (bad !== null) return bad;
+    }
   }
   return null;
 }
@@ -647,6 +674,16 @@ function messageText(message: ChatMessageBody): string {
 function prefillOf(messages: ChatMessageBody[]): string | null {
   const last = messages.at(-1);
   return last?.role === 'assistant' ? messageText(last) : null;
+}
+
+/** The messages of a chat completion body, when it has a messages array of objects. */
+function chatMessages(body: unknown): ChatMessageBody[] | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const messages = (body as Record<string, unknown>)['messages'];
+  if (!Array.isArray(messages)) return null;
+  return messages.filter(
+    (m): m is ChatMessageBody => typeof m === 'object' && m !== null && 'role' in m,
+  );
 }
 
 function lastUserText(messages: ChatMessageBody[]): string {
