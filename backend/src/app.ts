@@ -20,6 +20,9 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerShutdownGuard } from './http/shutdown.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { adminRoutes } from './admin/routes.js';
+import { attachmentRoutes } from './attachments/routes.js';
+import { createAttachmentsService } from './attachments/service.js';
+import { AttachmentStore } from './attachments/store.js';
 import { createAdminService } from './admin/service.js';
 import { createAuditLog } from './audit/service.js';
 import { registerAuthGuard } from './auth/guard.js';
@@ -154,6 +157,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The conversations in use, in memory (conversations/cache.ts): written through by the chat,
   // forgotten by every other change.
   const conversationCache = new ConversationCache();
+  const models = createModelsService({
+    db,
+    openrouter,
+    ttlSeconds: config.modelsTtlSeconds,
+    log: app.log,
+    settings,
+  });
+  // Attached files: on disk under the data folder, their metadata in the database.
+  const attachments = createAttachmentsService({
+    db,
+    store: new AttachmentStore(config.attachmentsDir),
+    log: app.log,
+    maxBytes: config.attachmentMaxBytes,
+    perMessage: config.attachmentsPerMessage,
+    inputModalitiesOf: (modelId) => models.inputModalities(modelId),
+    now,
+  });
   const admin = createAdminService({
     db,
     auth,
@@ -162,7 +182,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
     // `chat` is created below; this runs only when an admin disables or deletes a user.
     stopAnswersOf: (userId) => chat.stopAllOf(userId),
-    forgetDataOf: (userId) => conversationCache.forgetUser(userId),
+    forgetDataOf: (userId) => {
+      conversationCache.forgetUser(userId);
+      void attachments.removeUser(userId);
+    },
   });
   const modelAccess = createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) });
   const modelPreferences = createModelPreferencesService({ db, modelAccess, now });
@@ -177,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cache: conversationCache,
     titlePending: titles.isPending,
     defaultModelOf: (userId) => modelPreferences.defaultModel(userId),
+    attachments,
   });
   const folders = createFoldersService(db, { cache: conversationCache });
   const search = createSearchService(db);
@@ -204,13 +228,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     admission,
     cache: conversationCache,
     titles,
-  });
-  const models = createModelsService({
-    db,
-    openrouter,
-    ttlSeconds: config.modelsTtlSeconds,
-    log: app.log,
-    settings,
+    attachments,
   });
 
   await app.register(async (api) => {
@@ -234,6 +252,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(conversationRoutes, { conversations });
     await api.register(folderRoutes, { folders });
     await api.register(searchRoutes, { search });
+    await api.register(attachmentRoutes, { attachments });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
     await api.register(transferRoutes, {
@@ -245,7 +264,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(opsRoutes, { db, auth });
 
+  // Uploads never sent expire; checked hourly (and at start, below).
+  const attachmentSweep = setInterval(() => {
+    attachments.sweepAbandoned().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'the sweep of abandoned attachments failed');
+    });
+  }, 3600_000);
+  attachmentSweep.unref();
+  app.addHook('onClose', async () => clearInterval(attachmentSweep));
+
   app.addHook('onReady', async () => {
+    // Files left without a row by a crash, and abandoned rows, go before any request.
+    const swept = await attachments.sweep();
+    if (swept.rows > 0 || swept.files > 0)
+      app.log.info(swept, 'abandoned attachments and orphan attachment files removed');
     const interrupted = await chat.recoverInterrupted();
     if (interrupted > 0)
       app.log.warn(

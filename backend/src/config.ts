@@ -1,3 +1,4 @@
+import path from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { parseSecretKey } from './keys/crypto.js';
 
@@ -66,6 +67,15 @@ export interface Config {
    * Unset: no model call; the title stays the one made from the first words of the question.
    */
   titleModel: string | undefined;
+  /**
+   * Where attached files are stored: `attachments/` next to the database file (one folder per
+   * user). Their metadata rows are in the database (attachments/repo.ts).
+   */
+  attachmentsDir: string;
+  /** ATTACHMENT_MAX_MB: the largest file one upload may carry, in bytes. */
+  attachmentMaxBytes: number;
+  /** ATTACHMENTS_PER_MESSAGE: how many files one message may carry. */
+  attachmentsPerMessage: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -150,10 +160,11 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(`SECRET_KEY_PREVIOUS entry ${i + 1} must be 32 bytes as hex or base64`);
       return [];
     });
+  const databasePath = read('DATABASE_PATH') ?? 'data/app.db';
   const config: Config = {
     port: integer('PORT', 12015, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
-    databasePath: read('DATABASE_PATH') ?? 'data/app.db',
+    databasePath,
     openrouterApiKey: read('OPENROUTER_API_KEY'),
     openrouterBaseUrl: url('OPENROUTER_BASE_URL', 'https://openrouter.ai/api/v1') as string,
     appUrl: url('APP_URL', undefined),
@@ -182,6 +193,10 @@ export function loadConfig(env: Env = process.env): Config {
     // The file is parsed in memory: JSON.parse takes several times its size.
     importMaxBytes: integer('IMPORT_MAX_MB', 64, 1, 1024) * 1024 * 1024,
     titleModel: read('TITLE_MODEL'),
+    attachmentsDir: path.join(path.dirname(databasePath), 'attachments'),
+    // Sent upstream base64-encoded (a third larger), with every attachment of the branch.
+    attachmentMaxBytes: integer('ATTACHMENT_MAX_MB', 10, 1, 100) * 1024 * 1024,
+    attachmentsPerMessage: integer('ATTACHMENTS_PER_MESSAGE', 10, 1, 50),
   };
   if (config.titleModel !== undefined && !/^[^\s]{1,200}$/.test(config.titleModel)) {
     problems.push(

@@ -129,6 +129,39 @@ export const errorCatalog = {
     message: 'This answer is still being written: stop it or wait for it to end first.',
     level: 'info',
   },
+  'attachment.not_found': { status: 404, message: 'Attachment not found.', level: 'info' },
+  'attachment.too_large': {
+    status: 413,
+    message: 'The file is too large to attach.',
+    level: 'info',
+  },
+  'attachment.empty': { status: 400, message: 'The file is empty.', level: 'info' },
+  'attachment.unsupported_type': {
+    status: 415,
+    message:
+      'This kind of file cannot be attached: images (PNG, JPEG, GIF, WebP), PDF and text files (UTF-8: code, Markdown, CSV, JSON…) only.',
+    level: 'info',
+  },
+  'attachment.too_many': {
+    status: 400,
+    message: 'The message carries too many attachments.',
+    level: 'info',
+  },
+  'attachment.too_many_pending': {
+    status: 409,
+    message: 'Too many files are waiting to be sent: send them or remove some first.',
+    level: 'info',
+  },
+  'attachment.in_use': {
+    status: 409,
+    message: 'This file was sent with a message: it is deleted with its conversation.',
+    level: 'info',
+  },
+  'attachment.images_unsupported': {
+    status: 400,
+    message: 'The model does not accept images: choose a model with image input.',
+    level: 'info',
+  },
   'generation.not_found': {
     status: 404,
     message: 'No running generation with this id.',

@@ -7,6 +7,7 @@ import {
   createConversation,
   sessionCookie,
   setupAdmin,
+  uploadAttachment,
   type SignedInUser,
 } from '../src/test-support/factories.js';
 import {
@@ -44,6 +45,8 @@ interface VictimIds {
   auditEntries: string[];
   /** Their folder (their conversation is filed in it). */
   folders: string[];
+  /** Their attachments: one sent with their message, one uploaded and not sent yet. */
+  attachments: string[];
   /** Other people's ids the attacker may know: the admin's user id and sessions. */
   others: string[];
 }
@@ -76,6 +79,7 @@ const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> =
   '/api/export/conversations/{id}/markdown': (v) => ({ id: [v.conversation] }),
   '/api/export/conversations/{id}/json': (v) => ({ id: [v.conversation] }),
   '/api/folders/{id}': (v) => ({ id: v.folders }),
+  '/api/attachments/{id}': (v) => ({ id: v.attachments }),
 };
 
 /** Routes that need no session (the guard's `config: { public: true }`). */
@@ -187,6 +191,7 @@ function allIds(v: VictimIds): string[] {
     ...v.sessions,
     ...v.auditEntries,
     ...v.folders,
+    ...v.attachments,
     ...v.others,
   ];
 }
@@ -354,8 +359,19 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
     folderId: folder.json().id,
   });
   expect(filed.statusCode, filed.body).toBe(200);
+  // A file of theirs sent with the message (a text file: the model is text-only), one pending.
+  const sentFile = await uploadAttachment(
+    ctx.app,
+    victim,
+    'diary.md',
+    Buffer.from(`# Diary\n${canary}\n`),
+  );
+  const pendingFile = await uploadAttachment(ctx.app, victim, 'draft.txt', Buffer.from(canary));
   const events = await collect(
-    postMessage(ctx.baseUrl, victim.cookie, conversation, { content: `my diary ${canary}` }),
+    postMessage(ctx.baseUrl, victim.cookie, conversation, {
+      content: `my diary ${canary}`,
+      attachmentIds: [sentFile],
+    }),
   );
   expect(events.at(-1)?.event).toBe('done');
   // The catalog is fetched once now, so that reading it later changes nothing.
@@ -383,6 +399,7 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
       )
       .map((e: { id: string }) => e.id),
     folders: [folder.json().id as string],
+    attachments: [sentFile, pendingFile],
     others: [
       admin.id,
       ...(await call(ctx, 'GET', '/api/auth/sessions', admin.cookie))
@@ -544,6 +561,17 @@ describe('a second user tries the first user’s ids on every route', () => {
         },
       );
       expectTypedError(`parentId ${parentId}`, answer, [400], 'message.parent_invalid');
+    }
+    // The victim's files, sent or pending, as the attacker's attachments: not found.
+    for (const attachmentId of ids.attachments) {
+      const answer = await send(
+        ctx,
+        'POST',
+        `/api/conversations/${own}/messages`,
+        attacker.cookie,
+        { content: 'what is in this file?', attachmentIds: [attachmentId] },
+      );
+      expectTypedError(`attachment ${attachmentId}`, answer, [404], 'attachment.not_found');
     }
     expect(ctx.fake.requests.length).toBe(upstreamBefore);
 

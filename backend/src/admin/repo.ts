@@ -61,10 +61,11 @@ export function createAdminRepo(db: Queryable) {
     /**
      * Deletes the user and everything they own: generations, messages, conversations, folders, sessions,
      * their own OpenRouter key (sealed, but still theirs), their spending limit, their favourite
-     * models and default model.
+     * models and default model, their attachments' rows (the files go once this has committed).
      */
     async deleteUser(id: string) {
       const tables = [
+        'attachments',
         'generations',
         'messages',
         'conversations',

@@ -1,6 +1,6 @@
 import type { ContextRow } from './repo.js';
 
-export type PathMessage = Pick<ContextRow, 'id' | 'role' | 'content'>;
+export type PathMessage = Pick<ContextRow, 'id' | 'role' | 'content' | 'attachments'>;
 
 /** The newest message (by created_at, then id), where a new question goes by default. */
 export function newestId(rows: readonly ContextRow[]): string | null {
@@ -28,7 +28,7 @@ export function pathTo(rows: readonly ContextRow[], leafId: string | null): Path
     row && path.length < rows.length;
     row = row.parent_id === null ? undefined : byId.get(row.parent_id)
   ) {
-    path.push({ id: row.id, role: row.role, content: row.content });
+    path.push({ id: row.id, role: row.role, content: row.content, attachments: row.attachments });
   }
   return path.reverse();
 }

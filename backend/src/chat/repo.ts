@@ -5,6 +5,7 @@ import type { MessageStatus } from '../conversations/schemas.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import { valuesList } from '../db/values.js';
 import type { ContextRow } from '../conversations/cache.js';
+import { byMessage, createAttachmentsRepo } from '../attachments/repo.js';
 
 export interface NewTurn {
   userId: string;
@@ -15,6 +16,11 @@ export interface NewTurn {
   model: string;
   /** Set when the conversation still has its default title. */
   title: string | null;
+  /** The question's attachments: pending uploads it takes, copies it gets (attachments/). */
+  attachments?: {
+    claims: readonly string[];
+    copies: ReadonlyArray<{ id: string; sourceId: string; createdAt: string }>;
+  } | null;
 }
 
 export interface FinishedGeneration {
@@ -120,16 +126,19 @@ export function createChatRepo(db: Queryable) {
          WHERE conversation_id = $1`,
         [conversationId],
       );
+      // The files user messages carry (metadata): sent again with the branch they are in.
+      const attached = byMessage(
+        await createAttachmentsRepo(db).ofConversation(userId, conversationId),
+      );
       // Without user_id: these rows are kept in the conversation cache.
       return rows
         .filter((row) => row.user_id === userId)
-        .map(({ id, parent_id, role, content, created_at }) => ({
-          id,
-          parent_id,
-          role,
-          content,
-          created_at,
-        }));
+        .map(({ id, parent_id, role, content, created_at }) => {
+          const attachments = attached.get(id);
+          return attachments
+            ? { id, parent_id, role, content, created_at, attachments }
+            : { id, parent_id, role, content, created_at };
+        });
     },
 
     /**
@@ -220,6 +229,13 @@ export function createChatRepo(db: Queryable) {
            WHERE conversations.id = v.id`,
           [DEFAULT_TITLE, ...activity.params],
         );
+        // Only turns with files: a send without attachments runs no statement more.
+        const attaching = part.flatMap((t) =>
+          t.attachments
+            ? [{ conversationId: t.conversationId, messageId: t.userMessage.id, ...t.attachments }]
+            : [],
+        );
+        if (attaching.length > 0) await createAttachmentsRepo(db).attach(attaching);
       }
     },
 

@@ -1,9 +1,14 @@
 import { Type } from 'typebox';
+import { AttachmentIds } from '../attachments/schemas.js';
 import { ModelId } from '../conversations/schemas.js';
 
 export const SendMessageBody = Type.Object(
   {
-    content: Type.String({ minLength: 1, maxLength: 200_000 }),
+    content: Type.String({
+      maxLength: 200_000,
+      description: 'The question; may be empty only when the message carries attachments',
+    }),
+    attachmentIds: Type.Optional(AttachmentIds),
     model: Type.Optional(ModelId),
     parentId: Type.Optional(
       Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {

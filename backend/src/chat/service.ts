@@ -3,7 +3,11 @@ import type { SendAdmission } from '../admission/admission.js';
 import type { Database, Queryable } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import type { ChatRequest, OpenRouterClient, Source } from '../openrouter/types.js';
-import { ConversationCache } from '../conversations/cache.js';
+import {
+  ConversationCache,
+  type ContextRow,
+  type ConversationState,
+} from '../conversations/cache.js';
 import { createConversationsRepo } from '../conversations/repo.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import type { Message } from '../conversations/schemas.js';
@@ -12,9 +16,15 @@ import { Generation } from './generation.js';
 import { noChatMetrics, type ChatMetrics } from './metrics.js';
 import { GenerationRegistry } from './registry.js';
 import { createChatRepo, type FinishedGeneration, type NewAnswer, type NewTurn } from './repo.js';
-import { newestId, pathTo, subtreeOf, type PathMessage } from './branch.js';
+import { newestId, pathTo, subtreeOf } from './branch.js';
+import { createAttachmentsRepo } from '../attachments/repo.js';
 import { createGroupCommit } from '../db/group-commit.js';
 import type { Titler } from '../conversations/titles.js';
+import {
+  withoutAttachments,
+  type AttachmentsService,
+  type SendAttachments,
+} from '../attachments/service.js';
 
 export interface ChatDeps {
   db: Database;
@@ -33,6 +43,11 @@ export interface ChatDeps {
   cache?: ConversationCache;
   /** Names a conversation after its first answer (conversations/titles.ts); none by default. */
   titles?: Pick<Titler, 'afterFirstAnswer'>;
+  /** Files attached to questions: checked, held and sent as content parts (attachments/). */
+  attachments?: Pick<
+    AttachmentsService,
+    'forSend' | 'checkModels' | 'upstreamMessages' | 'removeFiles'
+  >;
 }
 
 export interface Turn {
@@ -50,6 +65,7 @@ export function createChatService({
   admission = serverKeyOnly(openrouter),
   cache = new ConversationCache(),
   titles,
+  attachments = withoutAttachments,
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -133,6 +149,157 @@ export function createChatService({
     return generation;
   }
 
+  /**
+   * The rest of a send, its checks passed: the upstream call starts at once, while the user's
+   * message (with its attachments) and the answer's row are committed.
+   */
+  async function startTurn(
+    userId: string,
+    conversation: ConversationState['conversation'],
+    rows: ConversationState['rows'],
+    parentId: string | null,
+    model: string,
+    input: { content: string },
+    attached: SendAttachments | null,
+    requestId: string | undefined,
+  ): Promise<Turn> {
+    const conversationId = conversation.id;
+    const question = attached
+      ? { role: 'user' as const, content: input.content, attachments: attached.attachments }
+      : { role: 'user' as const, content: input.content };
+    const branch = [...pathTo(rows, parentId), question];
+    // A branch with images needs a model that takes them: refused here, before any call.
+    const fallbackModels = await attachments.checkModels(
+      model,
+      conversation.fallbackModels,
+      branch,
+    );
+    // Whose key, and whether the rate limit and the budget let this send start.
+    const admitted = await admission.admit(userId);
+    // Read before the turn is saved: a failure here leaves nothing behind.
+    const messages = await attachments.upstreamMessages(userId, branch);
+
+    const created = new Date();
+    const userMessage: Message = {
+      id: crypto.randomUUID(),
+      conversationId,
+      parentId,
+      role: 'user',
+      content: input.content,
+      reasoning: null,
+      sources: null,
+      model: null,
+      status: 'complete',
+      error: null,
+      createdAt: created.toISOString(),
+      updatedAt: created.toISOString(),
+      generation: null,
+      attachments: attached?.attachments ?? [],
+    };
+    // One millisecond later, so "oldest first" puts the answer after its question.
+    const answerCreatedAt = new Date(created.getTime() + 1).toISOString();
+    const assistantId = crypto.randomUUID();
+    const generationId = crypto.randomUUID();
+    const title =
+      parentId === null && conversation.title === DEFAULT_TITLE
+        ? titleFrom(input.content || (attached?.attachments[0]?.name ?? ''))
+        : null;
+
+    const saved = saveTurn({
+      userId,
+      conversationId,
+      userMessage: {
+        id: userMessage.id,
+        parentId,
+        content: input.content,
+        createdAt: userMessage.createdAt,
+      },
+      assistantMessage: { id: assistantId, createdAt: answerCreatedAt },
+      generationId,
+      model,
+      title,
+      attachments: attached && { claims: attached.claims, copies: attached.copies },
+    });
+
+    const generation = new Generation(
+      generationId,
+      userId,
+      conversationId,
+      assistantId,
+      model,
+      {
+        model,
+        models: fallbackModels,
+        provider: conversation.providerRouting,
+        messages,
+      },
+      {
+        openrouter: admitted.openrouter,
+        flusher,
+        // Once the answer is saved, its cost counts against the user's budget; the first
+        // answer of a conversation then gets it named (titles.ts), without waiting for that.
+        saveFinished: (finished) =>
+          saveFinished(finished).then(
+            () => {
+              cache.answerSaved(conversationId, assistantId, finished.content);
+              admitted.recordCost(finished.usage?.cost ?? null);
+              if (title !== null && finished.status === 'complete') {
+                titles?.afterFirstAnswer({
+                  userId,
+                  conversationId,
+                  messageId: assistantId,
+                  provisional: title,
+                  question: input.content,
+                  answer: finished.content,
+                  openrouter: admitted.openrouter,
+                  recordCost: (cost) => admitted.recordCost(cost),
+                });
+              }
+            },
+            (error: unknown) => {
+              cache.forget(conversationId);
+              throw error;
+            },
+          ),
+        log,
+        metrics,
+      },
+      saved,
+    );
+    registry.add(generation);
+    generation.start(requestId);
+    try {
+      await saved;
+    } catch (error) {
+      generation.abort('discard');
+      throw error;
+    }
+    const questionRow: ContextRow = {
+      id: userMessage.id,
+      parent_id: parentId,
+      role: 'user',
+      content: input.content,
+      created_at: userMessage.createdAt,
+    };
+    if (attached) questionRow.attachments = attached.attachments;
+    cache.turnSaved(conversationId, {
+      rows: [
+        questionRow,
+        {
+          id: assistantId,
+          parent_id: userMessage.id,
+          role: 'assistant',
+          content: '',
+          created_at: answerCreatedAt,
+        },
+      ],
+      model,
+      updatedAt: userMessage.createdAt,
+      title,
+    });
+    return { userMessage, generation };
+  }
+
   return {
     registry,
 
@@ -147,9 +314,18 @@ export function createChatService({
     async send(
       userId: string,
       conversationId: string,
-      input: { content: string; model?: string; parentId?: string | null },
+      input: {
+        content: string;
+        model?: string;
+        parentId?: string | null;
+        attachmentIds?: string[];
+      },
       requestId?: string,
     ): Promise<Turn> {
+      const attachmentIds = input.attachmentIds ?? [];
+      if (input.content === '' && attachmentIds.length === 0) {
+        throw new AppError('request.invalid', 'Invalid body: write a message or attach a file.');
+      }
       // From memory for a conversation in use: a send then reads nothing from the database.
       const state = await cache.get(userId, conversationId, async () => {
         const conversation = await conversations.find(userId, conversationId);
@@ -161,8 +337,6 @@ export function createChatService({
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
       await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
-      // Whose key, and whether the rate limit and the budget let this send start.
-      const admitted = await admission.admit(userId);
 
       let parentId: string | null;
       if (input.parentId === null) {
@@ -176,125 +350,26 @@ export function createChatService({
         parentId = newestId(rows);
       }
 
-      const created = new Date();
-      const userMessage: Message = {
-        id: crypto.randomUUID(),
-        conversationId,
-        parentId,
-        role: 'user',
-        content: input.content,
-        reasoning: null,
-        sources: null,
-        model: null,
-        status: 'complete',
-        error: null,
-        createdAt: created.toISOString(),
-        updatedAt: created.toISOString(),
-        generation: null,
-      };
-      // One millisecond later, so "oldest first" puts the answer after its question.
-      const answerCreatedAt = new Date(created.getTime() + 1).toISOString();
-      const assistantId = crypto.randomUUID();
-      const generationId = crypto.randomUUID();
-      const title =
-        parentId === null && conversation.title === DEFAULT_TITLE ? titleFrom(input.content) : null;
-
-      const saved = saveTurn({
-        userId,
-        conversationId,
-        userMessage: {
-          id: userMessage.id,
-          parentId,
-          content: input.content,
-          createdAt: userMessage.createdAt,
-        },
-        assistantMessage: { id: assistantId, createdAt: answerCreatedAt },
-        generationId,
-        model,
-        title,
-      });
-
-      const messages = [
-        ...pathTo(rows, parentId),
-        { role: 'user' as const, content: input.content },
-      ]
-        .filter((m) => m.content !== '')
-        .map(({ role, content }) => ({ role, content }));
-      const generation = new Generation(
-        generationId,
-        userId,
-        conversationId,
-        assistantId,
-        model,
-        {
-          model,
-          models: conversation.fallbackModels,
-          provider: conversation.providerRouting,
-          messages,
-        },
-        {
-          openrouter: admitted.openrouter,
-          flusher,
-          // Once the answer is saved, its cost counts against the user's budget; the first
-          // answer of a conversation then gets it named (titles.ts), without waiting for that.
-          saveFinished: (finished) =>
-            saveFinished(finished).then(
-              () => {
-                cache.answerSaved(conversationId, assistantId, finished.content);
-                admitted.recordCost(finished.usage?.cost ?? null);
-                if (title !== null && finished.status === 'complete') {
-                  titles?.afterFirstAnswer({
-                    userId,
-                    conversationId,
-                    messageId: assistantId,
-                    provisional: title,
-                    question: input.content,
-                    answer: finished.content,
-                    openrouter: admitted.openrouter,
-                    recordCost: (cost) => admitted.recordCost(cost),
-                  });
-                }
-              },
-              (error: unknown) => {
-                cache.forget(conversationId);
-                throw error;
-              },
-            ),
-          log,
-          metrics,
-        },
-        saved,
-      );
-      registry.add(generation);
-      generation.start(requestId);
+      // The files are held (no other send or delete takes them) until the turn has committed.
+      const attached =
+        attachmentIds.length > 0 ? await attachments.forSend(userId, attachmentIds) : null;
+      let committed = false;
       try {
-        await saved;
-      } catch (error) {
-        generation.abort('discard');
-        throw error;
+        const turn = await startTurn(
+          userId,
+          conversation,
+          rows,
+          parentId,
+          model,
+          input,
+          attached,
+          requestId,
+        );
+        committed = true;
+        return turn;
+      } finally {
+        await attached?.finish(committed);
       }
-      cache.turnSaved(conversationId, {
-        rows: [
-          {
-            id: userMessage.id,
-            parent_id: parentId,
-            role: 'user',
-            content: input.content,
-            created_at: userMessage.createdAt,
-          },
-          {
-            id: assistantId,
-            parent_id: userMessage.id,
-            role: 'assistant',
-            content: '',
-            created_at: answerCreatedAt,
-          },
-        ],
-        model,
-        updatedAt: userMessage.createdAt,
-        title,
-      });
-      return { userMessage, generation };
     },
 
     /**
@@ -316,6 +391,13 @@ export function createChatService({
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
       await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
+      // The branch's files go again: the model must take its images.
+      const branch = pathTo(rows, messageId);
+      const fallbackModels = await attachments.checkModels(
+        model,
+        conversation.fallbackModels,
+        branch,
+      );
       const admitted = await admission.admit(userId);
       const answer: NewAnswer = {
         userId,
@@ -331,9 +413,9 @@ export function createChatService({
         admitted,
         request: {
           model,
-          models: conversation.fallbackModels,
+          models: fallbackModels,
           provider: conversation.providerRouting,
-          messages: upstreamMessages(pathTo(rows, messageId)),
+          messages: await attachments.upstreamMessages(userId, branch),
         },
         write: (tx) => createChatRepo(tx).insertAnswer(answer),
         initial: null,
@@ -367,6 +449,13 @@ export function createChatService({
       const model = stored.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
       await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
+      const path = pathTo(rows, row.parent_id);
+      path.push({ id: messageId, role: 'assistant', content: stored.content });
+      const fallbackModels = await attachments.checkModels(
+        model,
+        conversation.fallbackModels,
+        path,
+      );
       const admitted = await admission.admit(userId);
       const answer = {
         userId,
@@ -377,16 +466,14 @@ export function createChatService({
         model,
         createdAt: new Date().toISOString(),
       };
-      const path = pathTo(rows, row.parent_id);
-      path.push({ id: messageId, role: 'assistant', content: stored.content });
       return startAnswer({
         answer,
         admitted,
         request: {
           model,
-          models: conversation.fallbackModels,
+          models: fallbackModels,
           provider: conversation.providerRouting,
-          messages: upstreamMessages(path),
+          messages: await attachments.upstreamMessages(userId, path),
         },
         write: (tx) => createChatRepo(tx).reopenAnswer(answer),
         initial: { content: stored.content, reasoning: stored.reasoning, sources: stored.sources },
@@ -397,7 +484,8 @@ export function createChatService({
     /**
      * Deletes a message and every reply below it. Answers still being written there are
      * stopped first. Their generation rows stay, so the usage and spend they recorded do not
-     * shrink (and the budget stays true).
+     * shrink (and the budget stays true). Their attachments go: the rows with the messages, the
+     * files once that has committed.
      */
     async deleteMessage(userId: string, conversationId: string, messageId: string) {
       const conversation = await conversations.find(userId, conversationId);
@@ -409,17 +497,20 @@ export function createChatService({
       for (const generation of running) generation.abort('stop');
       // Their final saves land first; the delete then removes the rows they wrote.
       await Promise.all(running.map((g) => g.done));
+      let deleted: { ids: string[]; files: string[] };
       try {
         // The tree read again in the transaction: a reply added meanwhile goes too.
-        return await db.transaction(async (tx) => {
+        deleted = await db.transaction(async (tx) => {
           const txRepo = createChatRepo(tx);
           const ids = subtreeOf(await txRepo.contextRows(userId, conversationId), messageId);
           await txRepo.deleteMessages(ids);
-          return ids;
+          return { ids, files: await createAttachmentsRepo(tx).deleteOfMessages(userId, ids) };
         });
       } finally {
         cache.forget(conversationId);
       }
+      await attachments.removeFiles(userId, deleted.files);
+      return deleted.ids;
     },
 
     /** The user's running generation, to reattach to; generation.not_found once it has ended. */
@@ -463,11 +554,6 @@ export function createChatService({
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
-
-/** The branch as sent upstream: roles and text, empty messages (failed answers) left out. */
-function upstreamMessages(path: readonly PathMessage[]): ChatRequest['messages'] {
-  return path.filter((m) => m.content !== '').map(({ role, content }) => ({ role, content }));
-}
 
 /** Every send with the server's key, unlimited: the chat without the admission gate. */
 function serverKeyOnly(openrouter: OpenRouterClient): SendAdmission {

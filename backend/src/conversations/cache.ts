@@ -1,3 +1,4 @@
+import type { AttachmentMeta } from '../attachments/repo.js';
 import { DEFAULT_TITLE, type Conversation } from './schemas.js';
 
 /** A message of a conversation as the context of the next answer needs it. */
@@ -7,6 +8,8 @@ export type ContextRow = {
   role: 'system' | 'user' | 'assistant';
   content: string;
   created_at: string;
+  /** The files a user message carries (metadata; the bytes are read when sent). None: absent. */
+  attachments?: AttachmentMeta[];
 };
 
 /** What a send needs to know about a conversation: its owner, settings and message tree. */

@@ -167,6 +167,7 @@ function toMessage(
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     generation: generation ?? null,
+    attachments: [],
   };
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Attachment } from '../attachments/schemas.js';
 import type { ProviderRouting as UpstreamProviderRouting } from '../openrouter/types.js';
 
 /** The title of a conversation until its first message names it. */
@@ -140,6 +141,10 @@ export const Message = Type.Object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   generation: Nullable(Generation),
+  attachments: Type.Array(Attachment, {
+    description:
+      "The files a user message carries (metadata only: GET /api/attachments/{id} serves each one's bytes)",
+  }),
 });
 export type Message = Static<typeof Message>;
 

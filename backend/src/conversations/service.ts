@@ -1,3 +1,5 @@
+import { createAttachmentsRepo } from '../attachments/repo.js';
+import type { AttachmentsService } from '../attachments/service.js';
 import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
 import { createFoldersRepo } from '../folders/repo.js';
@@ -19,6 +21,8 @@ export interface ConversationsDeps {
   titlePending?: (conversationId: string, since: number) => boolean;
   /** The user's default model (models/service.ts): the model of a conversation created without one. */
   defaultModelOf?: (userId: string) => Promise<string | null>;
+  /** Attached files: listed with their messages (metadata only), removed with the conversation. */
+  attachments?: Pick<AttachmentsService, 'ofConversation' | 'removeFiles'>;
 }
 
 export function createConversationsService(
@@ -28,6 +32,7 @@ export function createConversationsService(
     cache = new ConversationCache(),
     titlePending = () => false,
     defaultModelOf,
+    attachments,
   }: ConversationsDeps = {},
 ) {
   const repo = createConversationsRepo(db);
@@ -100,7 +105,18 @@ export function createConversationsService(
       id: string,
     ): Promise<{ conversation: Conversation; messages: Message[] }> {
       const conversation = await get(userId, id);
-      return { conversation, messages: await repo.listMessages(userId, id) };
+      const [messages, attached] = await Promise.all([
+        repo.listMessages(userId, id),
+        attachments?.ofConversation(userId, id),
+      ]);
+      if (!attached || attached.size === 0) return { conversation, messages };
+      return {
+        conversation,
+        messages: messages.map((m) => {
+          const list = attached.get(m.id);
+          return list ? { ...m, attachments: list } : m;
+        }),
+      };
     },
 
     /** A folder given must be one of the user's: checked and filed in one transaction. */
@@ -127,10 +143,20 @@ export function createConversationsService(
       return withPending(since)(updated);
     },
 
+    /** Deletes the conversation, its messages and attachments (their files once committed). */
     async remove(userId: string, id: string): Promise<void> {
-      const deleted = await db.transaction((tx) => createConversationsRepo(tx).delete(userId, id));
+      const { deleted, files } = await db.transaction(async (tx) => {
+        if (!(await createConversationsRepo(tx).delete(userId, id))) {
+          return { deleted: false, files: [] };
+        }
+        return {
+          deleted: true,
+          files: await createAttachmentsRepo(tx).deleteOfConversation(userId, id),
+        };
+      });
       cache.forget(id);
       if (!deleted) throw new AppError('conversation.not_found');
+      await attachments?.removeFiles(userId, files);
     },
   };
 }

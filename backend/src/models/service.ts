@@ -60,6 +60,19 @@ export function createModelsService(deps: {
       const ids = new Set(allowed);
       return { ...catalog, models: catalog.models.filter((model) => ids.has(model.id)) };
     },
+
+    /**
+     * A model's input modalities ("text", "image", "file") from the catalog; null when the
+     * catalog does not list it or cannot be had (upstream down and nothing cached).
+     */
+    async inputModalities(modelId: string): Promise<string[] | null> {
+      try {
+        const catalog = await fullCatalog();
+        return catalog.models.find((model) => model.id === modelId)?.inputModalities ?? null;
+      } catch {
+        return null;
+      }
+    },
   };
 }
 

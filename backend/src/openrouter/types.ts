@@ -1,8 +1,19 @@
 /** The upstream (OpenRouter) client's public types. */
 
+/**
+ * A part of a message's content, in OpenRouter's wire format (snake_case): text, an image as a
+ * URL or base64 data URL (https://openrouter.ai/docs/features/multimodal/images), or a file such
+ * as a PDF as a data URL with its name (https://openrouter.ai/docs/features/multimodal/pdfs).
+ */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string } }
+  | { type: 'file'; file: { filename: string; file_data: string } };
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
-  content: string;
+  /** Text, or content parts when the message carries attachments. */
+  content: string | ContentPart[];
 }
 
 export interface ChatRequest {

@@ -72,3 +72,25 @@ export async function createConversation(
     throw new Error(`creating a conversation failed: ${response.body}`);
   return response.json().id as string;
 }
+
+/** Uploads a file as `user` (POST /api/attachments); returns the response. */
+export function upload(app: FastifyInstance, user: SignedInUser, name: string, bytes: Buffer) {
+  return app.inject({
+    method: 'POST',
+    url: `/api/attachments?name=${encodeURIComponent(name)}`,
+    headers: { cookie: user.cookie, 'content-type': 'application/octet-stream' },
+    payload: bytes,
+  });
+}
+
+/** Uploads a file as `user`; returns the new attachment's id (throws unless 201). */
+export async function uploadAttachment(
+  app: FastifyInstance,
+  user: SignedInUser,
+  name: string,
+  bytes: Buffer,
+): Promise<string> {
+  const response = await upload(app, user, name, bytes);
+  if (response.statusCode !== 201) throw new Error(`upload failed: ${response.body}`);
+  return response.json().id as string;
+}

@@ -118,7 +118,7 @@ export function streamedText(events: ReceivedEvent[]): string {
     .join('');
 }
 
-function fetchPostMessage(
+export function fetchPostMessage(
   baseUrl: string,
   cookie: string,
   conversationId: string,

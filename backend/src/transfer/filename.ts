@@ -1,14 +1,19 @@
 /**
- * A Content-Disposition header that downloads the file under a name derived from `base`
- * (RFC 6266): `filename` keeps ASCII letters, digits, `.`, `_` and `-` only, so no quote, slash,
+ * A Content-Disposition header (`attachment`, or `inline` when asked) naming the file after
+ * `base` (RFC 6266): `filename` keeps ASCII letters, digits, `.`, `_` and `-` only, so no quote, slash,
  * control character or header break can reach it; `filename*` (RFC 8187) carries the same name
  * with its other letters and digits, percent-encoded as UTF-8, for browsers that read it.
  */
-export function attachment(base: string, extension: string, fallback: string): string {
+export function attachment(
+  base: string,
+  extension: string,
+  fallback: string,
+  disposition: 'attachment' | 'inline' = 'attachment',
+): string {
   const unicode = clean(base, /[^\p{L}\p{N}._ -]+/gu) || fallback;
   const ascii =
     clean(base.normalize('NFKD').replace(/[\u0300-\u036f]/g, ''), /[^A-Za-z0-9._-]+/g) || fallback;
-  const header = `attachment; filename="${ascii}.${extension}"`;
+  const header = `${disposition}; filename="${ascii}.${extension}"`;
   return unicode === ascii
     ? header
     : `${header}; filename*=UTF-8''${encodeURIComponent(`${unicode}.${extension}`)}`;
