@@ -76,6 +76,11 @@ export function planArchive(body: Record<string, unknown>): ImportPlan {
         );
       }
     }
+    // The archive holds no file contents: the files are named as left out.
+    for (const m of conversation.messages) {
+      const files = m.attachments?.length ?? 0;
+      if (files > 0) plan.skip('attachment (the archive holds no file contents)', files);
+    }
     const messages: PlannedMessage[] = parentsFirst(conversation.messages, where).map((m) => ({
       key: m.id,
       parentKey: m.parentId,

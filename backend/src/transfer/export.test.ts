@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Value } from 'typebox/value';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBudgetsRepo } from '../budgets/repo.js';
@@ -7,8 +8,10 @@ import {
   buildUser,
   createConversation,
   setupAdmin,
+  uploadAttachment,
   type SignedInUser,
 } from '../test-support/factories.js';
+import { PDF, PNG } from '../attachments/fixtures.js';
 import { collect, postMessage } from '../test-support/sse-client.js';
 import { attachment } from './filename.js';
 import { ExportArchive, type ExportConversation } from './schemas.js';
@@ -371,3 +374,52 @@ function shape(c: ExportConversation) {
     })),
   };
 }
+
+describe('attachments in exports', () => {
+  it('name each file (metadata only) in JSON and Markdown; an import of it leaves them out, saying so', async () => {
+    const id = await createConversation(ctx.app, alice, { model: 'openai/gpt-4o-mini' });
+    const image = await uploadAttachment(ctx.app, alice, 'pixel.png', PNG);
+    const pdf = await uploadAttachment(ctx.app, alice, 'report.pdf', PDF);
+    await send(alice, id, { content: 'Look at these', attachmentIds: [image, pdf] });
+
+    const json = await exportOf(alice, id, 'json');
+    const archive = json.json();
+    expect(Value.Check(ExportArchive, archive)).toBe(true);
+    const [question, answer] = archive.conversations[0].messages;
+    expect(question.attachments).toEqual([
+      {
+        name: 'pixel.png',
+        mediaType: 'image/png',
+        kind: 'image',
+        size: PNG.length,
+        sha256: createHash('sha256').update(PNG).digest('hex'),
+      },
+      {
+        name: 'report.pdf',
+        mediaType: 'application/pdf',
+        kind: 'pdf',
+        size: PDF.length,
+        sha256: createHash('sha256').update(PDF).digest('hex'),
+      },
+    ]);
+    expect(answer.attachments).toBeUndefined();
+    expect(json.body).not.toContain(PNG.toString('base64'));
+
+    const markdown = (await exportOf(alice, id, 'markdown')).body;
+    expect(markdown).toContain(
+      `_Attached: pixel.png (image/png, ${PNG.length} B), report.pdf (application/pdf, ${PDF.length} B)_`,
+    );
+
+    const imported = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/import',
+      headers: { cookie: bob.cookie },
+      payload: archive,
+    });
+    expect(imported.statusCode, imported.body).toBe(201);
+    expect(imported.json().skipped).toEqual([
+      { what: 'attachment (the archive holds no file contents)', count: 2 },
+    ]);
+    expect(await ctx.db.all('SELECT id FROM attachments WHERE user_id = $1', [bob.id])).toEqual([]);
+  });
+});

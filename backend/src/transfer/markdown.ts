@@ -68,6 +68,10 @@ function messageMarkdown(m: ExportMessage, number: number): string[] {
   if (m.sources && m.sources.length > 0) {
     lines.push('', '**Sources**', '', ...m.sources.map((s, i) => `${i + 1}. ${sourceLink(s)}`));
   }
+  if (m.attachments && m.attachments.length > 0) {
+    const files = m.attachments.map((a) => `${oneLine(a.name)} (${a.mediaType}, ${size(a.size)})`);
+    lines.push('', `_Attached: ${files.join(', ')}_`);
+  }
   if (m.status !== 'complete') {
     lines.push('', `_Status: ${m.status}${m.error ? ` — ${oneLine(m.error)}` : ''}_`);
   }
@@ -148,6 +152,12 @@ export function branchesOf(messages: readonly ExportMessage[]): ExportMessage[][
 
 function when(iso: string): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function oneLine(text: string): string {

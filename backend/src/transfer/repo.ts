@@ -2,7 +2,9 @@ import type { Queryable, SqlParam } from '../db/connection.js';
 import { parseModelList, parseRouting, parseSources } from '../conversations/repo.js';
 import { valuesList } from '../db/values.js';
 import type { MessageStatus, ProviderRouting } from '../conversations/schemas.js';
+import { createAttachmentsRepo } from '../attachments/repo.js';
 import type {
+  ExportAttachment,
   ExportConversation,
   ExportGeneration,
   ExportMessage,
@@ -231,6 +233,18 @@ export function createTransferRepo(db: Queryable) {
       for (const g of generations) {
         if (g.purpose !== 'title') byMessage.set(g.message_id, toGeneration(g));
       }
+      const attached = new Map<string, ExportAttachment[]>();
+      for (const a of await createAttachmentsRepo(db).ofConversation(userId, conversationId)) {
+        if (a.message_id === null) continue;
+        const file: ExportAttachment = {
+          name: a.name,
+          mediaType: a.media_type,
+          kind: a.kind,
+          size: a.size_bytes,
+          sha256: a.sha256,
+        };
+        attached.set(a.message_id, [...(attached.get(a.message_id) ?? []), file]);
+      }
       rows.sort(oldestFirst);
       return rows.map((row) => ({
         id: row.id,
@@ -245,6 +259,7 @@ export function createTransferRepo(db: Queryable) {
         createdAt: row.created_at,
         updatedAt: row.updated_at,
         generation: byMessage.get(row.id) ?? null,
+        ...(attached.has(row.id) ? { attachments: attached.get(row.id) } : {}),
       }));
     },
 

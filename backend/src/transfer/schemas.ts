@@ -5,6 +5,7 @@ import {
   Nullable,
   ProviderRouting,
 } from '../conversations/schemas.js';
+import { AttachmentKind } from '../attachments/schemas.js';
 
 /** The `format` and `version` of this app's export files; import refuses other versions. */
 export const ARCHIVE_FORMAT = 'ai-workspace-export';
@@ -41,6 +42,15 @@ export const ExportSource = Type.Object({
   title: Nullable(Type.String({ maxLength: 300 })),
 });
 export type ExportSource = Static<typeof ExportSource>;
+/** A file a message carried: its metadata only (an archive holds no file contents). */
+export const ExportAttachment = Type.Object({
+  name: Type.String(),
+  mediaType: Type.String(),
+  kind: AttachmentKind,
+  size: Type.Integer({ minimum: 0, description: 'Bytes' }),
+  sha256: Type.String({ description: "The file's SHA-256, hex: tells it apart from others" }),
+});
+export type ExportAttachment = Static<typeof ExportAttachment>;
 
 export const ExportMessage = Type.Object({
   id: Type.String({ minLength: 1 }),
@@ -63,6 +73,12 @@ export const ExportMessage = Type.Object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   generation: Nullable(ExportGeneration),
+  attachments: Type.Optional(
+    Type.Array(ExportAttachment, {
+      description:
+        'The files the message carried (images, PDFs, text files): metadata only, the archive holds no file contents, so an import leaves them out. Absent: none.',
+    }),
+  ),
 });
 export type ExportMessage = Static<typeof ExportMessage>;
 

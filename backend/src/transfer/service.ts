@@ -208,6 +208,17 @@ function entry(c: ConversationHead, messages: readonly ExportMessage[]): ExportC
         errorCode: m.generation.errorCode,
         createdAt: m.generation.createdAt,
       },
+      ...(m.attachments
+        ? {
+            attachments: m.attachments.map((a) => ({
+              name: a.name,
+              mediaType: a.mediaType,
+              kind: a.kind,
+              size: a.size,
+              sha256: a.sha256,
+            })),
+          }
+        : {}),
     })),
   };
 }
