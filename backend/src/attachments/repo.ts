@@ -17,6 +17,7 @@ export interface AttachmentRow {
   user_id: string;
   conversation_id: string | null;
   message_id: string | null;
+  position: number | null;
   name: string;
   media_type: string;
   kind: AttachmentKind;
@@ -31,7 +32,7 @@ export interface NewAttachment extends AttachmentMeta {
 }
 
 const columns =
-  'id, user_id, conversation_id, message_id, name, media_type, kind, size_bytes, sha256, created_at';
+  'id, user_id, conversation_id, message_id, position, name, media_type, kind, size_bytes, sha256, created_at';
 
 export function toMeta(row: AttachmentRow): AttachmentMeta {
   return {
@@ -56,8 +57,10 @@ export function byMessage(rows: readonly AttachmentRow[]): Map<string, Attachmen
   return out;
 }
 
-/** Oldest first, then by id: the order the files were attached in. */
+/** In the order the send named them (then oldest first, then by id). */
 function attachedOrder(a: AttachmentRow, b: AttachmentRow): number {
+  const [pa, pb] = [a.position ?? 0, b.position ?? 0];
+  if (pa !== pb) return pa - pb;
   if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
@@ -70,9 +73,9 @@ export function createAttachmentsRepo(db: Queryable) {
   return {
     async insert(a: NewAttachment): Promise<void> {
       await db.run(
-        `INSERT INTO attachments (id, user_id, conversation_id, message_id, name, media_type, kind,
-                                  size_bytes, sha256, created_at)
-         VALUES ($1, $2, NULL, NULL, $3, $4, $5, $6, $7, CAST($8 AS TIMESTAMPTZ))`,
+        `INSERT INTO attachments (id, user_id, conversation_id, message_id, position, name,
+                                  media_type, kind, size_bytes, sha256, created_at)
+         VALUES ($1, $2, NULL, NULL, NULL, $3, $4, $5, $6, $7, CAST($8 AS TIMESTAMPTZ))`,
         [a.id, a.userId, a.name, a.mediaType, a.kind, a.size, a.sha256, a.createdAt],
       );
     },
@@ -111,35 +114,43 @@ export function createAttachmentsRepo(db: Queryable) {
       items: ReadonlyArray<{
         conversationId: string;
         messageId: string;
-        claims: readonly string[];
-        copies: ReadonlyArray<{ id: string; sourceId: string; createdAt: string }>;
+        claims: ReadonlyArray<{ id: string; position: number }>;
+        copies: ReadonlyArray<{
+          id: string;
+          sourceId: string;
+          position: number;
+          createdAt: string;
+        }>;
       }>,
     ): Promise<void> {
       const claims = items.flatMap((i) =>
-        i.claims.map((id) => [id, i.conversationId, i.messageId] as const),
+        i.claims.map((c) => [c.id, i.conversationId, i.messageId, c.position] as const),
       );
       if (claims.length > 0) {
-        const rows = valuesList(['TEXT', 'TEXT', 'TEXT'], claims);
+        const rows = valuesList(['TEXT', 'TEXT', 'TEXT', 'INTEGER'], claims);
         await db.run(
-          `UPDATE attachments SET conversation_id = v.conversation_id, message_id = v.message_id
-           FROM (VALUES ${rows.sql}) AS v(id, conversation_id, message_id)
+          `UPDATE attachments
+           SET conversation_id = v.conversation_id, message_id = v.message_id, position = v.position
+           FROM (VALUES ${rows.sql}) AS v(id, conversation_id, message_id, position)
            WHERE attachments.id = v.id`,
           rows.params,
         );
       }
       const copies = items.flatMap((i) =>
         i.copies.map(
-          (c) => [c.id, c.sourceId, i.conversationId, i.messageId, c.createdAt] as const,
+          (c) =>
+            [c.id, c.sourceId, i.conversationId, i.messageId, c.position, c.createdAt] as const,
         ),
       );
       if (copies.length > 0) {
-        const rows = valuesList(['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'], copies);
+        const rows = valuesList(['TEXT', 'TEXT', 'TEXT', 'TEXT', 'INTEGER', 'TIMESTAMPTZ'], copies);
         await db.run(
-          `INSERT INTO attachments (id, user_id, conversation_id, message_id, name, media_type, kind,
-                                    size_bytes, sha256, created_at)
-           SELECT v.id, a.user_id, v.conversation_id, v.message_id, a.name, a.media_type, a.kind,
-                  a.size_bytes, a.sha256, v.created_at
-           FROM (VALUES ${rows.sql}) AS v(id, source_id, conversation_id, message_id, created_at)
+          `INSERT INTO attachments (id, user_id, conversation_id, message_id, position, name,
+                                    media_type, kind, size_bytes, sha256, created_at)
+           SELECT v.id, a.user_id, v.conversation_id, v.message_id, v.position, a.name,
+                  a.media_type, a.kind, a.size_bytes, a.sha256, v.created_at
+           FROM (VALUES ${rows.sql})
+             AS v(id, source_id, conversation_id, message_id, position, created_at)
            JOIN attachments a ON a.id = v.source_id`,
           rows.params,
         );

@@ -38,11 +38,11 @@ export interface BranchMessage {
  * another send or a delete until `finish` (after the turn's commit, or its failure).
  */
 export interface SendAttachments {
-  /** In the order they are attached (their upload times). */
+  /** In the order the send named them. */
   attachments: AttachmentMeta[];
   /** What the turn's transaction writes (attachments/repo.ts `attach`). */
-  claims: string[];
-  copies: Array<{ id: string; sourceId: string; createdAt: string }>;
+  claims: Array<{ id: string; position: number }>;
+  copies: Array<{ id: string; sourceId: string; position: number; createdAt: string }>;
   /** Releases the lock; after a failed send (`committed` false) also removes the copies' files. */
   finish(committed: boolean): Promise<void>;
 }
@@ -204,23 +204,21 @@ export function createAttachmentsService(deps: AttachmentsDeps) {
       const copies: SendAttachments['copies'] = [];
       try {
         const rows = await Promise.all(ids.map((id) => repo.find(userId, id)));
+        if (rows.some((row) => !row)) throw new AppError('attachment.not_found');
         const attachments: AttachmentMeta[] = [];
-        const claims: string[] = [];
-        for (const row of rows) {
-          if (!row) throw new AppError('attachment.not_found');
+        const claims: SendAttachments['claims'] = [];
+        const at = now().toISOString();
+        for (const [position, row] of rows.entries()) {
+          if (!row) continue;
           if (row.message_id === null) {
-            claims.push(row.id);
+            claims.push({ id: row.id, position });
             attachments.push(toMeta(row));
           } else {
-            // The copy keeps the original's time, so attachments keep their order.
             const id = await store.duplicate(userId, row.id);
-            copies.push({ id, sourceId: row.id, createdAt: row.created_at });
-            attachments.push({ ...toMeta(row), id });
+            copies.push({ id, sourceId: row.id, position, createdAt: at });
+            attachments.push({ ...toMeta(row), id, createdAt: at });
           }
         }
-        attachments.sort((a, b) =>
-          a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.id < b.id ? -1 : 1,
-        );
         let finished = false;
         return {
           attachments,

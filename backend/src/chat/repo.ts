@@ -18,8 +18,8 @@ export interface NewTurn {
   title: string | null;
   /** The question's attachments: pending uploads it takes, copies it gets (attachments/). */
   attachments?: {
-    claims: readonly string[];
-    copies: ReadonlyArray<{ id: string; sourceId: string; createdAt: string }>;
+    claims: ReadonlyArray<{ id: string; position: number }>;
+    copies: ReadonlyArray<{ id: string; sourceId: string; position: number; createdAt: string }>;
   } | null;
 }
 

@@ -3,12 +3,14 @@
 -- metadata. A file is written before its row is committed and removed only after its row's
 -- deletion is committed, so no row points to a missing file; a file left without a row (a crash
 -- in between) is swept at the next start. conversation_id and message_id are NULL while the
--- upload waits for the message that will carry it (pending).
+-- upload waits for the message that will carry it (pending); position is its place among the
+-- message's attachments, in the order the send named them.
 CREATE TABLE attachments (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
   conversation_id TEXT,
   message_id TEXT,
+  position INTEGER,
   name TEXT NOT NULL,
   media_type TEXT NOT NULL,
   kind TEXT NOT NULL CHECK (kind IN ('image', 'pdf', 'text')),
