@@ -6,6 +6,8 @@ import { readSse } from './sse';
 import type {
   AdminBudgets,
   AdminUser,
+  Attachment,
+  AttachmentLimits,
   AdminUserList,
   AuditPage,
   AuthState,
@@ -228,6 +230,10 @@ export const api = {
     request<ConversationDetail>(`/api/conversations/${enc(id)}`, signal ? { signal } : {}),
   updateConversation: (id: string, body: UpdateConversationBody) =>
     request<Conversation>(`/api/conversations/${enc(id)}`, { method: 'PATCH', body }),
+  attachmentLimits: () => request<AttachmentLimits>('/api/attachment-limits'),
+  /** Deletes an upload not sent yet (removed from the message box). */
+  deleteAttachment: (id: string) =>
+    request<undefined>(`/api/attachments/${enc(id)}`, { method: 'DELETE' }),
   deleteConversation: (id: string) =>
     request<undefined>(`/api/conversations/${enc(id)}`, { method: 'DELETE' }),
   /** Deletes a message and every reply below it; answers with the ids deleted. */
@@ -362,4 +368,56 @@ export async function streamGeneration(
   if (handlers.signal) init.signal = handlers.signal;
   const stream = await openStream(`/api/generations/${enc(generationId)}/stream`, init);
   await deliver(stream, handlers.onEvent);
+}
+
+/** Where an attachment's bytes are served (the owner's session only). */
+export function attachmentUrl(id: string): string {
+  return `/api/attachments/${enc(id)}`;
+}
+
+/**
+ * Uploads a file (POST /api/attachments, its bytes as the body) with progress (a fraction,
+ * 0 to 1): XMLHttpRequest, since fetch reports no upload progress. Rejects with an ApiError
+ * carrying the backend's message (too large, not a type that can be attached…), or an
+ * AbortError DOMException when `signal` aborts.
+ */
+export function uploadAttachment(
+  file: Blob,
+  name: string,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<Attachment> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/attachments?name=${encodeURIComponent(name)}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.responseType = 'text';
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      const response = new Response(xhr.responseText, {
+        status: xhr.status,
+        headers: { 'content-type': xhr.getResponseHeader('content-type') ?? '' },
+      });
+      if (xhr.status === 201) {
+        response.json().then((body) => resolve(body as Attachment), reject);
+        return;
+      }
+      if (xhr.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+      errorFromResponse(response).then(reject, reject);
+    };
+    xhr.onerror = () =>
+      reject(new ApiError(0, 'network', 'Cannot reach the server. Check your connection.'));
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    if (signal) {
+      if (signal.aborted) {
+        reject(new DOMException('The upload was cancelled.', 'AbortError'));
+        return;
+      }
+      signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
+    xhr.send(file);
+  });
 }

@@ -3638,6 +3638,20 @@ export interface paths {
                                     durationMs: number | null;
                                     finishReason: string | null;
                                 } | null;
+                                /** @description The files a user message carries (metadata only: GET /api/attachments/{id} serves each one's bytes) */
+                                attachments: {
+                                    id: string;
+                                    /** @description The file name it was uploaded with */
+                                    name: string;
+                                    /** @description image/png, image/jpeg, image/gif, image/webp, application/pdf, or text/plain (any text file) */
+                                    mediaType: string;
+                                    /** @description Decided from the bytes: an image, a PDF, or a UTF-8 text file */
+                                    kind: "image" | "pdf" | "text";
+                                    /** @description Bytes */
+                                    size: number;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                }[];
                             }[];
                         };
                     };
@@ -4373,6 +4387,426 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/attachment-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What may be attached: the size limit, the count per message, the types */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The largest file accepted (ATTACHMENT_MAX_MB) */
+                            maxBytes: number;
+                            /** @description Attachments one message may carry */
+                            perMessage: number;
+                            imageTypes: string[];
+                            documentTypes: string[];
+                            /** @description Extensions of the text files accepted (UTF-8 without NUL) */
+                            textExtensions: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uploads a file to attach to your next message (pending until sent)
+         * @description The body is the file's bytes with `Content-Type: application/octet-stream`. Its type is decided from its content (PNG, JPEG, GIF, WebP, PDF, or UTF-8 text with a text extension), never from a type the client names. An upload not sent within 24 hours is deleted.
+         */
+        post: {
+            parameters: {
+                query: {
+                    /** @description The file's name (its extension tells a text file's language) */
+                    name: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The file name it was uploaded with */
+                            name: string;
+                            /** @description image/png, image/jpeg, image/gif, image/webp, application/pdf, or text/plain (any text file) */
+                            mediaType: string;
+                            /** @description Decided from the bytes: an image, a PDF, or a UTF-8 text file */
+                            kind: "image" | "pdf" | "text";
+                            /** @description Bytes */
+                            size: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Downloads an attachment of yours
+         * @description Served with its stored type (text files as text/plain), `X-Content-Type-Options: nosniff` and the API's `default-src 'none'` CSP: images inline (thumbnails), PDFs and text files as downloads.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Deletes an upload not sent yet (one sent is deleted with its conversation) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations/{id}/messages": {
         parameters: {
             query?: never;
@@ -4395,7 +4829,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The question; may be empty only when the message carries attachments */
                         content: string;
+                        /** @description Files the message carries: your uploads (POST /api/attachments) not sent yet, or attachments of earlier messages (copied, as when a question is edited) */
+                        attachmentIds?: string[];
                         model?: string;
                         /**
                          * Format: uuid
@@ -5377,6 +5814,17 @@ export interface paths {
                                         /** Format: date-time */
                                         createdAt: string;
                                     } | null;
+                                    /** @description The files the message carried (images, PDFs, text files): metadata only, the archive holds no file contents, so an import leaves them out. Absent: none. */
+                                    attachments?: {
+                                        name: string;
+                                        mediaType: string;
+                                        /** @description Decided from the bytes: an image, a PDF, or a UTF-8 text file */
+                                        kind: "image" | "pdf" | "text";
+                                        /** @description Bytes */
+                                        size: number;
+                                        /** @description The file's SHA-256, hex: tells it apart from others */
+                                        sha256: string;
+                                    }[];
                                 }[];
                             }[];
                         };
@@ -5541,6 +5989,17 @@ export interface paths {
                                         /** Format: date-time */
                                         createdAt: string;
                                     } | null;
+                                    /** @description The files the message carried (images, PDFs, text files): metadata only, the archive holds no file contents, so an import leaves them out. Absent: none. */
+                                    attachments?: {
+                                        name: string;
+                                        mediaType: string;
+                                        /** @description Decided from the bytes: an image, a PDF, or a UTF-8 text file */
+                                        kind: "image" | "pdf" | "text";
+                                        /** @description Bytes */
+                                        size: number;
+                                        /** @description The file's SHA-256, hex: tells it apart from others */
+                                        sha256: string;
+                                    }[];
                                 }[];
                             }[];
                         };

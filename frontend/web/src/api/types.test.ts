@@ -33,6 +33,7 @@ describe('API types from schema.d.ts', () => {
     expectTypeOf<Generation['cost']>().toEqualTypeOf<number | null>();
     expectTypeOf<SendMessageBody>().toEqualTypeOf<{
       content: string;
+      attachmentIds?: string[];
       model?: string;
       parentId?: string | null;
     }>();

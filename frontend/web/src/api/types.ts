@@ -80,6 +80,9 @@ export type MessageStatus = Message['status'];
 export type Generation = NonNullable<Message['generation']>;
 /** A web page an answer cites (web search); `url` is absolute http(s), checked by the backend. */
 export type Source = NonNullable<Message['sources']>[number];
+/** A file a message carries (metadata; GET /api/attachments/{id} serves its bytes). */
+export type Attachment = JsonResponse<'/api/attachments', 'post', 201>;
+export type AttachmentLimits = JsonResponse<'/api/attachment-limits', 'get', 200>;
 
 export type ImportResult = JsonResponse<'/api/import', 'post', 201>;
 

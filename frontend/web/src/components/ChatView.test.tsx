@@ -33,6 +33,7 @@ function message(i: number, partial: Partial<ViewMessage> = {}): ViewMessage {
     createdAt: '2025-01-01T00:00:01Z',
     updatedAt: '2025-01-01T00:00:01Z',
     generation: null,
+    attachments: [],
   };
   return {
     ...base,

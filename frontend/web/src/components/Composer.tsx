@@ -2,11 +2,14 @@ import {
   memo,
   useLayoutEffect,
   useRef,
+  type ClipboardEvent,
   type FormEvent,
   type KeyboardEvent,
   type RefObject,
 } from 'react';
-import { ArrowUpIcon, StopIcon } from './icons';
+import { fileSize } from '../lib/format';
+import type { DraftAttachment } from '../state/attachments';
+import { ArrowUpIcon, CloseIcon, FileIcon, PaperclipIcon, StopIcon } from './icons';
 
 interface ComposerProps {
   value: string;
@@ -23,7 +26,20 @@ interface ComposerProps {
   onEditQueued: () => void;
   onCancelQueued: () => void;
   inputRef?: RefObject<HTMLTextAreaElement | null>;
+  /** Files in the box: sent with the message by id once uploaded. */
+  attachments?: readonly DraftAttachment[];
+  /** Files chosen with the attach button or pasted. */
+  onAttach?: (files: File[]) => void;
+  onRemoveAttachment?: (attachment: DraftAttachment) => void;
+  /** Why the files cannot be sent as they are (e.g. the model takes no images); blocks sending. */
+  attachmentWarning?: string | null;
 }
+
+/** What the file picker offers (the server decides from the bytes; this only filters the list). */
+const ACCEPT =
+  'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/*,.md,.markdown,.csv,.tsv,.json,.jsonl,.yaml,.yml,.toml,.xml,.html,.css,.js,.mjs,.ts,.tsx,.jsx,.py,.rb,.go,.rs,.java,.kt,.c,.h,.cpp,.hpp,.cs,.php,.sh,.sql,.log,.tex,.ini,.cfg,.conf,.txt';
+
+const NO_ATTACHMENTS: readonly DraftAttachment[] = [];
 
 const MAX_HEIGHT = 240;
 
@@ -50,9 +66,14 @@ export const Composer = memo(function Composer({
   onEditQueued,
   onCancelQueued,
   inputRef,
+  attachments = NO_ATTACHMENTS,
+  onAttach,
+  onRemoveAttachment,
+  attachmentWarning = null,
 }: ComposerProps) {
   const ownRef = useRef<HTMLTextAreaElement>(null);
   const ref = inputRef ?? ownRef;
+  const fileInput = useRef<HTMLInputElement>(null);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -61,7 +82,18 @@ export const Composer = memo(function Composer({
     el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT)}px`;
   }, [value, ref]);
 
-  const canSend = value.trim() !== '' && !sending;
+  const uploading = attachments.some((a) => a.status === 'uploading');
+  const ready = attachments.some((a) => a.status === 'ready');
+  const canSend =
+    (value.trim() !== '' || ready) && !sending && !uploading && attachmentWarning === null;
+
+  /** A pasted image (a screenshot) or file is attached; pasted text goes in as text. */
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = Array.from(event.clipboardData.files);
+    if (files.length === 0 || !onAttach) return;
+    event.preventDefault();
+    onAttach(files);
+  }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
@@ -102,7 +134,90 @@ export const Composer = memo(function Composer({
           </button>
         </div>
       )}
+      {attachments.length > 0 && (
+        <ul className="attachment-tray" data-testid="attachment-tray" aria-label="Attached files">
+          {attachments.map((a) => (
+            <li
+              key={a.localId}
+              className={`attachment-chip ${a.status}`}
+              data-testid="attachment-chip"
+              data-status={a.status}
+            >
+              {a.preview ? (
+                <img className="attachment-preview" src={a.preview} alt="" />
+              ) : (
+                <FileIcon className="attachment-icon" />
+              )}
+              <span className="attachment-text">
+                <span className="attachment-name" title={a.name}>
+                  {a.name}
+                </span>
+                <span className="attachment-size">
+                  {a.status === 'uploading'
+                    ? `Uploading… ${Math.round(a.progress * 100)} %`
+                    : fileSize(a.size)}
+                </span>
+                {a.status === 'uploading' && (
+                  <progress
+                    className="attachment-progress"
+                    value={a.progress}
+                    max={1}
+                    aria-label={`Uploading ${a.name}`}
+                  />
+                )}
+                {a.error && (
+                  <span className="attachment-error" role="alert" data-testid="attachment-error">
+                    {a.error}
+                  </span>
+                )}
+              </span>
+              <button
+                type="button"
+                className="icon-button attachment-remove"
+                aria-label={`Remove ${a.name}`}
+                title="Remove"
+                onClick={() => onRemoveAttachment?.(a)}
+              >
+                <CloseIcon width={14} height={14} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {attachmentWarning && (
+        <p className="attachment-warning" role="alert" data-testid="attachment-warning">
+          {attachmentWarning}
+        </p>
+      )}
       <form className="composer" onSubmit={submit}>
+        {onAttach && (
+          <>
+            <button
+              type="button"
+              className="composer-button attach"
+              data-testid="attach-button"
+              aria-label="Attach files"
+              title="Attach images, PDFs or text files (or paste, or drop them here)"
+              onClick={() => fileInput.current?.click()}
+            >
+              <PaperclipIcon />
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              accept={ACCEPT}
+              data-testid="attach-input"
+              onChange={(e) => {
+                const files = Array.from(e.target.files ?? []);
+                // Cleared, so that choosing the same file again is a change too.
+                e.target.value = '';
+                if (files.length > 0) onAttach(files);
+              }}
+            />
+          </>
+        )}
         <textarea
           ref={ref}
           data-testid="composer-input"
@@ -113,6 +228,7 @@ export const Composer = memo(function Composer({
           value={value}
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           autoFocus={focusOnLoad}
         />
         {streaming ? (

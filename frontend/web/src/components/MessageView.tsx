@@ -7,6 +7,7 @@ import { renderMarkdown } from '../lib/markdown';
 import type { SiblingPosition } from '../lib/thread';
 import type { ViewMessage } from '../state/chat';
 import { AlertIcon } from './icons';
+import { MessageAttachments } from './MessageAttachments';
 
 const STATUS_LABEL: Record<string, string> = {
   stopped: 'Stopped',
@@ -316,11 +317,13 @@ function UserMessage({ message, siblings, actions, busy, focused = false }: Mess
         data-message-id={message.id}
         data-focused={focused || undefined}
       >
+        {/* The edited question keeps its files (sent again as copies). */}
+        {message.attachments.length > 0 && <MessageAttachments attachments={message.attachments} />}
         <form
           className="message-edit"
           onSubmit={(event) => {
             event.preventDefault();
-            if (editing.trim() === '' || busy) return;
+            if ((editing.trim() === '' && message.attachments.length === 0) || busy) return;
             setEditing(null);
             actions.edit(message, editing);
           }}
@@ -340,7 +343,7 @@ function UserMessage({ message, siblings, actions, busy, focused = false }: Mess
               type="submit"
               className="action-button primary"
               data-testid="edit-message-send"
-              disabled={busy || editing.trim() === ''}
+              disabled={busy || (editing.trim() === '' && message.attachments.length === 0)}
             >
               Send
             </button>
@@ -355,12 +358,15 @@ function UserMessage({ message, siblings, actions, busy, focused = false }: Mess
       data-message-id={message.id}
       data-focused={focused || undefined}
     >
-      <div
-        className={`message-user${message.pending ? ' pending' : ''}`}
-        data-testid="message-user"
-      >
-        {message.content}
-      </div>
+      {message.attachments.length > 0 && <MessageAttachments attachments={message.attachments} />}
+      {(message.content !== '' || message.attachments.length === 0) && (
+        <div
+          className={`message-user${message.pending ? ' pending' : ''}`}
+          data-testid="message-user"
+        >
+          {message.content}
+        </div>
+      )}
       {!message.pending && (
         <div className="message-actions user-actions" data-testid="message-actions">
           {siblings && <SiblingNav position={siblings} choose={actions.choose} />}

@@ -59,6 +59,7 @@ function message(partial: Partial<Message> & Pick<Message, 'id' | 'role' | 'cont
     createdAt: '2025-01-01T00:00:01Z',
     updatedAt: '2025-01-01T00:00:01Z',
     generation: null,
+    attachments: [],
     ...partial,
   };
 }

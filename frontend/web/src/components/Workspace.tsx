@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { api } from '../api/client';
 import type {
+  Attachment,
   Conversation,
   Health,
   Model,
@@ -19,6 +20,7 @@ import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
 import { branchOf, choicesShowing, ROOT_FORK, type Choices } from '../lib/thread';
 import { readChoices, saveChoices } from '../lib/branches';
 import { useChats, type ViewMessage } from '../state/chat';
+import { useAttachmentDrafts, type DraftAttachment } from '../state/attachments';
 import { useConversationList } from '../state/conversations';
 import { useFolders } from '../state/folders';
 import { AccountPage } from './AccountPage';
@@ -38,6 +40,7 @@ const LAST_MODEL_KEY = 'lastModel';
 const TITLE_POLL_MS = 700;
 const TITLE_POLLS = 40;
 const NEW_CHAT = 'new';
+const NO_FILES: DraftAttachment[] = [];
 const NO_ROUTING: RoutingSettings = { fallbackModels: [], providerRouting: null };
 const NO_PREFERENCES: ModelPreferences = { favorites: [], defaultModel: null };
 
@@ -125,6 +128,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [helpOpen, setHelpOpen] = useState(false);
   const [theme, setTheme] = useTheme();
   const composerRef = useRef<HTMLTextAreaElement>(null);
+  const files = useAttachmentDrafts();
+  /** Files dragged over the chat: the drop zone shows (a count, as enter/leave nest). */
+  const [dragDepth, setDragDepth] = useState(0);
   const [preferences, setPreferences] = useState<ModelPreferences>(NO_PREFERENCES);
   /** Fallbacks and provider routing chosen before the new conversation exists. */
   const [newChatRouting, setNewChatRouting] = useState<RoutingSettings>(NO_ROUTING);
@@ -251,6 +257,17 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const messages = branch.path;
   const run = routeId ? chats.running[routeId] : undefined;
   const draft = drafts[key] ?? '';
+  const attached = files.drafts[key] ?? NO_FILES;
+  const chosenModel = models.find((m) => m.id === currentModel);
+  const attachmentWarning =
+    chosenModel &&
+    !chosenModel.inputModalities.includes('image') &&
+    attached.some(
+      (a) =>
+        a.status !== 'failed' && (a.attachment ? a.attachment.kind === 'image' : a.looksLikeImage),
+    )
+      ? `${chosenModel.name} does not accept images: choose a model with image input, or remove the image.`
+      : null;
 
   const setDraft = useCallback(
     (value: string) => setDrafts((prev) => ({ ...prev, [key]: value })),
@@ -303,14 +320,20 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   /** Enter in the composer: sends, or queues while this conversation's answer streams. */
   function submit() {
     const content = draft;
-    if (content.trim() === '') return;
+    const ready = attached.flatMap((a) =>
+      a.status === 'ready' && a.attachment ? [a.attachment] : [],
+    );
+    if (content.trim() === '' && ready.length === 0) return;
+    if (attached.some((a) => a.status === 'uploading') || attachmentWarning) return;
     if (routeId !== null && run !== undefined) {
+      // Files wait in the box for the answer's end: only text is queued.
+      if (attached.length > 0) return;
       const id = routeId;
       setQueued((prev) => ({ ...prev, [id]: prev[id] ? `${prev[id]}\n\n${content}` : content }));
       setDraft('');
       return;
     }
-    void send(routeId, content, true);
+    void send(routeId, content, true, ready);
   }
 
   /**
@@ -318,8 +341,13 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
    * (`fromDraft`), the draft is cleared once the backend accepts the message; a queued message
    * that is refused goes back into the message box.
    */
-  async function send(target: string | null, content: string, fromDraft: boolean) {
-    if (content.trim() === '' || sending) return;
+  async function send(
+    target: string | null,
+    content: string,
+    fromDraft: boolean,
+    attachments: Attachment[] = [],
+  ) {
+    if ((content.trim() === '' && attachments.length === 0) || sending) return;
     setSending(true);
     setNewChatError(null);
     const model = target === null ? currentModel : (meta[target]?.model ?? currentModel);
@@ -341,9 +369,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         chats.initThread(cid);
         setTitlePolls(0);
         // Shown until the conversation is read again after the answer.
-        onConversation({ ...created, title: titleFrom(content) });
+        onConversation({ ...created, title: titleFrom(content || (attachments[0]?.name ?? '')) });
         const id = cid;
         if (fromDraft) setDrafts((prev) => ({ ...prev, [id]: content, [NEW_CHAT]: '' }));
+        files.move(NEW_CHAT, id);
         setNewChatModel(null);
         setNewChatRouting(NO_ROUTING);
         navigate(conversationPath(cid));
@@ -363,9 +392,15 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
       content,
       model,
       parentId: last?.id ?? null,
+      attachments,
       onOpen: () => {
         setSending(false);
         if (fromDraft) setDrafts((prev) => ({ ...prev, [id]: '' }));
+        if (attachments.length > 0)
+          files.sent(
+            id,
+            attachments.map((a) => a.id),
+          );
       },
     });
     setSending(false);
@@ -441,6 +476,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
       content,
       model: currentModel,
       parentId: original.parentId,
+      // The question keeps its files: the backend copies them onto the edited one.
+      attachments: original.attachments,
       onOpen: () => setSending(false),
     });
     setSending(false);
@@ -538,6 +575,37 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onModelChange = useStableCallback(changeModel);
   const onSubmit = useStableCallback(submit);
   const onEditQueued = useStableCallback(editQueued);
+  const onAttach = useStableCallback((chosen: File[]) => files.add(key, chosen, attached));
+  const onRemoveAttachment = useStableCallback((a: DraftAttachment) => files.remove(key, a));
+
+  /** Files dragged from the desktop onto the chat are attached (text or links are not). */
+  const dropHandlers =
+    page === 'chat'
+      ? {
+          onDragEnter: (event: DragEvent<HTMLElement>) => {
+            if (!event.dataTransfer.types.includes('Files')) return;
+            event.preventDefault();
+            setDragDepth((depth) => depth + 1);
+          },
+          onDragOver: (event: DragEvent<HTMLElement>) => {
+            if (!event.dataTransfer.types.includes('Files')) return;
+            event.preventDefault();
+            event.dataTransfer.dropEffect = 'copy';
+          },
+          onDragLeave: (event: DragEvent<HTMLElement>) => {
+            if (!event.dataTransfer.types.includes('Files')) return;
+            setDragDepth((depth) => Math.max(0, depth - 1));
+          },
+          onDrop: (event: DragEvent<HTMLElement>) => {
+            setDragDepth(0);
+            const dropped = Array.from(event.dataTransfer.files);
+            if (dropped.length === 0) return;
+            event.preventDefault();
+            onAttach(dropped);
+            composerRef.current?.focus();
+          },
+        }
+      : {};
   const onCancelQueued = useStableCallback(cancelQueued);
   const closeHelp = useCallback(() => setHelpOpen(false), []);
   const onToggleFavorite = useStableCallback(toggleFavorite);
@@ -663,7 +731,12 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
       {sidebarOpen && (
         <div className="scrim" aria-hidden="true" onClick={() => setSidebarOpen(false)} />
       )}
-      <main className="main">
+      <main className="main" {...dropHandlers}>
+        {page === 'chat' && dragDepth > 0 && (
+          <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
+            Drop files to attach them: images, PDFs, text files
+          </div>
+        )}
         {page !== 'chat' && (
           <>
             <header className="topbar">
@@ -773,6 +846,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 onEditQueued={onEditQueued}
                 onCancelQueued={onCancelQueued}
                 inputRef={composerRef}
+                attachments={attached}
+                onAttach={onAttach}
+                onRemoveAttachment={onRemoveAttachment}
+                attachmentWarning={attachmentWarning}
               />
               <p className="composer-hint">
                 {run

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../api/types';
-import { formatCost, formatTokens, modelPriceLabel, pricePerMillion, titleFrom } from './format';
+import {
+  fileSize,
+  formatCost,
+  formatTokens,
+  modelPriceLabel,
+  pricePerMillion,
+  titleFrom,
+} from './format';
 
 function model(prompt: string, completion: string): Model {
   return {
@@ -46,5 +53,12 @@ describe('format', () => {
     expect(titleFrom('  Hello there\nmore')).toBe('Hello there');
     expect(titleFrom('   ')).toBe('New chat');
     expect(titleFrom('a'.repeat(100))).toHaveLength(58);
+  });
+
+  it('shows file sizes', () => {
+    expect(fileSize(68)).toBe('68 B');
+    expect(fileSize(1536)).toBe('1.5 KB');
+    expect(fileSize(10 * 1024 * 1024)).toBe('10 MB');
+    expect(fileSize(150 * 1024)).toBe('150 KB');
   });
 });

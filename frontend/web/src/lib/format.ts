@@ -43,3 +43,10 @@ export function titleFrom(content: string): string {
   if (line.length <= 60) return line || 'New chat';
   return `${line.slice(0, 57).trimEnd()}…`;
 }
+
+/** A file's size for people: 68 B, 1.5 KB, 10 MB (binary units, as the limits are set). */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KB'] : [bytes / (1024 * 1024), 'MB'];
+  return `${value < 10 ? Number(value.toFixed(1)) : Math.round(value)} ${unit}`;
+}

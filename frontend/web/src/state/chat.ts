@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, streamAnswer, streamMessage } from '../api/client';
-import type { Conversation, Message, RegenerateBody, StreamEvent, Usage } from '../api/types';
+import type {
+  Attachment,
+  Conversation,
+  Message,
+  RegenerateBody,
+  StreamEvent,
+  Usage,
+} from '../api/types';
 import { errorText } from '../lib/errors';
 import { onFrame } from '../lib/frame';
 import { followGeneration } from './follow';
@@ -56,6 +63,8 @@ export interface SendOptions {
   model: string | null;
   /** The message this one follows (the branch's last, or an edited message's parent); null: a first message. */
   parentId: string | null;
+  /** Files uploaded for this message (sent by id). */
+  attachments?: Attachment[];
   /** The backend accepted the message and the answer started streaming. */
   onOpen: () => void;
 }
@@ -331,6 +340,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
   const send = useCallback(
     async (options: SendOptions): Promise<boolean> => {
       const { conversationId: cid, content, model, parentId } = options;
+      const attachments = options.attachments ?? [];
       const now = new Date().toISOString();
       const tempId = localId('pending');
       const userMessage: ViewMessage = {
@@ -347,6 +357,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
         createdAt: now,
         updatedAt: now,
         generation: null,
+        attachments,
         pending: true,
       };
       updateThread(cid, (t) => ({
@@ -390,6 +401,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               createdAt: at,
               updatedAt: at,
               generation: null,
+              attachments: [],
             };
             updateThread(cid, (t) => ({ ...t, messages: [...t.messages, assistant] }));
             run = { ...run, generationId: answer.generationId, assistantId: id };
@@ -417,6 +429,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               content,
               ...(model ? { model } : {}),
               parentId,
+              ...(attachments.length > 0 ? { attachmentIds: attachments.map((a) => a.id) } : {}),
             },
             {
               signal: controller.signal,
@@ -514,6 +527,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
                 createdAt: at,
                 updatedAt: at,
                 generation: null,
+                attachments: [],
               };
               updateThread(cid, (t) => ({ ...t, messages: [...t.messages, assistant] }));
             }
