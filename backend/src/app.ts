@@ -262,7 +262,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Outside /api: the frontend never forwards them (see each file for who may call them).
   await app.register(metricsRoutes, { registry: metrics.registry });
-  await app.register(opsRoutes, { db, auth });
+  await app.register(opsRoutes, { db, auth, attachmentsDir: config.attachmentsDir });
 
   // Uploads never sent expire; checked hourly (and at start, below).
   const attachmentSweep = setInterval(() => {

@@ -61,7 +61,9 @@ async function backup(config: Config, dir: string): Promise<number> {
     manifest = answer.body as Manifest;
     via = `through the backend running on port ${config.port}`;
   } else {
-    manifest = await withDatabaseFile(config, (db) => backupDatabase(db, dir));
+    manifest = await withDatabaseFile(config, (db) =>
+      backupDatabase(db, dir, { attachmentsDir: config.attachmentsDir }),
+    );
     via = `from ${path.resolve(config.databasePath)} (the backend is not running)`;
   }
   console.log(`Backup written to ${dir}, ${via}.`);
@@ -80,6 +82,8 @@ async function restore(config: Config, dir: string): Promise<number> {
   console.log(`Restored the backup of ${result.manifest.createdAt} into ${result.target}.`);
   printContents(result.manifest);
   if (result.previous) console.log(`The previous database is kept as ${result.previous}.`);
+  if (result.previousAttachments)
+    console.log(`The previous attached files are kept in ${result.previousAttachments}.`);
   console.log('Start the backend to use it.');
   return 0;
 }
@@ -138,6 +142,8 @@ function printContents(manifest: Manifest): void {
   const tables = Object.entries(manifest.tables).map(([name, rows]) => `${name} ${rows}`);
   console.log(`  rows: ${tables.join(', ')}`);
   console.log(`  migrations: ${manifest.migrations.join(', ')}`);
+  if (manifest.attachmentFiles !== undefined)
+    console.log(`  attached files: ${manifest.attachmentFiles}`);
 }
 
 main(process.argv.slice(2)).then(

@@ -13,6 +13,9 @@ export const Manifest = Type.Object({
   engine: Type.String({ description: 'DuckDB version that wrote the backup' }),
   migrations: Type.Array(Type.String(), { description: 'schema_migrations at backup time' }),
   tables: Type.Record(Type.String(), Type.Integer(), { description: 'rows per table' }),
+  attachmentFiles: Type.Optional(
+    Type.Integer({ description: 'attached files copied into attachments/ (one per row)' }),
+  ),
 });
 export type Manifest = Static<typeof Manifest>;
 

@@ -10,8 +10,10 @@ import {
   createConversation,
   sessionCookie,
   setupAdmin,
+  uploadAttachment,
   type SignedInUser,
 } from '../test-support/factories.js';
+import { PNG } from '../attachments/fixtures.js';
 import { collect, postMessage } from '../test-support/sse-client.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { restoreDatabase } from './restore.js';
@@ -266,5 +268,45 @@ describe('the ops routes', () => {
       expect(isLoopback(address), address).toBe(true);
     for (const address of [undefined, '10.0.0.5', '::ffff:10.0.0.5', '::', '128.0.0.1', 'fe80::1'])
       expect(isLoopback(address), address).toBe(false);
+  });
+});
+
+describe('backups and attached files', () => {
+  it('copies the files of the attachment rows; restore puts them back, keeping the old folder', async () => {
+    const id = await newConversation('openai/gpt-4o-mini');
+    const sent = await uploadAttachment(ctx.app, admin, 'pixel.png', PNG);
+    const pending = await uploadAttachment(ctx.app, admin, 'notes.md', Buffer.from('# notes'));
+    await collect(
+      postMessage(ctx.baseUrl, admin.cookie, id, { content: 'x', attachmentIds: [sent] }),
+    );
+    const target = path.join(dir, 'backup');
+    const response = await backup(target);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({ attachmentFiles: 2, tables: { attachments: 2 } });
+    expect(await readFile(path.join(target, 'attachments', admin.id, sent))).toEqual(PNG);
+    expect(await readFile(path.join(target, 'attachments', admin.id, pending), 'utf8')).toBe(
+      '# notes',
+    );
+
+    // A file missing from the backup is found before anything is replaced.
+    const file = path.join(dir, 'live', 'app.db');
+    const live = path.join(dir, 'live', 'attachments');
+    await mkdir(path.join(live, admin.id), { recursive: true });
+    await writeFile(path.join(live, admin.id, 'older'), 'kept aside');
+    await rm(path.join(target, 'attachments', admin.id, pending));
+    await expect(restoreDatabase({ target: file, dir: target })).rejects.toThrow(
+      'holds 1 files; the manifest says 2',
+    );
+    expect(await readdir(path.dirname(file))).toEqual(['attachments']);
+    await writeFile(path.join(target, 'attachments', admin.id, pending), '# notes');
+
+    const now = new Date('2030-01-02T03:04:05.678Z');
+    const result = await restoreDatabase({ target: file, dir: target, now });
+    expect(result.previousAttachments).toBe(`${live}.before-restore-2030-01-02T03-04-05-678Z`);
+    expect((await readdir(path.join(live, admin.id))).sort()).toEqual([sent, pending].sort());
+    expect(await readFile(path.join(live, admin.id, sent))).toEqual(PNG);
+    expect(await readFile(path.join(result.previousAttachments!, admin.id, 'older'), 'utf8')).toBe(
+      'kept aside',
+    );
   });
 });

@@ -19,6 +19,11 @@ export function createOpsRepo(db: Queryable) {
       return counts;
     },
 
+    /** Every attachment's owner and id: the files a backup copies (attachments/store.ts). */
+    async attachmentFiles(): Promise<Array<{ id: string; user_id: string }>> {
+      return db.all('SELECT id, user_id FROM attachments');
+    },
+
     async engineVersion(): Promise<string> {
       const row = await db.one<{ version: string }>('SELECT version() AS version');
       return row?.version ?? 'unknown';

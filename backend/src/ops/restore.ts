@@ -1,4 +1,4 @@
-import { access, rename, rm } from 'node:fs/promises';
+import { access, cp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DatabaseLockedError, openDatabase } from '../db/connection.js';
 import { appliedMigrations } from '../db/migrate.js';
@@ -11,6 +11,8 @@ export interface RestoreResult {
   target: string;
   /** Where the replaced database (and its .wal) went, or null when there was none. */
   previous: string | null;
+  /** Where the replaced attachments folder went, or null when none was replaced. */
+  previousAttachments: string | null;
   manifest: Manifest;
 }
 
@@ -18,7 +20,9 @@ export interface RestoreResult {
  * Replaces the database file `target` with the backup in `dir`. The backup is imported into
  * a new file next to the target and checked against its manifest first; only then is the old
  * file (and its WAL) moved aside as `<target>.before-restore-<time>` and the new one moved in.
- * Refused while another process (the backend) holds the target.
+ * Refused while another process (the backend) holds the target. The backup's attached files
+ * (`dir/attachments/`), when it has some, replace the `attachments/` folder next to the target
+ * the same way (the old one kept as `attachments.before-restore-<time>`).
  */
 export async function restoreDatabase(options: {
   target: string;
@@ -31,6 +35,15 @@ export async function restoreDatabase(options: {
   const stamp = (options.now ?? new Date()).toISOString().replace(/[:.]/g, '-');
   const hadTarget = await exists(target);
   if (hadTarget) await ensureNotLocked(target);
+
+  // The files are counted against the manifest before anything is replaced.
+  const files = path.join(options.dir, 'attachments');
+  const fileCount = (await exists(files)) ? await countFiles(files) : 0;
+  if (manifest.attachmentFiles !== undefined && fileCount !== manifest.attachmentFiles) {
+    throw new OpsError(
+      `${files} holds ${fileCount} files; the manifest says ${manifest.attachmentFiles}.`,
+    );
+  }
 
   const fresh = `${target}.restoring-${stamp}`;
   if (await exists(fresh)) throw new OpsError(`${fresh} already exists: remove it first.`);
@@ -60,7 +73,26 @@ export async function restoreDatabase(options: {
   }
   await rename(fresh, target);
   if (await exists(`${fresh}.wal`)) await rename(`${fresh}.wal`, `${target}.wal`);
-  return { target, previous, manifest };
+
+  let previousAttachments: string | null = null;
+  if (fileCount > 0) {
+    const live = path.join(path.dirname(target), 'attachments');
+    if (await exists(live)) {
+      previousAttachments = `${live}.before-restore-${stamp}`;
+      await rename(live, previousAttachments);
+    }
+    await cp(files, live, { recursive: true });
+  }
+  return { target, previous, previousAttachments, manifest };
+}
+
+/** Files in the user folders of an attachments folder. */
+async function countFiles(dir: string): Promise<number> {
+  let count = 0;
+  for (const user of await readdir(dir, { withFileTypes: true })) {
+    if (user.isDirectory()) count += (await readdir(path.join(dir, user.name))).length;
+  }
+  return count;
 }
 
 /** A DuckDB file can be opened for writing by one process only: trying is the check. */

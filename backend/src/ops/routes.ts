@@ -37,10 +37,12 @@ export function isLoopback(address: string | undefined): boolean {
  * them, and answered only on loopback: the socket's own address decides, never
  * X-Forwarded-For, which any client can write.
  */
-export const opsRoutes: FastifyPluginAsyncTypebox<{ db: Database; auth: AuthService }> = async (
-  app,
-  { db, auth },
-) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<{
+  db: Database;
+  auth: AuthService;
+  /** The attached files' folder: a backup copies the files of its rows. */
+  attachmentsDir: string;
+}> = async (app, { db, auth, attachmentsDir }) => {
   app.addHook('onRequest', async (request) => {
     if (!isLoopback(request.socket.remoteAddress)) {
       request.log.warn(
@@ -55,7 +57,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ db: Database; auth: AuthServ
     '/ops/backup',
     { schema: { hide: true, body: BackupBody, response: { 200: Manifest, ...errors } } },
     async (request) => {
-      const manifest = await backupDatabase(db, request.body.dir);
+      const manifest = await backupDatabase(db, request.body.dir, { attachmentsDir });
       request.log.info({ dir: request.body.dir, tables: manifest.tables }, 'backup written');
       return manifest;
     },
