@@ -258,7 +258,7 @@ describe('sending attachments', () => {
     expect(title.json().conversation.title).toBe('n0.txt');
   });
 
-  it('an attachment of an earlier message is copied onto a new one (as an edited question keeps its files)', async () => {
+  it('an attachment of an earlier message is copied onto a new one', async () => {
     const conversation = await createConversation(ctx.app, admin, { model: VISION });
     const image = await uploadAttachment(ctx.app, admin, 'pixel.png', PNG);
     await collect(
@@ -286,6 +286,109 @@ describe('sending attachments', () => {
         .at(-1)!
         .parts.filter((p) => p.messageIndex === 2),
     ).toEqual([expect.objectContaining({ type: 'image', sha256: sha256(PNG) })]);
+  });
+});
+
+/** POSTs to an answer route (regenerate, continue): the stream's events, or the JSON refusal. */
+async function postAnswer(path: string, body?: unknown) {
+  const response = await fetch(`${ctx.baseUrl}${path}`, {
+    method: 'POST',
+    headers: {
+      cookie: admin.cookie,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (response.status !== 200) return { status: response.status, error: await response.json() };
+  return { status: 200, events: await collect(readEvents(response.body!)) };
+}
+
+describe('branches: regenerate, continue, edit and delete carry the files', () => {
+  it("regenerate and continue send the branch's files again; a model without image input is refused", async () => {
+    const conversation = await createConversation(ctx.app, admin, { model: VISION });
+    const image = await uploadAttachment(ctx.app, admin, 'pixel.png', PNG);
+    const first = await collect(
+      postMessage(ctx.baseUrl, admin.cookie, conversation, {
+        content: 'Look [fake chunks=4]',
+        attachmentIds: [image],
+      }),
+    );
+    const question = first.find((e) => e.event === 'user_message')!.data.id as string;
+    const answer = first.find((e) => e.event === 'assistant_message')!.data.messageId as string;
+
+    const regenerated = await postAnswer(
+      `/api/conversations/${conversation}/messages/${question}/regenerate`,
+      {},
+    );
+    expect(regenerated.status).toBe(200);
+    expect(chatRequests().at(-1)!.parts).toEqual([
+      expect.objectContaining({ messageIndex: 0, type: 'image', sha256: sha256(PNG) }),
+    ]);
+
+    const before = chatRequests().length;
+    const refused = await postAnswer(
+      `/api/conversations/${conversation}/messages/${question}/regenerate`,
+      { model: 'fake/echo' },
+    );
+    expect(refused.status).toBe(400);
+    expect((refused.error as { error: { code: string } }).error.code).toBe(
+      'attachment.images_unsupported',
+    );
+    expect(chatRequests()).toHaveLength(before);
+
+    const continued = await postAnswer(
+      `/api/conversations/${conversation}/messages/${answer}/continue`,
+    );
+    expect(continued.status).toBe(200);
+    const sent = chatRequests().at(-1)!;
+    expect(sent.parts).toEqual([expect.objectContaining({ messageIndex: 0, type: 'image' })]);
+    expect((sent.body as { messages: Array<{ role: string }> }).messages.at(-1)?.role).toBe(
+      'assistant',
+    );
+  });
+
+  it('an edited first question keeps its files as copies; deleting a subtree deletes its files', async () => {
+    const conversation = await createConversation(ctx.app, admin, { model: VISION });
+    const image = await uploadAttachment(ctx.app, admin, 'pixel.png', PNG);
+    await collect(
+      postMessage(ctx.baseUrl, admin.cookie, conversation, {
+        content: 'First',
+        attachmentIds: [image],
+      }),
+    );
+    // The edit: a new first question (no parent), with the original's file.
+    const edited = await collect(
+      postMessage(ctx.baseUrl, admin.cookie, conversation, {
+        content: 'First, edited',
+        parentId: null,
+        attachmentIds: [image],
+      }),
+    );
+    const editedQuestion = edited.find((e) => e.event === 'user_message')!.data;
+    expect(editedQuestion.parentId).toBeNull();
+    const copy = editedQuestion.attachments[0].id as string;
+    expect(copy).not.toBe(image);
+    expect(chatRequests().at(-1)!.parts).toEqual([
+      expect.objectContaining({ messageIndex: 0, type: 'image', sha256: sha256(PNG) }),
+    ]);
+
+    // Deleting the original question's subtree: its file goes, the edit's copy stays.
+    const [original] = await messagesOf(admin, conversation);
+    const deleted = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/api/conversations/${conversation}/messages/${original!.id}`,
+      headers: { cookie: admin.cookie },
+    });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(existsSync(fileOf(admin, image))).toBe(false);
+    expect(existsSync(fileOf(admin, copy))).toBe(true);
+    const ids = (await ctx.db.all<{ id: string }>('SELECT id FROM attachments')).map((r) => r.id);
+    expect(ids).toEqual([copy]);
+    // The cached tree was forgotten: the next turn still carries the copy, not the deleted file.
+    await collect(postMessage(ctx.baseUrl, admin.cookie, conversation, { content: 'And?' }));
+    expect(chatRequests().at(-1)!.parts).toEqual([
+      expect.objectContaining({ messageIndex: 0, type: 'image', sha256: sha256(PNG) }),
+    ]);
   });
 });
 
