@@ -163,6 +163,25 @@ describe('attachments in Chromium', () => {
     await page.reload();
     await byTestId('attachment-thumbnail').waitFor();
     expect(await byTestId('attachment-file').count()).toBe(2);
+
+    // Edited, the question keeps its files: the new version carries copies, sent again.
+    const before = stack.fake.requests.length;
+    await byTestId('edit-message').first().click();
+    await byTestId('edit-message-input').fill('And now, what is in them?');
+    await byTestId('edit-message-send').click();
+    await expect
+      .poll(() => byTestId('sibling-count').first().textContent(), { timeout: 15_000 })
+      .toBe('2/2');
+    await expect
+      .poll(() => lastAnswer().getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('complete');
+    expect(await byTestId('message-user').first().textContent()).toBe('And now, what is in them?');
+    await byTestId('attachment-thumbnail').waitFor();
+    expect(await byTestId('attachment-file').count()).toBe(2);
+    const resent = stack.fake.requests
+      .slice(before)
+      .find((r) => r.path === '/api/v1/chat/completions')!;
+    expect(resent.parts.map((p) => p.sha256)).toEqual([sha256(PNG), sha256(PDF)]);
   });
 
   it('says why a file cannot be attached: too large, not a type it takes, an image for a text-only model', async () => {
@@ -221,8 +240,9 @@ describe('attachments in Chromium', () => {
   });
 
   it('deletes the files on disk with their conversation', async () => {
+    // Three files, and their copies on the edited question.
     const before = await filesOnDisk();
-    expect(before).toHaveLength(3);
+    expect(before).toHaveLength(6);
     await byTestId('conversation-item').first().hover();
     await byTestId('conversation-menu').first().click();
     await byTestId('delete-conversation').click();
