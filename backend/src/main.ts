@@ -18,6 +18,11 @@ async function main(): Promise<void> {
   const db = await openDatabase(config.databasePath, {
     checkpointThreshold: config.checkpointThreshold,
     memoryLimit: config.memoryLimit,
+    onUnfinishedFile: (movedTo) =>
+      log.warn(
+        { file: config.databasePath, movedTo },
+        'the database file was cut short while it was being created (a first start that was killed) and holds no data: moved it aside and created a new one',
+      ),
   });
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,5 +109,45 @@ describe('opening a file after a crash', () => {
     } finally {
       await reopened.close();
     }
+  });
+});
+
+describe('opening a file that DuckDB died creating', () => {
+  // What a first start killed while DuckDB creates the file leaves: 0 or 4096 bytes.
+  for (const size of [0, 4096]) {
+    it(`moves a ${size}-byte file aside and creates the database anew`, async () => {
+      const file = path.join(dir, 'app.db');
+      const made = await openDatabase(file);
+      await made.close();
+      await truncate(file, size);
+      const moved: string[] = [];
+      const db = await openDatabase(file, { onUnfinishedFile: (to) => moved.push(to) });
+      try {
+        await db.run('CREATE TABLE t (i INTEGER)');
+        await db.run('INSERT INTO t VALUES (1)');
+        expect(await db.one('SELECT count(*)::INTEGER AS n FROM t')).toEqual({ n: 1 });
+      } finally {
+        await db.close();
+      }
+      expect(moved).toHaveLength(1);
+      expect(path.dirname(moved[0]!)).toBe(dir);
+      expect((await readFile(moved[0]!)).length).toBe(size);
+    });
+  }
+
+  it('leaves a damaged file of full size, or a short one with a WAL, for a person to look at', async () => {
+    const file = path.join(dir, 'app.db');
+    await writeFile(file, Buffer.alloc(3 * 4096, 7));
+    const moved: string[] = [];
+    await expect(
+      openDatabase(file, { onUnfinishedFile: (to) => moved.push(to) }),
+    ).rejects.toThrow();
+    await writeFile(file, Buffer.alloc(4096, 7));
+    await writeFile(`${file}.wal`, 'x');
+    await expect(
+      openDatabase(file, { onUnfinishedFile: (to) => moved.push(to) }),
+    ).rejects.toThrow();
+    expect(moved).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['app.db', 'app.db.wal']);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -70,10 +70,19 @@ export class DatabaseLockedError extends Error {
  */
 export async function openDatabase(
   file: string,
-  options: { checkpointThreshold?: string; memoryLimit?: string } = {},
+  options: {
+    checkpointThreshold?: string;
+    memoryLimit?: string;
+    /** Told when a file DuckDB died creating was moved aside (see setAsideUnfinishedFile). */
+    onUnfinishedFile?: (movedTo: string) => void;
+  } = {},
 ): Promise<ObservableDatabase> {
   keepLeadingByteOrderMarks();
-  if (file !== ':memory:') await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    const movedTo = await setAsideUnfinishedFile(file);
+    if (movedTo !== null) options.onUnfinishedFile?.(movedTo);
+  }
   let instance: DuckDBInstance;
   try {
     const settings: Record<string, string> = {};
@@ -134,6 +143,32 @@ export async function openDatabase(
     // The writer's queue: the one where work can pile up behind long commits.
     queueState: () => writer.state(),
   };
+}
+
+/** A DuckDB file starts with three 4 KiB headers, all written before anything is committed. */
+const DUCKDB_HEADERS_BYTES = 3 * 4096;
+
+/**
+ * A process killed while DuckDB creates a new file (a first start that dies) leaves it 0 or
+ * 4096 bytes long, and DuckDB then refuses to open it ("not a valid DuckDB database file",
+ * "Could not read enough bytes"): the app could never start again. Such a file holds nothing
+ * (a commit needs the headers, and with no WAL nothing is pending), so it is renamed aside and
+ * the open creates a new one. Returns where it went, or null when there was nothing to do.
+ */
+async function setAsideUnfinishedFile(file: string): Promise<string | null> {
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => null,
+  );
+  if (size === null || size >= DUCKDB_HEADERS_BYTES) return null;
+  const walExists = await stat(`${file}.wal`).then(
+    () => true,
+    () => false,
+  );
+  if (walExists) return null;
+  const movedTo = `${file}.unfinished-${Date.now()}`;
+  await rename(file, movedTo);
+  return movedTo;
 }
 
 /**
