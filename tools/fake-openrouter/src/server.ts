@@ -20,6 +20,7 @@ import { bearerToken, createFakeKeys, type FakeKeyInfo } from './keys.js';
 import { defaultModels, fallbackPricing, type FakeModel } from './models.js';
 import { checkParts, describeParts, hasImages, receivedParts, type ReceivedPart } from './parts.js';
 import { parsePreferences, route } from './routing.js';
+import { validateSampling } from './sampling.js';
 import {
   answerPieces,
   citations,
@@ -654,7 +655,7 @@ function validateChatBody(body: unknown): ErrorBody | null {
       if (bad !== null) return bad;
     }
   }
-  return null;
+  return validateSampling(body as Record<string, unknown>);
 }
 
 /** Text of a message: a string, or the `text` parts of an OpenAI-style content array. */
