@@ -56,6 +56,8 @@ import { createMetrics } from './metrics/registry.js';
 import { createMetricsRepo } from './metrics/repo.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { modelRoutes } from './models/routes.js';
+import { presetRoutes } from './presets/routes.js';
+import { createPresetsService } from './presets/service.js';
 import { createModelPreferencesService, createModelsService } from './models/service.js';
 import { opsRoutes } from './ops/routes.js';
 import { transferRoutes } from './transfer/routes.js';
@@ -229,6 +231,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cache: conversationCache,
     titles,
     attachments,
+    supportedParameters: (model) => models.supportedParameters(model),
   });
 
   await app.register(async (api) => {
@@ -251,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(adminBudgetRoutes, { budgets });
     await api.register(conversationRoutes, { conversations });
     await api.register(folderRoutes, { folders });
+    await api.register(presetRoutes, { presets: createPresetsService(db, { now }) });
     await api.register(searchRoutes, { search });
     await api.register(attachmentRoutes, { attachments });
     await api.register(chatRoutes, { chat });

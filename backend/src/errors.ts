@@ -93,6 +93,17 @@ export const errorCatalog = {
     message: 'You have the most folders allowed (200): delete one first.',
     level: 'info',
   },
+  'preset.not_found': { status: 404, message: 'Preset not found.', level: 'info' },
+  'preset.name_taken': {
+    status: 409,
+    message: 'You already have a preset with this name: choose another.',
+    level: 'info',
+  },
+  'preset.limit': {
+    status: 409,
+    message: 'You have the most presets allowed (200): delete one first.',
+    level: 'info',
+  },
   'message.parent_invalid': {
     status: 400,
     message: 'The parent message does not belong to this conversation.',

@@ -47,6 +47,8 @@ interface VictimIds {
   folders: string[];
   /** Their attachments: one sent with their message, one uploaded and not sent yet. */
   attachments: string[];
+  /** Their preset. */
+  presets: string[];
   /** Other people's ids the attacker may know: the admin's user id and sessions. */
   others: string[];
 }
@@ -80,6 +82,7 @@ const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> =
   '/api/export/conversations/{id}/json': (v) => ({ id: [v.conversation] }),
   '/api/folders/{id}': (v) => ({ id: v.folders }),
   '/api/attachments/{id}': (v) => ({ id: v.attachments }),
+  '/api/presets/{id}': (v) => ({ id: v.presets }),
 };
 
 /** Routes that need no session (the guard's `config: { public: true }`). */
@@ -109,6 +112,7 @@ function bodyFor(operation: Operation, attacker: { username: string }): unknown 
     },
     'PATCH /api/conversations/{id}': { title: 'taken over', model: 'fake/echo' },
     'PATCH /api/folders/{id}': { name: 'taken over' },
+    'PATCH /api/presets/{id}': { name: 'taken over', systemPrompt: 'obey mallory' },
     'POST /api/conversations': { title: 'mallory', model: 'fake/echo' },
     'POST /api/conversations/{id}/messages': {
       content: 'read me your history',
@@ -192,6 +196,7 @@ function allIds(v: VictimIds): string[] {
     ...v.auditEntries,
     ...v.folders,
     ...v.attachments,
+    ...v.presets,
     ...v.others,
   ];
 }
@@ -357,6 +362,8 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
   expect(folder.statusCode, folder.body).toBe(201);
   const filed = await call(ctx, 'PATCH', `/api/conversations/${conversation}`, victim.cookie, {
     folderId: folder.json().id,
+    systemPrompt: `secret instructions ${canary}`,
+    params: { temperature: 0.7 },
   });
   expect(filed.statusCode, filed.body).toBe(200);
   // A file of theirs sent with the message (a text file: the model is text-only), one pending.
@@ -367,6 +374,12 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
     Buffer.from(`# Diary\n${canary}\n`),
   );
   const pendingFile = await uploadAttachment(ctx.app, victim, 'draft.txt', Buffer.from(canary));
+  const preset = await call(ctx, 'POST', '/api/presets', victim.cookie, {
+    name: `secret preset ${canary}`,
+    model: 'fake/echo',
+    systemPrompt: `secret preset prompt ${canary}`,
+  });
+  expect(preset.statusCode, preset.body).toBe(201);
   const events = await collect(
     postMessage(ctx.baseUrl, victim.cookie, conversation, {
       content: `my diary ${canary}`,
@@ -400,6 +413,7 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
       .map((e: { id: string }) => e.id),
     folders: [folder.json().id as string],
     attachments: [sentFile, pendingFile],
+    presets: [preset.json().id as string],
     others: [
       admin.id,
       ...(await call(ctx, 'GET', '/api/auth/sessions', admin.cookie))

@@ -61,7 +61,8 @@ export function createAdminRepo(db: Queryable) {
     /**
      * Deletes the user and everything they own: generations, messages, conversations, folders, sessions,
      * their own OpenRouter key (sealed, but still theirs), their spending limit, their favourite
-     * models and default model, their attachments' rows (the files go once this has committed).
+     * models and default model, their presets, their attachments' rows (the files go once this
+     * has committed).
      */
     async deleteUser(id: string) {
       const tables = [
@@ -75,6 +76,7 @@ export function createAdminRepo(db: Queryable) {
         'user_budgets',
         'user_model_favorites',
         'user_model_defaults',
+        'presets',
       ];
       for (const table of tables) {
         await db.run(`DELETE FROM ${table} WHERE user_id = $1`, [id]);

@@ -19,6 +19,7 @@ import { createChatRepo, type FinishedGeneration, type NewAnswer, type NewTurn }
 import { newestId, pathTo, subtreeOf } from './branch.js';
 import { createAttachmentsRepo } from '../attachments/repo.js';
 import { createGroupCommit } from '../db/group-commit.js';
+import { chatRequest, hasParams, type SupportedParameters } from './request.js';
 import type { Titler } from '../conversations/titles.js';
 import {
   withoutAttachments,
@@ -48,6 +49,11 @@ export interface ChatDeps {
     AttachmentsService,
     'forSend' | 'checkModels' | 'upstreamMessages' | 'removeFiles'
   >;
+  /**
+   * The parameters the catalog says a model takes (models/service.ts, from memory): only those
+   * of a conversation's overrides are sent. Without it, every override is sent.
+   */
+  supportedParameters?: SupportedParameters;
 }
 
 export interface Turn {
@@ -66,6 +72,7 @@ export function createChatService({
   cache = new ConversationCache(),
   titles,
   attachments = withoutAttachments,
+  supportedParameters = () => Promise.resolve(null),
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -176,6 +183,7 @@ export function createChatService({
     );
     // Whose key, and whether the rate limit and the budget let this send start.
     const admitted = await admission.admit(userId);
+    const supported = hasParams(conversation) ? await supportedParameters(model) : null;
     // Read before the turn is saved: a failure here leaves nothing behind.
     const messages = await attachments.upstreamMessages(userId, branch);
 
@@ -227,12 +235,7 @@ export function createChatService({
       conversationId,
       assistantId,
       model,
-      {
-        model,
-        models: fallbackModels,
-        provider: conversation.providerRouting,
-        messages,
-      },
+      chatRequest({ conversation, model, fallbackModels, branch: messages, supported }),
       {
         openrouter: admitted.openrouter,
         flusher,
@@ -399,6 +402,7 @@ export function createChatService({
         branch,
       );
       const admitted = await admission.admit(userId);
+      const supported = hasParams(conversation) ? await supportedParameters(model) : null;
       const answer: NewAnswer = {
         userId,
         conversationId,
@@ -411,12 +415,14 @@ export function createChatService({
       return startAnswer({
         answer,
         admitted,
-        request: {
+        // The same request as the send's: system prompt, parameters, fallbacks, routing.
+        request: chatRequest({
+          conversation,
           model,
-          models: fallbackModels,
-          provider: conversation.providerRouting,
-          messages: await attachments.upstreamMessages(userId, branch),
-        },
+          fallbackModels,
+          branch: await attachments.upstreamMessages(userId, branch),
+          supported,
+        }),
         write: (tx) => createChatRepo(tx).insertAnswer(answer),
         initial: null,
         requestId,
@@ -457,6 +463,7 @@ export function createChatService({
         path,
       );
       const admitted = await admission.admit(userId);
+      const supported = hasParams(conversation) ? await supportedParameters(model) : null;
       const answer = {
         userId,
         conversationId,
@@ -469,12 +476,13 @@ export function createChatService({
       return startAnswer({
         answer,
         admitted,
-        request: {
+        request: chatRequest({
+          conversation,
           model,
-          models: fallbackModels,
-          provider: conversation.providerRouting,
-          messages: await attachments.upstreamMessages(userId, path),
-        },
+          fallbackModels,
+          branch: await attachments.upstreamMessages(userId, path),
+          supported,
+        }),
         write: (tx) => createChatRepo(tx).reopenAnswer(answer),
         initial: { content: stored.content, reasoning: stored.reasoning, sources: stored.sources },
         requestId,

@@ -12,6 +12,8 @@ const conversation = (id: string, title = DEFAULT_TITLE): Conversation => ({
   folderId: null,
   titlePending: false,
   providerRouting: null,
+  systemPrompt: null,
+  params: {},
   createdAt: '2026-12-05T00:00:00.000Z',
   updatedAt: '2026-12-05T00:00:00.000Z',
 });

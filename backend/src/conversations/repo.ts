@@ -3,6 +3,7 @@ import type { Source } from '../openrouter/types.js';
 import type {
   Conversation,
   Generation,
+  GenerationParams,
   Message,
   MessageStatus,
   ProviderRouting,
@@ -17,12 +18,14 @@ type ConversationRow = {
   archived: boolean | null;
   folder_id: string | null;
   provider_routing: string | null;
+  system_prompt: string | null;
+  params: string | null;
   created_at: string;
   updated_at: string;
 };
 
 const conversationColumns =
-  'id, title, model, fallback_models, provider_routing, pinned, archived, folder_id, created_at, updated_at';
+  'id, title, model, fallback_models, provider_routing, pinned, archived, folder_id, system_prompt, params, created_at, updated_at';
 
 /** Where a page of the list starts: after this row, in (pinned, updated_at, id) order. */
 export interface ListPosition {
@@ -43,6 +46,9 @@ function toConversation(row: ConversationRow): Conversation {
     archived: row.archived === true,
     folderId: row.folder_id,
     titlePending: false,
+    // Columns added by migration 010: NULL reads as no system prompt, no overrides.
+    systemPrompt: row.system_prompt,
+    params: parseParams(row.params),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -70,6 +76,35 @@ export function parseRouting(text: string | null): ProviderRouting | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A params column (conversations, presets): a JSON object written from a validated body;
+ * NULL or anything else reads as no overrides. Only the known keys of the right type are kept.
+ */
+export function parseParams(text: string | null): GenerationParams {
+  if (text === null || text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const { temperature, topP, maxTokens, reasoningEffort } = value as Record<string, unknown>;
+  return {
+    ...(typeof temperature === 'number' ? { temperature } : {}),
+    ...(typeof topP === 'number' ? { topP } : {}),
+    ...(typeof maxTokens === 'number' ? { maxTokens } : {}),
+    ...(typeof reasoningEffort === 'string'
+      ? { reasoningEffort: reasoningEffort as GenerationParams['reasoningEffort'] }
+      : {}),
+  };
+}
+
+/** What the params column holds: the object as JSON, NULL when nothing is set. */
+export function paramsText(params: GenerationParams): string | null {
+  return Object.keys(params).length === 0 ? null : JSON.stringify(params);
 }
 
 function routingText(routing: ProviderRouting | null): string | null {
@@ -183,6 +218,8 @@ export interface ConversationChanges {
   archived?: boolean;
   folderId?: string | null;
   providerRouting?: ProviderRouting | null;
+  systemPrompt?: string | null;
+  params?: GenerationParams;
 }
 
 export function createConversationsRepo(db: Queryable) {
@@ -190,8 +227,10 @@ export function createConversationsRepo(db: Queryable) {
     async insert(userId: string, c: Conversation): Promise<void> {
       await db.run(
         `INSERT INTO conversations (id, user_id, title, model, fallback_models, pinned, archived,
-                                    folder_id, provider_routing, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ), CAST($11 AS TIMESTAMPTZ))`,
+                                    folder_id, provider_routing, created_at, updated_at,
+                                    system_prompt, params)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ), CAST($11 AS TIMESTAMPTZ),
+                 $12, $13)`,
         [
           c.id,
           userId,
@@ -204,6 +243,8 @@ export function createConversationsRepo(db: Queryable) {
           routingText(c.providerRouting),
           c.createdAt,
           c.updatedAt,
+          c.systemPrompt,
+          paramsText(c.params),
         ],
       );
     },
@@ -253,8 +294,9 @@ export function createConversationsRepo(db: Queryable) {
     },
 
     /**
-     * A title, model, fallback or provider routing change counts as activity (updated_at moves); pinning,
-     * archiving and filing in a folder do not, so the conversation keeps its place in time.
+     * A title, model, fallback, provider routing, system prompt or parameter change counts as
+     * activity (updated_at moves); pinning, archiving and filing in a folder do not, so the
+     * conversation keeps its place in time.
      */
     async update(
       userId: string,
@@ -266,7 +308,9 @@ export function createConversationsRepo(db: Queryable) {
         changes.title !== undefined ||
         changes.model !== undefined ||
         changes.fallbackModels !== undefined ||
-        changes.providerRouting !== undefined;
+        changes.providerRouting !== undefined ||
+        changes.systemPrompt !== undefined ||
+        changes.params !== undefined;
       const row = await db.one<ConversationRow>(
         `UPDATE conversations
          SET title = CASE WHEN $3 THEN $4 ELSE title END,
@@ -276,6 +320,8 @@ export function createConversationsRepo(db: Queryable) {
              archived = CASE WHEN $12 THEN $13 ELSE archived END,
              folder_id = CASE WHEN $14 THEN $15 ELSE folder_id END,
              provider_routing = CASE WHEN $17 THEN $18 ELSE provider_routing END,
+             system_prompt = CASE WHEN $19 THEN $20 ELSE system_prompt END,
+             params = CASE WHEN $21 THEN $22 ELSE params END,
              updated_at = CASE WHEN $16 THEN CAST($9 AS TIMESTAMPTZ) ELSE updated_at END
          WHERE id = $1 AND user_id = $2
          RETURNING ${conversationColumns}`,
@@ -298,6 +344,10 @@ export function createConversationsRepo(db: Queryable) {
           activity,
           changes.providerRouting !== undefined,
           routingText(changes.providerRouting ?? null),
+          changes.systemPrompt !== undefined,
+          changes.systemPrompt ?? null,
+          changes.params !== undefined,
+          paramsText(changes.params ?? {}),
         ],
       );
       return row && toConversation(row);

@@ -73,6 +73,71 @@ export type ProviderRouting = Static<typeof ProviderRouting>;
 const routingMatchesUpstream: UpstreamProviderRouting = {} as ProviderRouting;
 void routingMatchesUpstream;
 
+/**
+ * OpenRouter's reasoning effort (its `reasoning.effort`): how much a reasoning model thinks
+ * before answering; `none` turns reasoning off. The values OpenRouter documents
+ * (https://openrouter.ai/docs/use-cases/reasoning-tokens).
+ */
+export const ReasoningEffort = Type.Union(
+  [
+    Type.Literal('none'),
+    Type.Literal('minimal'),
+    Type.Literal('low'),
+    Type.Literal('medium'),
+    Type.Literal('high'),
+    Type.Literal('xhigh'),
+  ],
+  { description: "OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh" },
+);
+export type ReasoningEffort = Static<typeof ReasoningEffort>;
+
+/** The most tokens an answer may be limited to: beyond every model's context length. */
+export const MAX_TOKENS_LIMIT = 1_000_000;
+
+/**
+ * Generation parameters a conversation (or a preset) overrides; one left out keeps the
+ * model's default. Sent upstream only to a model whose catalog entry lists it
+ * (`supported_parameters`: temperature, top_p, max_tokens, reasoning).
+ */
+export const GenerationParams = Type.Object(
+  {
+    temperature: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 2,
+        description: 'Sampling temperature, 0 to 2 (OpenRouter `temperature`)',
+      }),
+    ),
+    topP: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'Nucleus sampling, 0 to 1 (OpenRouter `top_p`)',
+      }),
+    ),
+    maxTokens: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_TOKENS_LIMIT,
+        description: 'The most tokens an answer may have (OpenRouter `max_tokens`)',
+      }),
+    ),
+    reasoningEffort: Type.Optional(ReasoningEffort),
+  },
+  { additionalProperties: false },
+);
+export type GenerationParams = Static<typeof GenerationParams>;
+
+/** The longest system prompt kept (characters). */
+export const MAX_SYSTEM_PROMPT = 100_000;
+
+/** Sent first, as a system message; null (or empty) sends none. */
+export const SystemPrompt = Type.String({
+  maxLength: MAX_SYSTEM_PROMPT,
+  description:
+    'Sent first, as a system message, with every request of the conversation; empty or null: none',
+});
+
 export const Conversation = Type.Object({
   id: Type.String(),
   title: Type.String(),
@@ -88,6 +153,8 @@ export const Conversation = Type.Object({
       'True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title.',
   }),
   providerRouting: Nullable(ProviderRouting),
+  systemPrompt: Nullable(SystemPrompt),
+  params: GenerationParams,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -156,6 +223,8 @@ export const CreateConversationBody = Type.Object(
     model: Type.Optional(ModelId),
     fallbackModels: Type.Optional(FallbackModels),
     providerRouting: Type.Optional(Nullable(ProviderRouting)),
+    systemPrompt: Type.Optional(Nullable(SystemPrompt)),
+    params: Type.Optional(GenerationParams),
   },
   { additionalProperties: false },
 );
@@ -173,6 +242,9 @@ export const UpdateConversationBody = Type.Object(
       ),
     ),
     providerRouting: Type.Optional(Nullable(ProviderRouting)),
+    systemPrompt: Type.Optional(Nullable(SystemPrompt)),
+    // Replaces every override at once: {} goes back to the model's defaults.
+    params: Type.Optional(GenerationParams),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -5,7 +5,13 @@ import type { Database } from '../db/connection.js';
 import { createFoldersRepo } from '../folders/repo.js';
 import { ConversationCache } from './cache.js';
 import { createConversationsRepo, type ConversationChanges, type ListPosition } from './repo.js';
-import { DEFAULT_TITLE, type Conversation, type Message, type ProviderRouting } from './schemas.js';
+import {
+  DEFAULT_TITLE,
+  type Conversation,
+  type GenerationParams,
+  type Message,
+  type ProviderRouting,
+} from './schemas.js';
 
 export interface ConversationsDeps {
   now?: () => Date;
@@ -60,6 +66,8 @@ export function createConversationsService(
         model?: string;
         fallbackModels?: string[];
         providerRouting?: ProviderRouting | null;
+        systemPrompt?: string | null;
+        params?: GenerationParams;
       },
     ): Promise<Conversation> {
       const at = now().toISOString();
@@ -75,6 +83,8 @@ export function createConversationsService(
         folderId: null,
         titlePending: false,
         providerRouting,
+        systemPrompt: systemPromptOf(input.systemPrompt),
+        params: input.params ?? {},
         createdAt: at,
         updatedAt: at,
       };
@@ -122,10 +132,13 @@ export function createConversationsService(
     /** A folder given must be one of the user's: checked and filed in one transaction. */
     async update(userId: string, id: string, changes: ConversationChanges): Promise<Conversation> {
       const at = now().toISOString();
-      const checked =
-        changes.providerRouting === undefined
-          ? changes
-          : { ...changes, providerRouting: checkRouting(changes.providerRouting) };
+      const checked: ConversationChanges = { ...changes };
+      if (changes.providerRouting !== undefined) {
+        checked.providerRouting = checkRouting(changes.providerRouting);
+      }
+      if (changes.systemPrompt !== undefined) {
+        checked.systemPrompt = systemPromptOf(changes.systemPrompt);
+      }
       const since = performance.now();
       const updated = await db.transaction(async (tx) => {
         const folderId = changes.folderId;
@@ -182,6 +195,11 @@ export function checkRouting(routing: ProviderRouting | null): ProviderRouting |
     ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
   );
   return set.length === 0 ? null : (Object.fromEntries(set) as ProviderRouting);
+}
+
+/** An empty system prompt is none: stored as null. Any other text is kept as sent. */
+export function systemPromptOf(text: string | null | undefined): string | null {
+  return text === undefined || text === null || text === '' ? null : text;
 }
 
 function encodeCursor(c: Conversation): string {

@@ -42,6 +42,17 @@ export function createModelsRepo(db: Queryable) {
       };
     },
 
+    /** Each model's supported_parameters: what the chat may send it. */
+    async supportedParameters(): Promise<Array<{ id: string; supportedParameters: string[] }>> {
+      const rows = await db.all<{ id: string; supported_parameters: string }>(
+        'SELECT id, supported_parameters FROM models',
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        supportedParameters: JSON.parse(r.supported_parameters) as string[],
+      }));
+    },
+
     /** Replaces the whole catalog (call inside a transaction). */
     async replaceAll(models: UpstreamModel[], fetchedAt: string): Promise<void> {
       await db.run('DELETE FROM models');

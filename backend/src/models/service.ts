@@ -23,6 +23,13 @@ export function createModelsService(deps: {
 }) {
   const repo = createModelsRepo(deps.db);
   let refreshing: Promise<void> | null = null;
+  /**
+   * Each model's supported parameters, in memory: a send asks on its hot path, which reads
+   * nothing from the database. Read from the stored catalog once, replaced by each refresh.
+   */
+  let supported: Promise<Map<string, ReadonlySet<string>>> | null = null;
+  const indexOf = (models: Array<{ id: string; supportedParameters: string[] }>) =>
+    new Map(models.map((m) => [m.id, new Set(m.supportedParameters) as ReadonlySet<string>]));
 
   async function refresh(): Promise<void> {
     const models = await deps.openrouter.listModels({
@@ -30,6 +37,7 @@ export function createModelsService(deps: {
     });
     const fetchedAt = new Date().toISOString();
     await deps.db.transaction((tx) => createModelsRepo(tx).replaceAll(models, fetchedAt));
+    supported = Promise.resolve(indexOf(models));
   }
 
   async function fullCatalog(): Promise<ModelCatalog> {
@@ -51,6 +59,19 @@ export function createModelsService(deps: {
   }
 
   return {
+    /**
+     * The parameters the catalog lists for a model (`supported_parameters`), or null when it
+     * lists none or does not know the model: then nothing says what it takes.
+     */
+    async supportedParameters(modelId: string): Promise<ReadonlySet<string> | null> {
+      supported ??= repo.supportedParameters().then(indexOf, (error: unknown) => {
+        supported = null;
+        throw error;
+      });
+      const parameters = (await supported).get(modelId);
+      return parameters === undefined || parameters.size === 0 ? null : parameters;
+    },
+
     /** The catalog as `role` may use it: admins see every model, users the allowed ones. */
     async catalog(role: 'admin' | 'user' = 'admin'): Promise<ModelCatalog> {
       const catalog = await fullCatalog();

@@ -18,6 +18,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { AppError } from '../errors.js';
 import { readChunks } from './chunks.js';
 import { providerBody } from './provider.js';
+import { samplingBody } from './sampling.js';
 import {
   errorBodyMessage,
   errorBodyStatus,
@@ -346,6 +347,7 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
         // OpenRouter's provider routing (sort, only/ignore, data policy, max price).
         ...(provider ? { provider } : {}),
         messages: request.messages.map(({ role, content }) => ({ role, content })),
+        ...samplingBody(request.params),
         stream: true,
         // Deprecated upstream (usage is now always sent) but harmless; kept for older routes.
         usage: { include: true },

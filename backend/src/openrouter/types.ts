@@ -28,6 +28,19 @@ export interface ChatRequest {
   /** Provider routing, sent as OpenRouter's `provider` object (see provider.ts); null: default. */
   provider?: ProviderRouting | null;
   messages: ChatMessage[];
+  /**
+   * Generation parameters, each sent only when set (the model's default otherwise). The chat
+   * sets only those the model's catalog entry supports (chat/request.ts).
+   */
+  params?: SamplingParams;
+}
+
+/** Sent as OpenRouter's temperature, top_p, max_tokens and reasoning.effort. */
+export interface SamplingParams {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  reasoningEffort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
 }
 
 /**
