@@ -104,6 +104,8 @@ export function planArchive(body: Record<string, unknown>): ImportPlan {
       model: conversation.model === '' ? null : conversation.model,
       fallbackModels: conversation.fallbackModels,
       providerRouting: routingOf(conversation.providerRouting, where),
+      systemPrompt: conversation.systemPrompt === '' ? null : (conversation.systemPrompt ?? null),
+      params: conversation.params ?? {},
       createdAt: conversation.createdAt,
       updatedAt: conversation.updatedAt,
       messages,

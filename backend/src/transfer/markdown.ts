@@ -29,6 +29,16 @@ export function conversationMarkdown(
     `${branches.length} branch${branches.length === 1 ? '' : 'es'}`,
   );
   out.push(`_${facts.join(' · ')}_`, '');
+  const settings = paramsLine(conversation.params);
+  if (settings) out.push(`_Parameters: ${settings}_`, '');
+  if (conversation.systemPrompt) {
+    out.push(
+      '> **System prompt**',
+      '>',
+      ...conversation.systemPrompt.split('\n').map((l) => `> ${l}`.trimEnd()),
+      '',
+    );
+  }
 
   const printed = new Map<string, number>();
   let number = 0;
@@ -78,6 +88,15 @@ function messageMarkdown(m: ExportMessage, number: number): string[] {
   const figures = m.generation ? figuresOf(m.generation) : '';
   if (figures) lines.push('', `<sub>${figures}</sub>`);
   return lines;
+}
+
+function paramsLine(p: ConversationHead['params']): string {
+  const parts: string[] = [];
+  if (p.temperature !== undefined) parts.push(`temperature ${p.temperature}`);
+  if (p.topP !== undefined) parts.push(`top-p ${p.topP}`);
+  if (p.maxTokens !== undefined) parts.push(`max tokens ${p.maxTokens}`);
+  if (p.reasoningEffort !== undefined) parts.push(`reasoning effort ${p.reasoningEffort}`);
+  return parts.join(' · ');
 }
 
 function figuresOf(g: ExportGeneration): string {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { MessageStatus, ProviderRouting } from '../conversations/schemas.js';
+import type { GenerationParams, MessageStatus, ProviderRouting } from '../conversations/schemas.js';
 import type { ExportGeneration, ExportMessage, ExportSource, ImportFormat } from './schemas.js';
 
 /** At most this many conversations, and messages in all, per import (413 past either). */
@@ -32,6 +32,10 @@ export interface PlannedConversation {
   fallbackModels: string[];
   /** Provider routing (this app's archives only); null: OpenRouter's default. */
   providerRouting: ProviderRouting | null;
+  /** This app's archive only (the other formats' system prompts are not read): none when left out. */
+  systemPrompt?: string | null;
+  /** This app's archive only: no overrides when left out. */
+  params?: GenerationParams;
   createdAt: string;
   updatedAt: string;
   /** Parents before their children. */

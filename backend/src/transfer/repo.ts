@@ -1,7 +1,13 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
-import { parseModelList, parseRouting, parseSources } from '../conversations/repo.js';
+import {
+  paramsText,
+  parseModelList,
+  parseParams,
+  parseRouting,
+  parseSources,
+} from '../conversations/repo.js';
 import { valuesList } from '../db/values.js';
-import type { MessageStatus, ProviderRouting } from '../conversations/schemas.js';
+import type { GenerationParams, MessageStatus, ProviderRouting } from '../conversations/schemas.js';
 import { createAttachmentsRepo } from '../attachments/repo.js';
 import type {
   ExportAttachment,
@@ -18,6 +24,8 @@ type ConversationRow = {
   model: string | null;
   fallback_models: string | null;
   provider_routing: string | null;
+  system_prompt: string | null;
+  params: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -57,8 +65,13 @@ type GenerationRow = {
   created_at: string;
 };
 
-export type ConversationHead = Omit<ExportConversation, 'messages' | 'providerRouting'> & {
+export type ConversationHead = Omit<
+  ExportConversation,
+  'messages' | 'providerRouting' | 'systemPrompt' | 'params'
+> & {
   providerRouting: ProviderRouting | null;
+  systemPrompt: string | null;
+  params: GenerationParams;
 };
 
 /** A conversation to write: its messages in an order where a parent comes before its children. */
@@ -68,6 +81,8 @@ export interface NewConversation {
   model: string | null;
   fallbackModels: string[];
   providerRouting: ProviderRouting | null;
+  systemPrompt: string | null;
+  params: GenerationParams;
   createdAt: string;
   updatedAt: string;
   messages: Array<{
@@ -87,7 +102,7 @@ export interface NewConversation {
 }
 
 const conversationColumns =
-  'id, user_id, title, model, fallback_models, provider_routing, created_at, updated_at';
+  'id, user_id, title, model, fallback_models, provider_routing, system_prompt, params, created_at, updated_at';
 
 function toHead(row: ConversationRow): ConversationHead {
   return {
@@ -96,6 +111,8 @@ function toHead(row: ConversationRow): ConversationHead {
     model: row.model,
     fallbackModels: parseModelList(row.fallback_models),
     providerRouting: parseRouting(row.provider_routing),
+    systemPrompt: row.system_prompt,
+    params: parseParams(row.params),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -271,8 +288,8 @@ export function createTransferRepo(db: Queryable) {
     async insertConversation(userId: string, c: NewConversation): Promise<void> {
       await db.run(
         `INSERT INTO conversations (id, user_id, title, model, fallback_models, provider_routing,
-                                    created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS TIMESTAMPTZ), CAST($8 AS TIMESTAMPTZ))`,
+                                    created_at, updated_at, system_prompt, params)
+         VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS TIMESTAMPTZ), CAST($8 AS TIMESTAMPTZ), $9, $10)`,
         [
           c.id,
           userId,
@@ -282,6 +299,8 @@ export function createTransferRepo(db: Queryable) {
           c.providerRouting === null ? null : JSON.stringify(c.providerRouting),
           c.createdAt,
           c.updatedAt,
+          c.systemPrompt,
+          paramsText(c.params),
         ],
       );
       for (const part of inBatches(c.messages)) {

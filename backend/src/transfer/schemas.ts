@@ -1,9 +1,11 @@
 import { Type, type Static } from 'typebox';
 import {
   FallbackModels,
+  GenerationParams,
   MessageStatus,
   Nullable,
   ProviderRouting,
+  SystemPrompt,
 } from '../conversations/schemas.js';
 import { AttachmentKind } from '../attachments/schemas.js';
 
@@ -93,6 +95,9 @@ export const ExportConversation = Type.Object({
         "The conversation's provider routing (as in the conversations API); null: OpenRouter's default. Always written; absent in files from before it was (read as null)",
     }),
   ),
+  // Written by every export since migration 010; an archive from before has neither.
+  systemPrompt: Type.Optional(Nullable(SystemPrompt)),
+  params: Type.Optional(GenerationParams),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   messages: Type.Array(ExportMessage, {

@@ -114,6 +114,8 @@ export function createTransferService(
           model: planned.model,
           fallbackModels: planned.fallbackModels,
           providerRouting: planned.providerRouting,
+          systemPrompt: planned.systemPrompt ?? null,
+          params: planned.params ?? {},
           createdAt: planned.createdAt,
           updatedAt: planned.updatedAt,
           messages: planned.messages.map((m) => ({
@@ -179,6 +181,13 @@ function entry(c: ConversationHead, messages: readonly ExportMessage[]): ExportC
     model: c.model,
     fallbackModels: c.fallbackModels,
     providerRouting: c.providerRouting,
+    systemPrompt: c.systemPrompt,
+    params: {
+      temperature: c.params.temperature,
+      topP: c.params.topP,
+      maxTokens: c.params.maxTokens,
+      reasoningEffort: c.params.reasoningEffort,
+    },
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     messages: messages.map((m) => ({
