@@ -12,7 +12,10 @@ export type ContextRow = {
   attachments?: AttachmentMeta[];
 };
 
-/** What a send needs to know about a conversation: its owner, settings and message tree. */
+/**
+ * What a send needs to know about a conversation: its owner, settings (model, fallbacks, provider
+ * routing, system prompt, parameter overrides) and message tree.
+ */
 export interface ConversationState {
   userId: string;
   conversation: Conversation;
