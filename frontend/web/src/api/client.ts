@@ -24,6 +24,10 @@ import type {
   CreateConversationBody,
   Folder,
   FolderList,
+  CreatePresetBody,
+  Preset,
+  PresetList,
+  UpdatePresetBody,
   SearchResults,
   Credentials,
   DeletedMessages,
@@ -222,6 +226,12 @@ export const api = {
   renameFolder: (id: string, name: string) =>
     request<Folder>(`/api/folders/${enc(id)}`, { method: 'PATCH', body: { name } }),
   deleteFolder: (id: string) => request<undefined>(`/api/folders/${enc(id)}`, { method: 'DELETE' }),
+  presets: () => request<PresetList>('/api/presets'),
+  createPreset: (body: CreatePresetBody) =>
+    request<Preset>('/api/presets', { method: 'POST', body }),
+  updatePreset: (id: string, body: UpdatePresetBody) =>
+    request<Preset>(`/api/presets/${enc(id)}`, { method: 'PATCH', body }),
+  deletePreset: (id: string) => request<undefined>(`/api/presets/${enc(id)}`, { method: 'DELETE' }),
   search: (q: string, signal?: AbortSignal) =>
     request<SearchResults>(`/api/search?q=${enc(q)}`, signal ? { signal } : {}),
   createConversation: (body: CreateConversationBody) =>

@@ -3333,6 +3333,18 @@ export interface paths {
                                         completion?: number;
                                     };
                                 } | null;
+                                /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                                systemPrompt: string | null;
+                                params: {
+                                    /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                    temperature?: number;
+                                    /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                    topP?: number;
+                                    /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                    maxTokens?: number;
+                                    /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                    reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3429,6 +3441,18 @@ export interface paths {
                                 completion?: number;
                             };
                         } | null;
+                        /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                        systemPrompt?: string | null;
+                        params?: {
+                            /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                            temperature?: number;
+                            /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                            topP?: number;
+                            /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                            maxTokens?: number;
+                            /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                            reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                        };
                     };
                 };
             };
@@ -3475,6 +3499,18 @@ export interface paths {
                                     completion?: number;
                                 };
                             } | null;
+                            /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                            systemPrompt: string | null;
+                            params: {
+                                /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                temperature?: number;
+                                /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                topP?: number;
+                                /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                maxTokens?: number;
+                                /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3599,6 +3635,18 @@ export interface paths {
                                         completion?: number;
                                     };
                                 } | null;
+                                /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                                systemPrompt: string | null;
+                                params: {
+                                    /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                    temperature?: number;
+                                    /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                    topP?: number;
+                                    /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                    maxTokens?: number;
+                                    /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                    reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3824,6 +3872,18 @@ export interface paths {
                                 completion?: number;
                             };
                         } | null;
+                        /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                        systemPrompt?: string | null;
+                        params?: {
+                            /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                            temperature?: number;
+                            /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                            topP?: number;
+                            /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                            maxTokens?: number;
+                            /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                            reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                        };
                     };
                 };
             };
@@ -3870,6 +3930,18 @@ export interface paths {
                                     completion?: number;
                                 };
                             } | null;
+                            /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                            systemPrompt: string | null;
+                            params: {
+                                /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                temperature?: number;
+                                /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                topP?: number;
+                                /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                maxTokens?: number;
+                                /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4266,6 +4338,445 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your presets: a model, system prompt and parameters under a name */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description By name (regardless of case), then creation. */
+                            presets: {
+                                id: string;
+                                name: string;
+                                /** @description null: the user’s default model */
+                                model: string | null;
+                                systemPrompt: string | null;
+                                params: {
+                                    /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                    temperature?: number;
+                                    /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                    topP?: number;
+                                    /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                    maxTokens?: number;
+                                    /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                    reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a preset (names are unique per user, regardless of case) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        model?: string | null;
+                        /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                        systemPrompt?: string | null;
+                        params?: {
+                            /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                            temperature?: number;
+                            /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                            topP?: number;
+                            /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                            maxTokens?: number;
+                            /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                            reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            /** @description null: the user’s default model */
+                            model: string | null;
+                            systemPrompt: string | null;
+                            params: {
+                                /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                temperature?: number;
+                                /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                topP?: number;
+                                /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                maxTokens?: number;
+                                /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a preset; conversations started from it keep their settings */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename a preset or change its model, system prompt or parameters */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        model?: string | null;
+                        /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                        systemPrompt?: string | null;
+                        params?: {
+                            /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                            temperature?: number;
+                            /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                            topP?: number;
+                            /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                            maxTokens?: number;
+                            /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                            reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            /** @description null: the user’s default model */
+                            model: string | null;
+                            systemPrompt: string | null;
+                            params: {
+                                /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                temperature?: number;
+                                /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                topP?: number;
+                                /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                maxTokens?: number;
+                                /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5772,6 +6283,18 @@ export interface paths {
                                         completion?: number;
                                     };
                                 } | null;
+                                /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                                systemPrompt?: string | null;
+                                params?: {
+                                    /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                    temperature?: number;
+                                    /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                    topP?: number;
+                                    /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                    maxTokens?: number;
+                                    /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                    reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -5947,6 +6470,18 @@ export interface paths {
                                         completion?: number;
                                     };
                                 } | null;
+                                /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                                systemPrompt?: string | null;
+                                params?: {
+                                    /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                    temperature?: number;
+                                    /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                    topP?: number;
+                                    /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                    maxTokens?: number;
+                                    /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                    reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */

@@ -67,6 +67,13 @@ export type ConversationDetail = JsonResponse<'/api/conversations/{id}', 'get', 
 export type CreateConversationBody = JsonRequest<'/api/conversations', 'post'>;
 export type UpdateConversationBody = JsonRequest<'/api/conversations/{id}', 'patch'>;
 export type ProviderRouting = NonNullable<Conversation['providerRouting']>;
+export type GenerationParams = Conversation['params'];
+export type ReasoningEffort = NonNullable<GenerationParams['reasoningEffort']>;
+
+export type PresetList = JsonResponse<'/api/presets', 'get', 200>;
+export type Preset = PresetList['presets'][number];
+export type CreatePresetBody = JsonRequest<'/api/presets', 'post'>;
+export type UpdatePresetBody = JsonRequest<'/api/presets/{id}', 'patch'>;
 
 export type FolderList = JsonResponse<'/api/folders', 'get', 200>;
 export type Folder = FolderList['folders'][number];

@@ -30,7 +30,7 @@ const models: Model[] = [
     pricing: { prompt: '0.000003', completion: '0.000015' },
     inputModalities: ['text'],
     outputModalities: ['text'],
-    supportedParameters: [],
+    supportedParameters: ['max_tokens', 'temperature', 'top_p'],
   },
 ];
 const conversation: Conversation = {
@@ -43,6 +43,8 @@ const conversation: Conversation = {
   folderId: null,
   titlePending: false,
   providerRouting: null,
+  systemPrompt: null,
+  params: {},
   createdAt: '2025-01-01T00:00:00Z',
   updatedAt: '2025-01-01T00:00:00Z',
 };
@@ -115,6 +117,7 @@ beforeEach(() => {
       () => Response.json({ conversations: [], nextCursor: null }),
     ],
     ['GET /api/folders', () => Response.json({ folders: [] })],
+    ['GET /api/presets', () => Response.json({ presets: [] })],
   ]);
   vi.stubGlobal(
     'fetch',
@@ -609,6 +612,64 @@ describe('Workspace', () => {
       await new Promise((r) => setTimeout(r, 900));
     });
     expect(reads).toBe(2);
+  });
+
+  it('starts a new chat from a preset: its model, system prompt and parameters', async () => {
+    const stream = controllableStream();
+    let created: unknown;
+    routes.set('GET /api/presets', () =>
+      Response.json({
+        presets: [
+          {
+            id: 'p1',
+            name: 'Pirate',
+            model: 'anthropic/claude-sonnet',
+            systemPrompt: 'Talk like a pirate.',
+            params: { temperature: 0.5, reasoningEffort: 'high' },
+            createdAt: '2025-01-01T00:00:00Z',
+            updatedAt: '2025-01-01T00:00:00Z',
+          },
+        ],
+      }),
+    );
+    routes.set('POST /api/conversations', (init) => {
+      created = JSON.parse(typeof init?.body === 'string' ? init.body : 'null');
+      return Response.json({ ...conversation, model: 'anthropic/claude-sonnet' }, { status: 201 });
+    });
+    routes.set('POST /api/conversations/c1/messages', () => stream.response);
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    act(() => $('presets-button')!.click());
+    await waitFor(() => $$('preset-apply').length === 1, 'the presets');
+    expect($('preset-apply')?.textContent).toContain('Claude Sonnet');
+    await act(async () => {
+      $('preset-apply')!.click();
+      await Promise.resolve();
+    });
+    expect($('presets-button')?.textContent).toBe('Preset: Pirate');
+    expect($('model-picker')?.textContent).toBe('Claude Sonnet');
+    act(() => $('prompt-settings')!.click());
+    expect(($('system-prompt') as HTMLTextAreaElement).value).toBe('Talk like a pirate.');
+    expect(($('param-temperature') as HTMLInputElement).value).toBe('0.5');
+    // Claude Sonnet's catalog entry has no reasoning: greyed, with a note.
+    expect($('param-reasoningEffort-field')?.dataset.unsupported).toBe('true');
+    expect($('param-reasoningEffort-note')?.textContent).toBe(
+      'Claude Sonnet does not support it: not sent.',
+    );
+    expect($('param-temperature-note')).toBeNull();
+
+    const input = $('composer-input')!;
+    type(input, 'Ahoy');
+    press(input, 'Enter');
+    await waitFor(() => $('stop-button') !== null, 'the stream');
+    expect(created).toEqual({
+      model: 'anthropic/claude-sonnet',
+      systemPrompt: 'Talk like a pirate.',
+      params: { temperature: 0.5, reasoningEffort: 'high' },
+    });
+    stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
+    stream.close();
+    await waitFor(() => $('send-button') !== null, 'the end');
   });
 
   it('shows search results with the matches marked, user text as text', async () => {

@@ -6,6 +6,7 @@ import type {
   Health,
   Model,
   ModelPreferences,
+  Preset,
   SearchHit,
   UpdateConversationBody,
   User,
@@ -23,6 +24,7 @@ import { useChats, type ViewMessage } from '../state/chat';
 import { useAttachmentDrafts, type DraftAttachment } from '../state/attachments';
 import { useConversationList } from '../state/conversations';
 import { useFolders } from '../state/folders';
+import { usePresets } from '../state/presets';
 import { AccountPage } from './AccountPage';
 import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
@@ -32,6 +34,8 @@ import { Composer } from './Composer';
 import { ConversationSettings, type RoutingSettings } from './ConversationSettings';
 import { KeyboardIcon, MenuIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
 import { ModelPicker } from './ModelPicker';
+import { PresetMenu, type CurrentSettings } from './PresetMenu';
+import { NO_PROMPT, PromptSettings, type PromptValue } from './PromptSettings';
 import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
 
@@ -99,6 +103,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const page = pageOf(path);
   const list = useConversationList();
   const folders = useFolders();
+  const presets = usePresets();
   const { upsert } = list;
   const [meta, setMeta] = useState<Record<string, Conversation>>({});
   const onConversation = useCallback(
@@ -134,6 +139,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [preferences, setPreferences] = useState<ModelPreferences>(NO_PREFERENCES);
   /** Fallbacks and provider routing chosen before the new conversation exists. */
   const [newChatRouting, setNewChatRouting] = useState<RoutingSettings>(NO_ROUTING);
+  /** The system prompt and parameters chosen before the new conversation exists. */
+  const [newChatPrompt, setNewChatPrompt] = useState<PromptValue>(NO_PROMPT);
+  /** The preset the new conversation starts from (its name, shown on the Presets button). */
+  const [newChatPreset, setNewChatPreset] = useState<string | null>(null);
   const createdHere = useRef(new Set<string>());
   /** The message a search result opened: scrolled to and highlighted. */
   const [focus, setFocus] = useState<{ conversationId: string; messageId: string } | null>(null);
@@ -309,6 +318,34 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     });
   }
 
+  async function savePrompt(value: PromptValue): Promise<void> {
+    if (!routeId) {
+      setNewChatPrompt(value);
+      return;
+    }
+    onConversation(await api.updateConversation(routeId, value));
+  }
+
+  /**
+   * A preset's model, system prompt and parameters: for the chat about to start, or applied to
+   * the open conversation (its model only when the preset names one).
+   */
+  async function applyPreset(preset: Preset): Promise<void> {
+    const prompt = { systemPrompt: preset.systemPrompt, params: preset.params };
+    if (!routeId) {
+      if (preset.model) setNewChatModel(preset.model);
+      setNewChatPrompt(prompt);
+      setNewChatPreset(preset.name);
+      return;
+    }
+    onConversation(
+      await api.updateConversation(routeId, {
+        ...prompt,
+        ...(preset.model ? { model: preset.model } : {}),
+      }),
+    );
+  }
+
   async function saveRouting(settings: RoutingSettings): Promise<void> {
     if (!routeId) {
       setNewChatRouting(settings);
@@ -363,6 +400,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
           ...(newChatRouting.providerRouting
             ? { providerRouting: newChatRouting.providerRouting }
             : {}),
+          ...(newChatPrompt.systemPrompt ? { systemPrompt: newChatPrompt.systemPrompt } : {}),
+          ...(Object.keys(newChatPrompt.params).length > 0 ? { params: newChatPrompt.params } : {}),
         });
         cid = created.id;
         createdHere.current.add(cid);
@@ -375,6 +414,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         files.move(NEW_CHAT, id);
         setNewChatModel(null);
         setNewChatRouting(NO_ROUTING);
+        setNewChatPrompt(NO_PROMPT);
+        setNewChatPreset(null);
         navigate(conversationPath(cid));
       } catch (err) {
         setNewChatError(messageOf(err));
@@ -562,6 +603,21 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         : newChatRouting,
     [conversation, newChatRouting],
   );
+  const promptValue = useMemo<PromptValue>(
+    () =>
+      conversation
+        ? { systemPrompt: conversation.systemPrompt, params: conversation.params }
+        : newChatPrompt,
+    [conversation, newChatPrompt],
+  );
+  const currentSettings = useMemo<CurrentSettings>(
+    () => ({ ...promptValue, model: currentModel }),
+    [promptValue, currentModel],
+  );
+  const currentModelInfo = useMemo(
+    () => models.find((m) => m.id === currentModel),
+    [models, currentModel],
+  );
 
   // Stable handlers: the sidebar, model picker and composer are not rendered again while an
   // answer streams into the conversation (that renders the workspace once per frame).
@@ -630,6 +686,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     }),
     [onEdit, onRegenerate, onContinue, onRemove, onChoose],
   );
+  const onSavePrompt = useStableCallback(savePrompt);
+  const onApplyPreset = useStableCallback(applyPreset);
   const onStop = useStableCallback(() => {
     if (routeId) void chats.stop(routeId);
   });
@@ -791,6 +849,24 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 onSetDefault={onSetDefault}
               />
               <span className="topbar-title">{conversation?.title ?? ''}</span>
+              {(routeId === null || conversation) && (
+                <PresetMenu
+                  presets={presets}
+                  models={models}
+                  current={currentSettings}
+                  newChat={routeId === null}
+                  applied={routeId === null ? newChatPreset : null}
+                  onApply={onApplyPreset}
+                />
+              )}
+              {(routeId === null || conversation) && (
+                <PromptSettings
+                  key={`prompt-${routeId ?? NEW_CHAT}`}
+                  model={currentModelInfo}
+                  value={promptValue}
+                  onSave={onSavePrompt}
+                />
+              )}
               {(routeId === null || conversation) && (
                 <ConversationSettings
                   key={routeId ?? NEW_CHAT}
