@@ -284,6 +284,12 @@ export const errorCatalog = {
     message: 'You have reached your monthly spending limit: ask an administrator to raise it.',
     level: 'info',
   },
+  'temporary.no_question': {
+    status: 400,
+    message:
+      'The last message of a temporary chat must be the question to answer (role user, not empty).',
+    level: 'info',
+  },
   'chat.rate_limited': {
     status: 429,
     message: 'You are sending messages too fast: wait a moment.',

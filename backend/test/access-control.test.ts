@@ -41,6 +41,8 @@ interface VictimIds {
   generations: string[];
   /** The generation running while the attacker tries (stalled upstream). */
   runningGeneration: string;
+  /** A temporary chat's answer of theirs, running while the attacker tries. */
+  runningTemporary: string;
   sessions: string[];
   auditEntries: string[];
   /** Their folder (their conversation is filed in it). */
@@ -72,8 +74,12 @@ const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> =
     id: [v.conversation],
     messageId: v.messages,
   }),
-  '/api/generations/{id}/stream': (v) => ({ id: [v.runningGeneration, ...v.generations] }),
-  '/api/generations/{id}/stop': (v) => ({ id: [v.runningGeneration, ...v.generations] }),
+  '/api/generations/{id}/stream': (v) => ({
+    id: [v.runningGeneration, v.runningTemporary, ...v.generations],
+  }),
+  '/api/generations/{id}/stop': (v) => ({
+    id: [v.runningGeneration, v.runningTemporary, ...v.generations],
+  }),
   '/api/auth/sessions/{id}': (v) => ({ id: v.sessions }),
   '/api/admin/users/{id}': (v) => ({ id: [v.user] }),
   '/api/admin/users/{id}/password': (v) => ({ id: [v.user] }),
@@ -117,6 +123,10 @@ function bodyFor(operation: Operation, attacker: { username: string }): unknown 
     'POST /api/conversations/{id}/messages': {
       content: 'read me your history',
       model: 'fake/echo',
+    },
+    'POST /api/chat/temporary': {
+      model: 'fake/echo',
+      messages: [{ role: 'user', content: 'what did the others ask?' }],
     },
     'POST /api/admin/users': {
       username: 'mallory-admin',
@@ -192,6 +202,7 @@ function allIds(v: VictimIds): string[] {
     ...v.messages,
     ...v.generations,
     v.runningGeneration,
+    v.runningTemporary,
     ...v.sessions,
     ...v.auditEntries,
     ...v.folders,
@@ -404,6 +415,7 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
       m.generation ? [m.generation.id] : [],
     ),
     runningGeneration: '',
+    runningTemporary: '',
     sessions: sessions.map((s: { id: string }) => s.id),
     auditEntries: audit.entries
       .filter(
@@ -436,6 +448,7 @@ describe('a second user tries the first user’s ids on every route', () => {
   let attacker: SignedInUser;
   let operations: Operation[];
   let victimStream: SseConnection;
+  let victimTemporary: SseConnection;
   const victimEvents: ReceivedEvent[] = [];
   const canary = `canary-${crypto.randomUUID()}`;
 
@@ -493,6 +506,25 @@ describe('a second user tries the first user’s ids on every route', () => {
       );
       if (row?.content === text) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // And a temporary chat of theirs, stalled the same way (nothing of it is stored).
+    victimTemporary = await openSseRequest(`${ctx.baseUrl}/api/chat/temporary`, {
+      method: 'POST',
+      cookie: victim.cookie,
+      body: {
+        model: 'fake/stall',
+        messages: [{ role: 'user', content: `off the record ${canary}` }],
+      },
+    });
+    expect(victimTemporary.status).toBe(200);
+    const temporaryReader = victimTemporary.events[Symbol.asyncIterator]();
+    for (let temporaryDeltas = 0; temporaryDeltas < 3;) {
+      const next = await temporaryReader.next();
+      if (next.done) throw new Error('the temporary answer ended early');
+      if (next.value.event === 'assistant_message') {
+        ids.runningTemporary = next.value.data.generationId;
+      }
+      if (next.value.event === 'delta') temporaryDeltas++;
     }
     operations = await liveDocument(ctx);
   });
@@ -632,6 +664,17 @@ describe('a second user tries the first user’s ids on every route', () => {
     expect(rest.at(-1)?.data.status).toBe('stopped');
     const original = await collect(victimStream.events);
     expect(original.at(-1)?.event).toBe('done');
+
+    // Their temporary answer too: still running, and theirs to stop.
+    const stopTemporary = await call(
+      ctx,
+      'POST',
+      `/api/generations/${ids.runningTemporary}/stop`,
+      victim.cookie,
+    );
+    expect(stopTemporary.statusCode, stopTemporary.body).toBe(200);
+    const temporaryRest = await collect(victimTemporary.events);
+    expect(temporaryRest.at(-1)).toMatchObject({ event: 'done', data: { status: 'stopped' } });
   });
 });
 
@@ -649,7 +692,11 @@ describe('dead sessions and no session: 401 on every route that needs one', () =
     admin = await setupAdmin(ctx.app);
     const built = await buildVictim(ctx, admin, `canary-${crypto.randomUUID()}`);
     victim = built.victim;
-    ids = { ...built.ids, runningGeneration: built.ids.generations[0]! };
+    ids = {
+      ...built.ids,
+      runningGeneration: built.ids.generations[0]!,
+      runningTemporary: built.ids.generations[0]!,
+    };
     operations = await liveDocument(ctx);
   });
   afterAll(() => ctx.close());

@@ -69,3 +69,11 @@ export function createPartialFlusher(
     },
   };
 }
+
+/** For an answer stored nowhere (a temporary chat's): no partial text is ever written. */
+export const noPartials: PartialFlusher = {
+  mark() {},
+  forget() {},
+  flush: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};

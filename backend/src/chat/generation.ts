@@ -53,7 +53,9 @@ export class Generation {
   constructor(
     readonly id: string,
     readonly userId: string,
-    readonly conversationId: string,
+    /** Null for a temporary chat's answer (temporary.ts): stored nowhere but its figures. */
+    readonly conversationId: string | null,
+    /** The answer's message; for a temporary answer, an id of this run only, never stored. */
     readonly messageId: string,
     readonly model: string,
     private readonly request: ChatRequest,
@@ -81,6 +83,11 @@ export class Generation {
 
   private markPartial(): void {
     this.deps.flusher.mark(this.messageId, this.content, this.reasoning || null);
+  }
+
+  /** An answer of a temporary chat: no message, no conversation, nobody reattaches to it. */
+  get temporary(): boolean {
+    return this.conversationId === null;
   }
 
   /** True until the final event (done or error) has been sent to the listeners. */

@@ -25,9 +25,10 @@ export interface NewTurn {
 
 export interface FinishedGeneration {
   userId: string;
-  messageId: string;
+  /** Null for a temporary chat's answer (temporary.ts): no message row, only the generation's. */
+  messageId: string | null;
   generationId: string;
-  conversationId: string;
+  conversationId: string | null;
   content: string;
   reasoning: string | null;
   /** Web pages the answer cites (stored as JSON); null: none. */
@@ -50,6 +51,17 @@ export interface FinishedGeneration {
   durationMs: number;
   finishReason: string | null;
   now: string;
+}
+
+/**
+ * The generation row of a temporary chat's answer (chat/temporary.ts), written as it starts:
+ * no message, no conversation, no text; its figures are filled in by finishAll.
+ */
+export interface NewTemporaryGeneration {
+  generationId: string;
+  userId: string;
+  model: string;
+  createdAt: string;
 }
 
 export type { ContextRow } from '../conversations/cache.js';
@@ -239,6 +251,32 @@ export function createChatRepo(db: Queryable) {
       }
     },
 
+    /**
+     * The generation rows of temporary answers starting (purpose 'temporary', message_id and
+     * conversation_id NULL): the upstream call is on record from its start, as an answer's is.
+     */
+    async insertTemporaryGenerations(rows: readonly NewTemporaryGeneration[]): Promise<void> {
+      for (const part of chunks(rows)) {
+        const generations = valuesList(
+          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ', 'TEXT'],
+          part.map((g) => [
+            g.generationId,
+            null,
+            g.userId,
+            null,
+            g.model,
+            g.createdAt,
+            'temporary',
+          ]),
+        );
+        await db.run(
+          `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at, purpose)
+           VALUES ${generations.sql}`,
+          generations.params,
+        );
+      }
+    },
+
     /** Saves partial answers; a row already finalized is never overwritten. */
     async savePartials(
       partials: ReadonlyArray<{
@@ -270,30 +308,36 @@ export function createChatRepo(db: Queryable) {
     /**
      * The final text, status and usage of finished answers. The conversation's activity time
      * is the turn's (when the question was sent, as the list orders it): the answer's end
-     * does not touch the conversation, one statement less per batch.
+     * does not touch the conversation, one statement less per batch. A temporary answer
+     * (messageId null) has only its generation row: its text is written nowhere.
      */
     async finishAll(finished: readonly FinishedGeneration[]): Promise<void> {
       for (const part of chunks(finished)) {
-        const messages = valuesList(
-          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
-          part.map((g) => [
-            g.messageId,
-            g.content,
-            g.reasoning,
-            g.sources === null ? null : JSON.stringify(g.sources),
-            g.status,
-            g.error,
-            g.now,
-          ]),
+        const answers = part.filter(
+          (g): g is FinishedGeneration & { messageId: string } => g.messageId !== null,
         );
-        await db.run(
-          `UPDATE messages
-           SET content = v.content, reasoning = v.reasoning, sources = v.sources,
-               status = v.status, error = v.error, updated_at = v.updated_at
-           FROM (VALUES ${messages.sql}) AS v(id, content, reasoning, sources, status, error, updated_at)
-           WHERE messages.id = v.id`,
-          messages.params,
-        );
+        if (answers.length > 0) {
+          const messages = valuesList(
+            ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+            answers.map((g) => [
+              g.messageId,
+              g.content,
+              g.reasoning,
+              g.sources === null ? null : JSON.stringify(g.sources),
+              g.status,
+              g.error,
+              g.now,
+            ]),
+          );
+          await db.run(
+            `UPDATE messages
+             SET content = v.content, reasoning = v.reasoning, sources = v.sources,
+                 status = v.status, error = v.error, updated_at = v.updated_at
+             FROM (VALUES ${messages.sql}) AS v(id, content, reasoning, sources, status, error, updated_at)
+             WHERE messages.id = v.id`,
+            messages.params,
+          );
+        }
         const generations = valuesList(
           [
             'TEXT',

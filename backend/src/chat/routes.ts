@@ -11,6 +11,8 @@ import {
   RegenerateBody,
   SendMessageBody,
   StreamDescription,
+  TemporaryChatBody,
+  TemporaryStreamDescription,
 } from './schemas.js';
 import type { Generation } from './generation.js';
 import type { Message } from '../conversations/schemas.js';
@@ -128,11 +130,36 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
       return { deleted: await chat.deleteMessage(request.user.id, id, messageId) };
     },
   );
+
+  app.post(
+    '/api/chat/temporary',
+    {
+      schema: {
+        tags: ['chat'],
+        summary: 'A temporary chat: stream an answer to the history sent, storing none of it',
+        body: TemporaryChatBody,
+        response: {
+          ...answerResponses,
+          200: {
+            description: TemporaryStreamDescription,
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          413: ErrorResponse, // request.too_large: the history past the body limit
+        },
+      },
+    },
+    async (request, reply) => {
+      const generation = await chat.sendTemporary(request.user.id, request.body, request.id);
+      streamAnswer(reply, request.id, generation, null);
+    },
+  );
 };
 
 /**
- * Opens the answer's stream. The answer goes on when the browser leaves: it is saved complete
- * either way, and GET /api/generations/:id/stream reattaches to it.
+ * Opens the answer's stream. A conversation's answer goes on when the browser leaves: it is
+ * saved complete either way, and GET /api/generations/:id/stream reattaches to it. A temporary
+ * chat's answer has this stream as its only reader (nothing is kept to reattach to or reload):
+ * once the client has gone, the upstream call is stopped rather than paid for.
  */
 function streamAnswer(
   reply: FastifyReply,
@@ -141,12 +168,20 @@ function streamAnswer(
   userMessage: Message | null,
 ): void {
   reply.hijack();
-  const sse = openSse(reply.raw, { 'x-request-id': requestId });
+  const res = reply.raw;
+  const sse = openSse(res, { 'x-request-id': requestId });
   if (userMessage) sse.send('user_message', userMessage);
   sse.send('assistant_message', {
     messageId: generation.messageId,
     generationId: generation.id,
     model: generation.model,
   });
-  relayGeneration(reply.raw, sse, generation);
+  if (generation.temporary) {
+    const stopUnread = (): void => {
+      if (generation.running) generation.abort('stop');
+    };
+    res.on('close', stopUnread);
+    if (res.destroyed) stopUnread();
+  }
+  relayGeneration(res, sse, generation);
 }

@@ -1,6 +1,12 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { AttachmentIds } from '../attachments/schemas.js';
-import { ModelId } from '../conversations/schemas.js';
+import {
+  FallbackModels,
+  GenerationParams,
+  ModelId,
+  ProviderRouting,
+  SystemPrompt,
+} from '../conversations/schemas.js';
 
 export const SendMessageBody = Type.Object(
   {
@@ -41,6 +47,44 @@ the answer's continuation (continue): \`assistant_message\` (\`{ messageId, gene
 then \`delta\`, \`reasoning\`, \`usage\`, and \`done\` or \`error\` as for POST
 /api/conversations/{id}/messages (no \`user_message\`). A continuation's \`delta\` events carry the
 new text only, to append to the answer's saved text.`;
+
+/** The most messages one temporary chat request carries (and its body at most 2 MiB, the app's limit). */
+export const MAX_TEMPORARY_MESSAGES = 200;
+
+export const TemporaryChatBody = Type.Object(
+  {
+    model: ModelId,
+    messages: Type.Array(
+      Type.Object(
+        {
+          role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]),
+          // Empty: an answer that failed before writing anything (left out upstream).
+          content: Type.String({ maxLength: 200_000 }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        minItems: 1,
+        maxItems: MAX_TEMPORARY_MESSAGES,
+        description:
+          'The whole chat so far, oldest first, held by the client (nothing of it is stored): the last one is the question to answer.',
+      },
+    ),
+    fallbackModels: Type.Optional(FallbackModels),
+    providerRouting: Type.Optional(Type.Union([ProviderRouting, Type.Null()])),
+    // As a conversation's: the prompt first, the overrides the model supports (chat/request.ts).
+    systemPrompt: Type.Optional(Type.Union([SystemPrompt, Type.Null()])),
+    params: Type.Optional(GenerationParams),
+  },
+  { additionalProperties: false },
+);
+export type TemporaryChatBody = Static<typeof TemporaryChatBody>;
+
+export const TemporaryStreamDescription = `A text/event-stream, as for POST /api/conversations/{id}/messages but without \`user_message\` (nothing is saved):
+- \`assistant_message\`: \`{ messageId, generationId, model }\`; \`messageId\` names the answer in this stream only (no message is stored); \`generationId\` is what POST /api/generations/{id}/stop takes
+- \`delta\`, \`reasoning\`, \`sources\`, \`usage\`, then \`done\` or \`error\`, as for a conversation's answer
+
+Nothing of the chat is stored or logged: only the answer's generation row (model, provider, tokens, cost, timings; purpose \`temporary\`), so it counts in usage and budgets. Closing the stream stops the answer (no reattach: GET /api/generations/{id}/stream answers 404).`;
 
 export const StreamDescription = `A text/event-stream. Events, each \`data\` one JSON object:
 - \`user_message\`: the saved user message (a Message)

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { SendAdmission } from '../admission/admission.js';
+import type { AdmittedSend, SendAdmission } from '../admission/admission.js';
 import type { Database, Queryable } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import type { ChatRequest, OpenRouterClient, Source } from '../openrouter/types.js';
@@ -11,11 +11,17 @@ import {
 import { createConversationsRepo } from '../conversations/repo.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import type { Message } from '../conversations/schemas.js';
-import { createPartialFlusher, type PartialFlusher } from './flusher.js';
+import { createPartialFlusher, noPartials, type PartialFlusher } from './flusher.js';
 import { Generation } from './generation.js';
 import { noChatMetrics, type ChatMetrics } from './metrics.js';
 import { GenerationRegistry } from './registry.js';
-import { createChatRepo, type FinishedGeneration, type NewAnswer, type NewTurn } from './repo.js';
+import {
+  createChatRepo,
+  type FinishedGeneration,
+  type NewAnswer,
+  type NewTemporaryGeneration,
+  type NewTurn,
+} from './repo.js';
 import { newestId, pathTo, subtreeOf } from './branch.js';
 import { createAttachmentsRepo } from '../attachments/repo.js';
 import { createGroupCommit } from '../db/group-commit.js';
@@ -24,8 +30,11 @@ import type { Titler } from '../conversations/titles.js';
 import {
   withoutAttachments,
   type AttachmentsService,
+  type BranchMessage,
   type SendAttachments,
 } from '../attachments/service.js';
+import type { TemporaryChatBody } from './schemas.js';
+import { temporaryHistory } from './temporary.js';
 
 export interface ChatDeps {
   db: Database;
@@ -84,9 +93,12 @@ export function createChatService({
   const saveFinished = createGroupCommit<FinishedGeneration>(db, (tx, finished) =>
     createChatRepo(tx).finishAll(finished),
   );
+  const saveTemporaryStart = createGroupCommit<NewTemporaryGeneration>(db, (tx, rows) =>
+    createChatRepo(tx).insertTemporaryGenerations(rows),
+  );
   const registry = new GenerationRegistry();
 
-  /** The conversation's state, from memory when in use (as send() reads it). */
+  /** The conversation's state, from memory when in use: a send then reads nothing from the database. */
   async function inMemory(userId: string, conversationId: string) {
     const state = await cache.get(userId, conversationId, async () => {
       const conversation = await conversations.find(userId, conversationId);
@@ -98,44 +110,93 @@ export function createChatService({
   }
 
   /**
-   * Starts a generation into an answer whose rows `write` commits (regenerate, continue): the
-   * upstream call overlaps the commit, as in send(); the cache forgets the conversation once
-   * the commit is done (its tree changed outside the cache's write-through methods).
+   * Whether the user may send now, to these models, with this branch, and with which key: the
+   * admin's model allow-list, then whether the models take the branch's images (a model
+   * without image input is refused; fallbacks without it are left out), then the admission
+   * gate (rate limit, budget, key). Every answer passes it before any upstream call.
    */
-  async function startAnswer(start: {
-    answer: NewAnswer;
-    admitted: Awaited<ReturnType<SendAdmission['admit']>>;
+  async function admit(
+    userId: string,
+    model: string,
+    fallbackModels: readonly string[],
+    branch: readonly BranchMessage[],
+  ): Promise<{ admitted: AdmittedSend; fallbackModels: string[] }> {
+    await modelAccess?.assertAllowed(userId, [model, ...fallbackModels]);
+    const usable = await attachments.checkModels(model, fallbackModels, branch);
+    return { admitted: await admission.admit(userId), fallbackModels: usable };
+  }
+
+  /**
+   * Commits a change to a conversation's tree made outside the cache's write-through methods
+   * (regenerate, continue): the cache forgets the conversation once the commit is done.
+   */
+  function commitOutsideCache(
+    conversationId: string,
+    write: (tx: Queryable) => Promise<void>,
+  ): Promise<void> {
+    return db.transaction(write).finally(() => cache.forget(conversationId));
+  }
+
+  /**
+   * Starts an answer; every answer starts here (send, regenerate, continue, temporary). The
+   * upstream call starts at once, while `commit` writes the answer's rows, and this returns
+   * once they are committed, so a caller told "accepted" can rely on them. Should the commit
+   * fail, the upstream call is aborted and the error thrown: nothing was accepted.
+   * (Overlapping the two hides the commit from the time to first token: a commit takes
+   * ~1–3 ms here, and under load waits its turn on the one connection.)
+   *
+   * Once the answer's final row is committed, its cost counts against the user's budget and
+   * `onSaved` runs. A conversation's answer (conversationId set) is saved while it streams
+   * and its final text goes into the conversation cache; a temporary chat's answer
+   * (conversationId null) writes its generation row's figures only: its text, reasoning,
+   * sources and error are written nowhere.
+   */
+  async function launch(answer: {
+    admitted: AdmittedSend;
+    userId: string;
+    generationId: string;
+    conversationId: string | null;
+    messageId: string;
+    model: string;
     request: ChatRequest;
-    write: (tx: Queryable) => Promise<void>;
-    initial: { content: string; reasoning: string | null; sources: Source[] | null } | null;
+    /** Writes the answer's rows (and a send's question); called once the answer may start. */
+    commit: () => Promise<void>;
+    /** The text so far of an answer this call continues; null for a new answer. */
+    initial?: { content: string; reasoning: string | null; sources: Source[] | null } | null;
+    onSaved?: (finished: FinishedGeneration) => void;
     requestId: string | undefined;
   }): Promise<Generation> {
-    const { answer, admitted } = start;
-    const { conversationId, messageId } = answer;
-    // Checked again here, synchronously up to registry.add below: of two continuations of one
-    // answer sent at once, the second is refused, never run in parallel on the same text.
-    if (registry.ofUser(answer.userId).some((g) => g.messageId === messageId)) {
+    const { admitted, userId, conversationId, messageId } = answer;
+    const initial = answer.initial ?? null;
+    // A continuation writes on an existing answer: checked synchronously up to registry.add
+    // below, so of two continuations of one answer sent at once the second is refused, never
+    // run in parallel on the same text. (A new answer's id is fresh: nothing to check.)
+    if (initial !== null && registry.ofUser(userId).some((g) => g.messageId === messageId)) {
       throw new AppError('message.busy');
     }
-    const saved = db.transaction(start.write).finally(() => cache.forget(conversationId));
+    const saved = answer.commit();
+    const stored = conversationId !== null;
     const generation = new Generation(
       answer.generationId,
-      answer.userId,
+      userId,
       conversationId,
       messageId,
       answer.model,
-      start.request,
+      answer.request,
       {
         openrouter: admitted.openrouter,
-        flusher,
+        flusher: stored ? flusher : noPartials,
         saveFinished: (finished) =>
-          saveFinished(finished).then(
+          saveFinished(stored ? finished : figuresOnly(finished)).then(
             () => {
-              cache.answerSaved(conversationId, messageId, finished.content);
+              if (conversationId !== null) {
+                cache.answerSaved(conversationId, messageId, finished.content);
+              }
               admitted.recordCost(finished.usage?.cost ?? null);
+              answer.onSaved?.(finished);
             },
             (error: unknown) => {
-              cache.forget(conversationId);
+              if (conversationId !== null) cache.forget(conversationId);
               throw error;
             },
           ),
@@ -143,10 +204,10 @@ export function createChatService({
         metrics,
       },
       saved,
-      start.initial,
+      initial,
     );
     registry.add(generation);
-    generation.start(start.requestId);
+    generation.start(answer.requestId);
     try {
       await saved;
     } catch (error) {
@@ -157,8 +218,9 @@ export function createChatService({
   }
 
   /**
-   * The rest of a send, its checks passed: the upstream call starts at once, while the user's
-   * message (with its attachments) and the answer's row are committed.
+   * The rest of a send, its question checked and its files held: the gate (admit), then the
+   * answer starts (launch) while the user's message (with its attachments) and the answer's
+   * row are committed.
    */
   async function startTurn(
     userId: string,
@@ -166,23 +228,21 @@ export function createChatService({
     rows: ConversationState['rows'],
     parentId: string | null,
     model: string,
-    input: { content: string },
+    content: string,
     attached: SendAttachments | null,
     requestId: string | undefined,
   ): Promise<Turn> {
     const conversationId = conversation.id;
-    const question = attached
-      ? { role: 'user' as const, content: input.content, attachments: attached.attachments }
-      : { role: 'user' as const, content: input.content };
+    const question: BranchMessage = attached
+      ? { role: 'user', content, attachments: attached.attachments }
+      : { role: 'user', content };
     const branch = [...pathTo(rows, parentId), question];
-    // A branch with images needs a model that takes them: refused here, before any call.
-    const fallbackModels = await attachments.checkModels(
+    const { admitted, fallbackModels } = await admit(
+      userId,
       model,
       conversation.fallbackModels,
       branch,
     );
-    // Whose key, and whether the rate limit and the budget let this send start.
-    const admitted = await admission.admit(userId);
     const supported = hasParams(conversation) ? await supportedParameters(model) : null;
     // Read before the turn is saved: a failure here leaves nothing behind.
     const messages = await attachments.upstreamMessages(userId, branch);
@@ -193,7 +253,7 @@ export function createChatService({
       conversationId,
       parentId,
       role: 'user',
-      content: input.content,
+      content,
       reasoning: null,
       sources: null,
       model: null,
@@ -210,78 +270,50 @@ export function createChatService({
     const generationId = crypto.randomUUID();
     const title =
       parentId === null && conversation.title === DEFAULT_TITLE
-        ? titleFrom(input.content || (attached?.attachments[0]?.name ?? ''))
+        ? titleFrom(content || (attached?.attachments[0]?.name ?? ''))
         : null;
 
-    const saved = saveTurn({
+    const generation = await launch({
+      admitted,
       userId,
-      conversationId,
-      userMessage: {
-        id: userMessage.id,
-        parentId,
-        content: input.content,
-        createdAt: userMessage.createdAt,
-      },
-      assistantMessage: { id: assistantId, createdAt: answerCreatedAt },
       generationId,
+      conversationId,
+      messageId: assistantId,
       model,
-      title,
-      attachments: attached && { claims: attached.claims, copies: attached.copies },
+      request: chatRequest({ conversation, model, fallbackModels, branch: messages, supported }),
+      // Under load, many turns share one commit (db/group-commit.ts).
+      commit: () =>
+        saveTurn({
+          userId,
+          conversationId,
+          userMessage: { id: userMessage.id, parentId, content, createdAt: userMessage.createdAt },
+          assistantMessage: { id: assistantId, createdAt: answerCreatedAt },
+          generationId,
+          model,
+          title,
+          attachments: attached && { claims: attached.claims, copies: attached.copies },
+        }),
+      // The first answer of a conversation gets it named (titles.ts), without waiting.
+      onSaved: (finished) => {
+        if (title === null || finished.status !== 'complete') return;
+        titles?.afterFirstAnswer({
+          userId,
+          conversationId,
+          messageId: assistantId,
+          provisional: title,
+          question: content,
+          answer: finished.content,
+          openrouter: admitted.openrouter,
+          recordCost: (cost) => admitted.recordCost(cost),
+        });
+      },
+      requestId,
     });
-
-    const generation = new Generation(
-      generationId,
-      userId,
-      conversationId,
-      assistantId,
-      model,
-      chatRequest({ conversation, model, fallbackModels, branch: messages, supported }),
-      {
-        openrouter: admitted.openrouter,
-        flusher,
-        // Once the answer is saved, its cost counts against the user's budget; the first
-        // answer of a conversation then gets it named (titles.ts), without waiting for that.
-        saveFinished: (finished) =>
-          saveFinished(finished).then(
-            () => {
-              cache.answerSaved(conversationId, assistantId, finished.content);
-              admitted.recordCost(finished.usage?.cost ?? null);
-              if (title !== null && finished.status === 'complete') {
-                titles?.afterFirstAnswer({
-                  userId,
-                  conversationId,
-                  messageId: assistantId,
-                  provisional: title,
-                  question: input.content,
-                  answer: finished.content,
-                  openrouter: admitted.openrouter,
-                  recordCost: (cost) => admitted.recordCost(cost),
-                });
-              }
-            },
-            (error: unknown) => {
-              cache.forget(conversationId);
-              throw error;
-            },
-          ),
-        log,
-        metrics,
-      },
-      saved,
-    );
-    registry.add(generation);
-    generation.start(requestId);
-    try {
-      await saved;
-    } catch (error) {
-      generation.abort('discard');
-      throw error;
-    }
     const questionRow: ContextRow = {
       id: userMessage.id,
       parent_id: parentId,
       role: 'user',
-      content: input.content,
+      content,
       created_at: userMessage.createdAt,
     };
     if (attached) questionRow.attachments = attached.attachments;
@@ -307,12 +339,8 @@ export function createChatService({
     registry,
 
     /**
-     * Starts an answer. The upstream call starts at once, while the user's message and the
-     * answer's row (status streaming) are committed; the turn is returned only once they are,
-     * so a caller told "accepted" can rely on the question being saved. Should the save fail,
-     * the upstream call is aborted and the error thrown: nothing was accepted. (Overlapping
-     * the two hides the commit from the time to first token: a commit takes ~1–3 ms here, and
-     * under load waits its turn on the one connection.)
+     * Sends the user's message and starts its answer (launch): returned once the message (with
+     * its attachments) and the answer's row (status streaming) are committed.
      */
     async send(
       userId: string,
@@ -329,17 +357,9 @@ export function createChatService({
       if (input.content === '' && attachmentIds.length === 0) {
         throw new AppError('request.invalid', 'Invalid body: write a message or attach a file.');
       }
-      // From memory for a conversation in use: a send then reads nothing from the database.
-      const state = await cache.get(userId, conversationId, async () => {
-        const conversation = await conversations.find(userId, conversationId);
-        if (!conversation) return undefined;
-        return { userId, conversation, rows: await repo.contextRows(userId, conversationId) };
-      });
-      if (!state) throw new AppError('conversation.not_found');
-      const { conversation, rows } = state;
+      const { conversation, rows } = await inMemory(userId, conversationId);
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
-      await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
 
       let parentId: string | null;
       if (input.parentId === null) {
@@ -364,7 +384,7 @@ export function createChatService({
           rows,
           parentId,
           model,
-          input,
+          input.content,
           attached,
           requestId,
         );
@@ -393,16 +413,14 @@ export function createChatService({
       if (question.role !== 'user') throw new AppError('message.not_regenerable');
       const model = input.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
-      await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
       // The branch's files go again: the model must take its images.
       const branch = pathTo(rows, messageId);
-      const fallbackModels = await attachments.checkModels(
+      const { admitted, fallbackModels } = await admit(
+        userId,
         model,
         conversation.fallbackModels,
         branch,
       );
-      const admitted = await admission.admit(userId);
-      const supported = hasParams(conversation) ? await supportedParameters(model) : null;
       const answer: NewAnswer = {
         userId,
         conversationId,
@@ -412,8 +430,8 @@ export function createChatService({
         model,
         createdAt: new Date().toISOString(),
       };
-      return startAnswer({
-        answer,
+      return launch({
+        ...answer,
         admitted,
         // The same request as the send's: system prompt, parameters, fallbacks, routing.
         request: chatRequest({
@@ -421,10 +439,10 @@ export function createChatService({
           model,
           fallbackModels,
           branch: await attachments.upstreamMessages(userId, branch),
-          supported,
+          supported: hasParams(conversation) ? await supportedParameters(model) : null,
         }),
-        write: (tx) => createChatRepo(tx).insertAnswer(answer),
-        initial: null,
+        commit: () =>
+          commitOutsideCache(conversationId, (tx) => createChatRepo(tx).insertAnswer(answer)),
         requestId,
       });
     },
@@ -454,36 +472,34 @@ export function createChatService({
       if (!stored) throw new AppError('message.not_found');
       const model = stored.model ?? conversation.model;
       if (!model) throw new AppError('model.required');
-      await modelAccess?.assertAllowed(userId, [model, ...conversation.fallbackModels]);
       const path = pathTo(rows, row.parent_id);
       path.push({ id: messageId, role: 'assistant', content: stored.content });
-      const fallbackModels = await attachments.checkModels(
+      const { admitted, fallbackModels } = await admit(
+        userId,
         model,
         conversation.fallbackModels,
         path,
       );
-      const admitted = await admission.admit(userId);
-      const supported = hasParams(conversation) ? await supportedParameters(model) : null;
       const answer = {
         userId,
         conversationId,
-        parentId: row.parent_id,
         messageId,
         generationId: crypto.randomUUID(),
         model,
         createdAt: new Date().toISOString(),
       };
-      return startAnswer({
-        answer,
+      return launch({
+        ...answer,
         admitted,
         request: chatRequest({
           conversation,
           model,
           fallbackModels,
           branch: await attachments.upstreamMessages(userId, path),
-          supported,
+          supported: hasParams(conversation) ? await supportedParameters(model) : null,
         }),
-        write: (tx) => createChatRepo(tx).reopenAnswer(answer),
+        commit: () =>
+          commitOutsideCache(conversationId, (tx) => createChatRepo(tx).reopenAnswer(answer)),
         initial: { content: stored.content, reasoning: stored.reasoning, sources: stored.sources },
         requestId,
       });
@@ -521,10 +537,64 @@ export function createChatService({
       return deleted.ids;
     },
 
-    /** The user's running generation, to reattach to; generation.not_found once it has ended. */
+    /**
+     * A temporary chat's answer: the history comes from the client and nothing of it is
+     * stored, in the database, the conversation cache or the logs. The send is the same as a
+     * conversation's otherwise (model allow-list, rate limit, budget, key, system prompt,
+     * parameters, fallbacks and provider routing, launch, relay and stop), and the answer's generation row (purpose
+     * 'temporary', without message or conversation) records what it cost, which counts
+     * against the budget as any answer's does. Returned once that row is committed.
+     */
+    async sendTemporary(
+      userId: string,
+      input: TemporaryChatBody,
+      requestId?: string,
+    ): Promise<Generation> {
+      const messages = temporaryHistory(input.messages);
+      const { model } = input;
+      // Its settings, as a conversation's: the request is built as every answer's is.
+      const settings = {
+        systemPrompt: input.systemPrompt ?? null,
+        params: input.params ?? {},
+        fallbackModels: input.fallbackModels ?? [],
+        providerRouting: input.providerRouting ?? null,
+      };
+      const { admitted, fallbackModels } = await admit(
+        userId,
+        model,
+        settings.fallbackModels,
+        messages,
+      );
+      const supported = hasParams(settings) ? await supportedParameters(model) : null;
+      const generationId = crypto.randomUUID();
+      return launch({
+        admitted,
+        userId,
+        generationId,
+        conversationId: null,
+        // The answer's id for the client of this stream: no message has it.
+        messageId: crypto.randomUUID(),
+        model,
+        request: chatRequest({
+          conversation: settings,
+          model,
+          fallbackModels,
+          branch: messages,
+          supported,
+        }),
+        commit: () =>
+          saveTemporaryStart({ generationId, userId, model, createdAt: new Date().toISOString() }),
+        requestId,
+      });
+    },
+
+    /**
+     * The user's running generation, to reattach to; generation.not_found once it has ended,
+     * and for a temporary chat's answer (its stream is its only reader).
+     */
     running(userId: string, generationId: string): Generation {
       const generation = registry.find(userId, generationId);
-      if (!generation) throw new AppError('generation.not_found');
+      if (!generation || generation.temporary) throw new AppError('generation.not_found');
       return generation;
     },
 
@@ -562,6 +632,19 @@ export function createChatService({
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
+
+/** A temporary chat's finished answer as written: its generation row's figures, no text or error. */
+function figuresOnly(finished: FinishedGeneration): FinishedGeneration {
+  return {
+    ...finished,
+    messageId: null,
+    conversationId: null,
+    content: '',
+    reasoning: null,
+    sources: null,
+    error: null,
+  };
+}
 
 /** Every send with the server's key, unlimited: the chat without the admission gate. */
 function serverKeyOnly(openrouter: OpenRouterClient): SendAdmission {
