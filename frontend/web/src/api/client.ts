@@ -41,6 +41,7 @@ import type {
   SendMessageBody,
   StopResponse,
   StreamEvent,
+  TemporaryChatBody,
   UpdateConversationBody,
   UserResponse,
 } from './types';
@@ -360,6 +361,27 @@ export async function streamAnswer(
     `/api/conversations/${enc(conversationId)}/messages/${enc(messageId)}/${action.kind}`,
     init,
   );
+  handlers.onOpen();
+  await deliver(stream, handlers.onEvent);
+}
+
+/**
+ * A temporary chat's answer (POST /api/chat/temporary): the whole history goes with each
+ * question, and nothing of it is stored. The same events as a conversation's answer, without
+ * `user_message`. Rejects with an ApiError when refused before any stream starts; resolves
+ * when the stream ends. Closing it (aborting `signal`) stops the answer: nothing can reattach.
+ */
+export async function streamTemporary(
+  body: TemporaryChatBody,
+  handlers: StreamHandlers,
+): Promise<void> {
+  const init: RequestInit = {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+  if (handlers.signal) init.signal = handlers.signal;
+  const stream = await openStream('/api/chat/temporary', init);
   handlers.onOpen();
   await deliver(stream, handlers.onEvent);
 }

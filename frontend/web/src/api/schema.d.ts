@@ -5951,6 +5951,227 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/temporary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A temporary chat: stream an answer to the history sent, storing none of it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        model: string;
+                        /** @description The whole chat so far, oldest first, held by the client (nothing of it is stored): the last one is the question to answer. */
+                        messages: {
+                            role: "user" | "assistant";
+                            content: string;
+                        }[];
+                        /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                        fallbackModels?: string[];
+                        providerRouting?: {
+                            /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                            sort?: "price" | "throughput" | "latency";
+                            /** @description Provider slugs to try first, in order */
+                            order?: string[];
+                            /** @description The only provider slugs allowed */
+                            only?: string[];
+                            /** @description Provider slugs never used */
+                            ignore?: string[];
+                            /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                            allowFallbacks?: boolean;
+                            /** @description 'deny': only providers that do not store or train on prompts */
+                            dataCollection?: "allow" | "deny";
+                            /** @description true: only Zero Data Retention endpoints */
+                            zdr?: boolean;
+                            maxPrice?: {
+                                /** @description USD per million input tokens */
+                                prompt?: number;
+                                /** @description USD per million output tokens */
+                                completion?: number;
+                            };
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /**
+                 * @description A text/event-stream, as for POST /api/conversations/{id}/messages but without `user_message` (nothing is saved):
+                 *     - `assistant_message`: `{ messageId, generationId, model }`; `messageId` names the answer in this stream only (no message is stored); `generationId` is what POST /api/generations/{id}/stop takes
+                 *     - `delta`, `reasoning`, `sources`, `usage`, then `done` or `error`, as for a conversation's answer
+                 *
+                 *     Nothing of the chat is stored or logged: only the answer's generation row (model, provider, tokens, cost, timings; purpose `temporary`), so it counts in usage and budgets. Closing the stream stops the answer (no reattach: GET /api/generations/{id}/stream answers 404).
+                 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/generations/{id}/stream": {
         parameters: {
             query?: never;

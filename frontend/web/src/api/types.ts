@@ -103,11 +103,14 @@ export type DeletedMessages = JsonResponse<
   'delete',
   200
 >;
+export type TemporaryChatBody = JsonRequest<'/api/chat/temporary', 'post'>;
+export type TemporaryChatMessage = TemporaryChatBody['messages'][number];
 export type StopResponse = JsonResponse<'/api/generations/{id}/stop', 'post', 200>;
 export type ErrorBody = JsonResponse<'/api/conversations/{id}', 'get', 404>;
 
-// ---- Events of the text/event-stream answers to POST /api/conversations/:id/messages and
-// ---- GET /api/generations/:id/stream (the reattach: same events, without user_message) ----
+// ---- Events of the text/event-stream answers to POST /api/conversations/:id/messages,
+// ---- GET /api/generations/:id/stream (the reattach: same events, without user_message) and
+// ---- POST /api/chat/temporary (a temporary chat: the same, without user_message) ----
 
 export interface AssistantMessageEvent {
   messageId: string;

@@ -11,7 +11,8 @@ interface ChatViewProps {
   messages: ViewMessage[];
   /** Where each shown message with siblings sits among them (the ‹ 2/3 › switch). */
   siblings: Map<string, SiblingPosition>;
-  actions: MessageActions;
+  /** Null in a temporary chat: its messages can only be copied. */
+  actions: MessageActions | null;
   /** An answer is being written: no message action may start another. */
   busy: boolean;
   models: Model[];

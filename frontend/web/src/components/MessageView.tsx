@@ -323,7 +323,9 @@ function UserMessage({ message, siblings, actions, busy, focused = false }: Mess
           className="message-edit"
           onSubmit={(event) => {
             event.preventDefault();
-            if ((editing.trim() === '' && message.attachments.length === 0) || busy) return;
+            if ((editing.trim() === '' && message.attachments.length === 0) || busy || !actions) {
+              return;
+            }
             setEditing(null);
             actions.edit(message, editing);
           }}
@@ -369,9 +371,9 @@ function UserMessage({ message, siblings, actions, busy, focused = false }: Mess
       )}
       {!message.pending && (
         <div className="message-actions user-actions" data-testid="message-actions">
-          {siblings && <SiblingNav position={siblings} choose={actions.choose} />}
+          {siblings && actions && <SiblingNav position={siblings} choose={actions.choose} />}
           <CopyButton text={message.content} />
-          {!busy && (
+          {!busy && actions && (
             <>
               <button
                 type="button"
@@ -395,7 +397,11 @@ interface MessageViewProps {
   models: Model[];
   /** Its place among its siblings, when it has some. */
   siblings: SiblingPosition | undefined;
-  actions: MessageActions;
+  /**
+   * Null in a temporary chat: nothing of it is stored to edit, answer again, continue or
+   * delete, so its messages can only be copied.
+   */
+  actions: MessageActions | null;
   /** An answer is being written in this conversation: nothing new can start. */
   busy: boolean;
   /** Opened from a search result: highlighted. */
@@ -447,9 +453,9 @@ export const MessageView = memo(function MessageView(props: MessageViewProps) {
       {!streaming && <AssistantMeta message={message} modelName={modelName} />}
       {!streaming && (
         <div className="message-actions" data-testid="message-actions">
-          {siblings && <SiblingNav position={siblings} choose={actions.choose} />}
+          {siblings && actions && <SiblingNav position={siblings} choose={actions.choose} />}
           <CopyButton text={message.content} />
-          {!busy && (
+          {!busy && actions && (
             <>
               {canContinue && (
                 <button

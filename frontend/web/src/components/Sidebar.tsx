@@ -6,7 +6,7 @@ import type { ConversationList } from '../state/conversations';
 import type { Folders } from '../state/folders';
 import { ConversationItem } from './ConversationItem';
 import { FolderNav } from './FolderNav';
-import { PlusIcon, SearchIcon, SignOutIcon } from './icons';
+import { GhostIcon, PlusIcon, SearchIcon, SignOutIcon } from './icons';
 import { SearchPanel } from './SearchPanel';
 
 interface SidebarProps {
@@ -17,6 +17,10 @@ interface SidebarProps {
   open: boolean;
   onSelect: (id: string) => void;
   onNew: () => void;
+  /** Into the temporary chat (stored nowhere), or out of it to a new saved chat. */
+  onTemporary: () => void;
+  /** The temporary chat is open. */
+  temporary: boolean;
   onUpdate: (id: string, changes: UpdateConversationBody) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
   /** Opens the conversation of a search result, at its message. */
@@ -41,6 +45,8 @@ export const Sidebar = memo(function Sidebar({
   open,
   onSelect,
   onNew,
+  onTemporary,
+  temporary,
   onUpdate,
   onDelete,
   onOpenHit,
@@ -79,6 +85,17 @@ export const Sidebar = memo(function Sidebar({
         <button type="button" className="new-chat" data-testid="new-chat" onClick={onNew}>
           <PlusIcon />
           <span>New chat</span>
+        </button>
+        <button
+          type="button"
+          className={`new-chat temporary-chat${temporary ? ' current' : ''}`}
+          data-testid="temporary-chat"
+          aria-pressed={temporary}
+          title="A chat that is not saved: not in your conversations, search or exports"
+          onClick={onTemporary}
+        >
+          <GhostIcon />
+          <span>Temporary chat</span>
         </button>
         <label className="search-box">
           <SearchIcon width={16} height={16} />

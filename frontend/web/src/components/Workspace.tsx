@@ -14,13 +14,22 @@ import type {
 import { preloadEnhancers } from '../lib/enhance';
 import { errorText } from '../lib/errors';
 import { titleFrom } from '../lib/format';
-import { conversationIdFrom, conversationPath, navigate, pageOf, usePath } from '../lib/router';
+import {
+  conversationIdFrom,
+  conversationPath,
+  isTemporaryPath,
+  navigate,
+  pageOf,
+  subscribePath,
+  TEMPORARY_PATH,
+  usePath,
+} from '../lib/router';
 import { isTyping, shortcutOf } from '../lib/shortcuts';
 import { useStableCallback } from '../lib/stableCallback';
 import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
-import { branchOf, choicesShowing, ROOT_FORK, type Choices } from '../lib/thread';
+import { activePath, branchOf, choicesShowing, ROOT_FORK, type Choices } from '../lib/thread';
 import { readChoices, saveChoices } from '../lib/branches';
-import { useChats, type ViewMessage } from '../state/chat';
+import { TEMPORARY, useChats, type ViewMessage } from '../state/chat';
 import { useAttachmentDrafts, type DraftAttachment } from '../state/attachments';
 import { useConversationList } from '../state/conversations';
 import { useFolders } from '../state/folders';
@@ -32,7 +41,7 @@ import { ConversationExport } from './ConversationExport';
 import type { MessageActions } from './MessageView';
 import { Composer } from './Composer';
 import { ConversationSettings, type RoutingSettings } from './ConversationSettings';
-import { KeyboardIcon, MenuIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
+import { GhostIcon, KeyboardIcon, MenuIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
 import { ModelPicker } from './ModelPicker';
 import { PresetMenu, type CurrentSettings } from './PresetMenu';
 import { NO_PROMPT, PromptSettings, type PromptValue } from './PromptSettings';
@@ -47,6 +56,8 @@ const NEW_CHAT = 'new';
 const NO_FILES: DraftAttachment[] = [];
 const NO_ROUTING: RoutingSettings = { fallbackModels: [], providerRouting: null };
 const NO_PREFERENCES: ModelPreferences = { favorites: [], defaultModel: null };
+const DISCARD_TEMPORARY =
+  'Discard this temporary chat? It is not saved anywhere: its messages will be gone.';
 
 function readLastModel(): string | null {
   try {
@@ -101,6 +112,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const path = usePath();
   const routeId = conversationIdFrom(path);
   const page = pageOf(path);
+  /** The temporary chat: messages in this tab's memory only, stored nowhere. */
+  const temporary = isTemporaryPath(path);
   const list = useConversationList();
   const folders = useFolders();
   const presets = usePresets();
@@ -229,8 +242,12 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
 
   const conversation = routeId ? meta[routeId] : undefined;
   useEffect(() => {
-    document.title = conversation?.title ? `${conversation.title} · AI Chat` : 'AI Chat';
-  }, [conversation?.title]);
+    document.title = temporary
+      ? 'Temporary chat · AI Chat'
+      : conversation?.title
+        ? `${conversation.title} · AI Chat`
+        : 'AI Chat';
+  }, [conversation?.title, temporary]);
 
   // A new conversation gets the user's default model, else the one they used last.
   const defaultModel = useMemo(() => {
@@ -244,8 +261,12 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     ? (conversation?.model ?? defaultModel)
     : (newChatModel ?? defaultModel);
 
-  const key = routeId ?? NEW_CHAT;
-  const thread = routeId ? chats.threads[routeId] : undefined;
+  const key = temporary ? TEMPORARY : (routeId ?? NEW_CHAT);
+  const thread = temporary
+    ? chats.threads[TEMPORARY]
+    : routeId
+      ? chats.threads[routeId]
+      : undefined;
   // A search result on a branch not shown: the ‹ n/m › choice at each fork above it is the
   // way to it, over the remembered choices, until the reader chooses otherwise (choose()).
   const revealed = useMemo(
@@ -264,7 +285,62 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     [thread?.messages, choices],
   );
   const messages = branch.path;
-  const run = routeId ? chats.running[routeId] : undefined;
+  /** The thread answers stream into: the temporary chat's, or the open conversation's. */
+  const runKey = temporary ? TEMPORARY : routeId;
+  const run = runKey === null ? undefined : chats.running[runKey];
+
+  // The temporary chat holds something to lose: its messages, or an answer being written.
+  const temporaryThread = chats.threads[TEMPORARY];
+  const temporaryHeld =
+    (temporaryThread?.messages.length ?? 0) > 0 || chats.running[TEMPORARY] !== undefined;
+  const { forget } = chats;
+
+  /** Drops the temporary chat: its messages, its answer (stopped with its stream), its queue. */
+  const discardTemporary = useCallback(() => {
+    forget(TEMPORARY);
+    setQueued((prev) => {
+      if (!(TEMPORARY in prev)) return prev;
+      const next = { ...prev };
+      delete next[TEMPORARY];
+      return next;
+    });
+    setDrafts((prev) => (prev[TEMPORARY] ? { ...prev, [TEMPORARY]: '' } : prev));
+  }, [forget]);
+
+  const temporaryHeldRef = useRef(temporaryHeld);
+  useEffect(() => {
+    temporaryHeldRef.current = temporaryHeld;
+  }, [temporaryHeld]);
+
+  // Leaving the temporary chat discards it: asked first when it holds something. Every way out
+  // (the sidebar, the back button, a shortcut) is a change of path, so it is checked as the
+  // path changes, before the next screen renders; a "no" goes straight back to it, untouched.
+  useEffect(() => {
+    let last = window.location.pathname;
+    return subscribePath(() => {
+      const now = window.location.pathname;
+      const left = isTemporaryPath(last) && !isTemporaryPath(now);
+      last = now;
+      if (!left) return;
+      if (temporaryHeldRef.current && !window.confirm(DISCARD_TEMPORARY)) {
+        navigate(TEMPORARY_PATH);
+        return;
+      }
+      discardTemporary();
+    });
+  }, [discardTemporary]);
+
+  // Closing or reloading the tab loses it too: the browser asks first.
+  useEffect(() => {
+    if (!temporaryHeld) return;
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older browsers ask only when returnValue is set.
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [temporaryHeld]);
   const draft = drafts[key] ?? '';
   const attached = files.drafts[key] ?? NO_FILES;
   const chosenModel = models.find((m) => m.id === currentModel);
@@ -362,15 +438,47 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     );
     if (content.trim() === '' && ready.length === 0) return;
     if (attached.some((a) => a.status === 'uploading') || attachmentWarning) return;
-    if (routeId !== null && run !== undefined) {
+    if (run !== undefined) {
       // Files wait in the box for the answer's end: only text is queued.
       if (attached.length > 0) return;
-      const id = routeId;
+      const id = key;
       setQueued((prev) => ({ ...prev, [id]: prev[id] ? `${prev[id]}\n\n${content}` : content }));
       setDraft('');
       return;
     }
-    void send(routeId, content, true, ready);
+    void send(temporary ? TEMPORARY : routeId, content, true, ready);
+  }
+
+  /** A question of the temporary chat: sent with the chat so far, stored nowhere. */
+  async function sendTemporary(content: string, fromDraft: boolean) {
+    const model = newChatModel ?? defaultModel;
+    if (!model) {
+      setNewChatError('Choose a model first.');
+      return;
+    }
+    setSending(true);
+    setNewChatError(null);
+    const history = activePath(chats.threads[TEMPORARY]?.messages ?? []).filter((m) => !m.pending);
+    const accepted = await chats.sendTemporary(
+      {
+        content,
+        model,
+        fallbackModels: newChatRouting.fallbackModels,
+        providerRouting: newChatRouting.providerRouting,
+        onOpen: () => {
+          setSending(false);
+          if (fromDraft) setDrafts((prev) => ({ ...prev, [TEMPORARY]: '' }));
+        },
+      },
+      history,
+    );
+    setSending(false);
+    if (!accepted && !fromDraft) {
+      setDrafts((prev) => ({
+        ...prev,
+        [TEMPORARY]: prev[TEMPORARY] ? `${content}\n\n${prev[TEMPORARY]}` : content,
+      }));
+    }
   }
 
   /**
@@ -385,6 +493,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     attachments: Attachment[] = [],
   ) {
     if ((content.trim() === '' && attachments.length === 0) || sending) return;
+    if (target === TEMPORARY) {
+      await sendTemporary(content, fromDraft);
+      return;
+    }
     setSending(true);
     setNewChatError(null);
     const model = target === null ? currentModel : (meta[target]?.model ?? currentModel);
@@ -469,10 +581,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   }, [queued, chats.running, sending, sendQueued]);
 
   function editQueued() {
-    if (routeId === null) return;
-    const text = queued[routeId];
+    const text = queued[key];
     if (text === undefined) return;
-    const id = routeId;
+    const id = key;
     setQueued((prev) => {
       const next = { ...prev };
       delete next[id];
@@ -483,8 +594,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   }
 
   function cancelQueued() {
-    if (routeId === null) return;
-    const id = routeId;
+    const id = key;
     setQueued((prev) => {
       const next = { ...prev };
       delete next[id];
@@ -576,6 +686,13 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     navigate('/');
   }
 
+  /** Into the temporary chat, or, from it, back to a new (saved) chat. */
+  function toggleTemporary() {
+    setSidebarOpen(false);
+    setNewChatError(null);
+    navigate(temporary ? '/' : TEMPORARY_PATH);
+  }
+
   async function deleteConversation(id: string) {
     await api.deleteConversation(id);
     list.remove(id);
@@ -584,6 +701,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   }
 
   async function signOut() {
+    if (temporaryHeld && !window.confirm(DISCARD_TEMPORARY)) return;
     try {
       await api.logout();
     } catch {
@@ -592,7 +710,11 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     onSignedOut();
   }
 
-  const sendError = routeId ? (thread?.sendError ?? null) : newChatError;
+  const sendError = temporary
+    ? (thread?.sendError ?? newChatError)
+    : routeId
+      ? (thread?.sendError ?? null)
+      : newChatError;
   const routingValue = useMemo<RoutingSettings>(
     () =>
       conversation
@@ -623,6 +745,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   // answer streams into the conversation (that renders the workspace once per frame).
   const onSelect = useStableCallback(openConversation);
   const onNew = useStableCallback(newChat);
+  const onTemporary = useStableCallback(toggleTemporary);
   const onDelete = useStableCallback(deleteConversation);
   const onUpdate = useStableCallback(updateConversation);
   const onOpenHit = useStableCallback(openHit);
@@ -634,9 +757,12 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onAttach = useStableCallback((chosen: File[]) => files.add(key, chosen, attached));
   const onRemoveAttachment = useStableCallback((a: DraftAttachment) => files.remove(key, a));
 
-  /** Files dragged from the desktop onto the chat are attached (text or links are not). */
+  /**
+   * Files dragged from the desktop onto the chat are attached (text or links are not); not in
+   * a temporary chat, which sends no files.
+   */
   const dropHandlers =
-    page === 'chat'
+    page === 'chat' && !temporary
       ? {
           onDragEnter: (event: DragEvent<HTMLElement>) => {
             if (!event.dataTransfer.types.includes('Files')) return;
@@ -689,7 +815,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onSavePrompt = useStableCallback(savePrompt);
   const onApplyPreset = useStableCallback(applyPreset);
   const onStop = useStableCallback(() => {
-    if (routeId) void chats.stop(routeId);
+    if (runKey !== null) void chats.stop(runKey);
   });
 
   // Keyboard shortcuts (lib/shortcuts.ts; listed in the dialog that Mod+/ opens).
@@ -710,6 +836,11 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         newChat();
         requestAnimationFrame(() => composerRef.current?.focus());
         break;
+      case 'temporaryChat':
+        event.preventDefault();
+        toggleTemporary();
+        requestAnimationFrame(() => composerRef.current?.focus());
+        break;
       case 'search':
         event.preventDefault();
         if (page !== 'chat') navigate('/');
@@ -724,9 +855,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         if (sidebarOpen) {
           setSidebarOpen(false);
           event.preventDefault();
-        } else if (routeId && run && !run.stopping) {
+        } else if (runKey !== null && run && !run.stopping) {
           event.preventDefault();
-          void chats.stop(routeId);
+          void chats.stop(runKey);
         }
         break;
       case 'focusComposer':
@@ -779,6 +910,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         open={sidebarOpen}
         onSelect={onSelect}
         onNew={onNew}
+        onTemporary={onTemporary}
+        temporary={temporary}
         onDelete={onDelete}
         onUpdate={onUpdate}
         onOpenHit={onOpenHit}
@@ -848,7 +981,26 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 onToggleFavorite={onToggleFavorite}
                 onSetDefault={onSetDefault}
               />
-              <span className="topbar-title">{conversation?.title ?? ''}</span>
+              <span className="topbar-title">
+                {temporary ? 'Temporary chat' : (conversation?.title ?? '')}
+              </span>
+              {routeId === null && (
+                <button
+                  type="button"
+                  className={`icon-button temporary-toggle${temporary ? ' on' : ''}`}
+                  data-testid="temporary-toggle"
+                  aria-pressed={temporary}
+                  aria-label="Temporary chat"
+                  title={
+                    temporary
+                      ? 'Temporary chat: on (not saved). Click for a saved chat'
+                      : 'Temporary chat: not saved anywhere'
+                  }
+                  onClick={onTemporary}
+                >
+                  <GhostIcon />
+                </button>
+              )}
               {(routeId === null || conversation) && (
                 <PresetMenu
                   presets={presets}
@@ -869,7 +1021,7 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
               )}
               {(routeId === null || conversation) && (
                 <ConversationSettings
-                  key={routeId ?? NEW_CHAT}
+                  key={key}
                   models={models}
                   value={routingValue}
                   onSave={onSaveRouting}
@@ -897,11 +1049,19 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 {modelError}
               </div>
             )}
+            {temporary && (
+              <div className="notice temporary-notice" data-testid="temporary-banner" role="status">
+                <strong>Temporary chat: not saved.</strong> Its messages stay in this tab only: not
+                in your conversations, search or exports, and gone when you leave or reload (an
+                answer cannot be resumed after a reload). What its answers cost still counts towards
+                your usage.
+              </div>
+            )}
             <ChatView
               conversationKey={key}
               messages={messages}
               siblings={branch.siblings}
-              actions={actions}
+              actions={temporary ? null : actions}
               busy={run !== undefined || sending}
               models={models}
               loading={thread?.loading ?? false}
@@ -918,12 +1078,13 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 streaming={run !== undefined}
                 stopping={run?.stopping ?? false}
                 sending={sending}
-                queued={routeId ? (queued[routeId] ?? null) : null}
+                queued={runKey === null ? null : (queued[runKey] ?? null)}
                 onEditQueued={onEditQueued}
                 onCancelQueued={onCancelQueued}
                 inputRef={composerRef}
                 attachments={attached}
-                onAttach={onAttach}
+                // A temporary chat sends no files: nothing could hold them.
+                onAttach={temporary ? undefined : onAttach}
                 onRemoveAttachment={onRemoveAttachment}
                 attachmentWarning={attachmentWarning}
               />

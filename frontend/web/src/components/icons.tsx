@@ -171,3 +171,12 @@ export function CloseIcon(props: IconProps) {
     </Svg>
   );
 }
+
+/** A dashed speech bubble: the temporary chat (kept nowhere). */
+export function GhostIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1.1-4.4A8 8 0 1 1 21 12z" strokeDasharray="3.2 2.4" />
+    </Svg>
+  );
+}

@@ -1,13 +1,15 @@
 import { useSyncExternalStore } from 'react';
 
 /**
- * A tiny History API router: `/` (new chat), `/c/:conversationId`, `/account` (your password
- * and sessions) and `/admin` (users, settings and the audit log; admins only).
+ * A tiny History API router: `/` (new chat), `/c/:conversationId`, `/temporary` (a temporary
+ * chat, kept in this tab's memory only), `/account` (your password and sessions) and `/admin`
+ * (users, settings and the audit log; admins only).
  */
 
 const NAVIGATE_EVENT = 'app:navigate';
 
-function subscribe(onChange: () => void): () => void {
+/** Calls `onChange` after every change of the path (a link followed, back or forward). */
+export function subscribePath(onChange: () => void): () => void {
   window.addEventListener('popstate', onChange);
   window.addEventListener(NAVIGATE_EVENT, onChange);
   return () => {
@@ -21,7 +23,7 @@ function getPath(): string {
 }
 
 export function usePath(): string {
-  return useSyncExternalStore(subscribe, getPath, () => '/');
+  return useSyncExternalStore(subscribePath, getPath, () => '/');
 }
 
 export function navigate(path: string, options: { replace?: boolean } = {}): void {
@@ -44,6 +46,13 @@ export function conversationIdFrom(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+export const TEMPORARY_PATH = '/temporary';
+
+/** The temporary chat's screen: a chat page with no conversation (nothing of it is stored). */
+export function isTemporaryPath(path: string): boolean {
+  return path.replace(/\/+$/, '') === TEMPORARY_PATH;
 }
 
 export const ACCOUNT_PATH = '/account';

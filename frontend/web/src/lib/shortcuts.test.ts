@@ -15,6 +15,8 @@ describe('shortcutOf', () => {
   it('maps the workspace shortcuts, with Ctrl or ⌘', () => {
     expect(shortcutOf(key('O', { ctrlKey: true, shiftKey: true }))).toBe('newChat');
     expect(shortcutOf(key('o', { metaKey: true, shiftKey: true }))).toBe('newChat');
+    expect(shortcutOf(key('L', { ctrlKey: true, shiftKey: true }))).toBe('temporaryChat');
+    expect(shortcutOf(key('l', { metaKey: true, shiftKey: true }))).toBe('temporaryChat');
     expect(shortcutOf(key('k', { ctrlKey: true }))).toBe('search');
     expect(shortcutOf(key('k', { metaKey: true, typing: true }))).toBe('search');
     expect(shortcutOf(key('/', { ctrlKey: true }))).toBe('help');
@@ -27,6 +29,7 @@ describe('shortcutOf', () => {
     expect(shortcutOf(key('/', { typing: true }))).toBeNull();
     expect(shortcutOf(key('k'))).toBeNull();
     expect(shortcutOf(key('o', { ctrlKey: true }))).toBeNull();
+    expect(shortcutOf(key('l', { ctrlKey: true }))).toBeNull();
     expect(shortcutOf(key('k', { ctrlKey: true, altKey: true }))).toBeNull();
     expect(shortcutOf(key('Enter'))).toBeNull();
   });

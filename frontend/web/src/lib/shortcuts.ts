@@ -2,7 +2,8 @@
  * The workspace's keyboard shortcuts. Ctrl on Windows and Linux, ⌘ on macOS ("Mod").
  * Enter and Shift+Enter belong to the composer (components/Composer.tsx).
  */
-export type ShortcutAction = 'newChat' | 'search' | 'stop' | 'focusComposer' | 'help';
+export type ShortcutAction =
+  'newChat' | 'temporaryChat' | 'search' | 'stop' | 'focusComposer' | 'help';
 
 export interface Shortcut {
   action: ShortcutAction;
@@ -12,6 +13,7 @@ export interface Shortcut {
 
 export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'newChat', keys: 'Mod+Shift+O', label: 'New chat' },
+  { action: 'temporaryChat', keys: 'Mod+Shift+L', label: 'Temporary chat (not saved), on or off' },
   { action: 'search', keys: 'Mod+K', label: 'Search conversations (or models)' },
   { action: 'stop', keys: 'Esc', label: 'Stop the answer' },
   { action: 'focusComposer', keys: 'Shift+Esc or /', label: 'Focus the message box' },
@@ -34,6 +36,7 @@ export function shortcutOf(input: KeyInput): ShortcutAction | null {
   const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
   if (input.altKey) return null;
   if (mod && input.shiftKey && key === 'o') return 'newChat';
+  if (mod && input.shiftKey && key === 'l') return 'temporaryChat';
   if (mod && !input.shiftKey && key === 'k') return 'search';
   if (mod && (key === '/' || key === '?')) return 'help';
   if (mod) return null;

@@ -1,11 +1,20 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, api, streamAnswer, streamMessage } from '../api/client';
+import {
+  ApiError,
+  api,
+  streamAnswer,
+  streamMessage,
+  streamTemporary,
+  type StreamHandlers,
+} from '../api/client';
 import type {
   Attachment,
   Conversation,
   Message,
+  ProviderRouting,
   RegenerateBody,
   StreamEvent,
+  TemporaryChatMessage,
   Usage,
 } from '../api/types';
 import { errorText } from '../lib/errors';
@@ -38,6 +47,18 @@ export interface Running {
 const EMPTY_THREAD: Thread = { messages: [], sendError: null, loading: false, loadError: null };
 
 /**
+ * The key of the temporary chat's thread and run, beside the conversations' (which are UUIDs).
+ * Its messages live in this tab's memory only: no conversation, nothing stored anywhere.
+ */
+export const TEMPORARY = 'temporary';
+
+/** A temporary chat's request body is at most the backend's body limit (413 past it). */
+const TEMPORARY_TOO_LONG =
+  'This temporary chat is too long to send (its history is sent with each message, 2 MB at most): start a new one.';
+const TEMPORARY_LOST =
+  'The connection to the answer was lost. A temporary answer cannot be resumed: nothing of it is kept.';
+
+/**
  * The shortest time between two updates of a streaming answer's text: about 30 a second,
  * each in an animation frame. Tokens come faster than that (100 a second is common); each update
  * renders and lays out the answer and repaints the screen, and text growing 30 times a second
@@ -67,6 +88,42 @@ export interface SendOptions {
   attachments?: Attachment[];
   /** The backend accepted the message and the answer started streaming. */
   onOpen: () => void;
+}
+
+export interface TemporarySendOptions {
+  content: string;
+  model: string;
+  fallbackModels: string[];
+  providerRouting: ProviderRouting | null;
+  onOpen: () => void;
+}
+
+/** What one exchange (a question and its streamed answer) needs from its kind of chat. */
+interface Exchange {
+  /** The thread: a conversation's id, or TEMPORARY. */
+  key: string;
+  /**
+   * The question sent, shown at once (pending until the backend accepts it), the answer below
+   * it; null: an answer on an existing message, as `on` says.
+   */
+  question: { content: string; parentId: string | null; attachments: Attachment[] } | null;
+  /**
+   * Without a question: `regenerate` shows the answer as a new reply to the question
+   * `messageId` (a new branch); `continue` writes on the answer `messageId` in place.
+   */
+  on?: { kind: 'regenerate' | 'continue'; messageId: string };
+  /** The backend accepted the request and the answer started streaming. */
+  onOpen?: () => void;
+  /** Posts the request; the answer's events go to the handlers. */
+  open: (handlers: StreamHandlers) => Promise<void>;
+  /** Shown when the request is refused before any stream starts. */
+  refusal?: (err: unknown) => string;
+  /**
+   * A conversation's answer goes on server-side when its stream breaks off (it is followed
+   * again, then the conversation reloaded); a temporary one is stopped with its stream, and
+   * nothing of it is kept to reload.
+   */
+  temporary: boolean;
 }
 
 interface AnswerWriter {
@@ -337,34 +394,43 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     [updateThread],
   );
 
-  const send = useCallback(
-    async (options: SendOptions): Promise<boolean> => {
-      const { conversationId: cid, content, model, parentId } = options;
-      const attachments = options.attachments ?? [];
+  /**
+   * Streams an answer into the thread `key`: the answer to a question sent (shown at once,
+   * pending until the backend accepts it), or a new or continued answer on an existing message
+   * (regenerate, continue). Every answer this tab starts is streamed here.
+   */
+  const exchange = useCallback(
+    async (options: Exchange): Promise<boolean> => {
+      const { key: cid, question, on, temporary } = options;
       const now = new Date().toISOString();
-      const tempId = localId('pending');
-      const userMessage: ViewMessage = {
-        id: tempId,
-        conversationId: cid,
-        parentId,
-        role: 'user',
-        content,
-        reasoning: null,
-        sources: null,
-        model: null,
-        status: 'complete',
-        error: null,
-        createdAt: now,
-        updatedAt: now,
-        generation: null,
-        attachments,
-        pending: true,
-      };
-      updateThread(cid, (t) => ({
-        ...t,
-        sendError: null,
-        messages: [...t.messages, userMessage],
-      }));
+      // The question's optimistic message, until the backend's saved one replaces it.
+      const tempId = question ? localId(temporary ? 'temporary' : 'pending') : null;
+      if (question && tempId) {
+        const userMessage: ViewMessage = {
+          id: tempId,
+          conversationId: cid,
+          parentId: question.parentId,
+          role: 'user',
+          content: question.content,
+          reasoning: null,
+          sources: null,
+          model: null,
+          status: 'complete',
+          error: null,
+          createdAt: now,
+          updatedAt: now,
+          generation: null,
+          attachments: question.attachments,
+          pending: true,
+        };
+        updateThread(cid, (t) => ({
+          ...t,
+          sendError: null,
+          messages: [...t.messages, userMessage],
+        }));
+      } else {
+        updateThread(cid, (t) => (t.sendError === null ? t : { ...t, sendError: null }));
+      }
       const controller = new AbortController();
       controllers.current.set(cid, controller);
       let run: Running = { generationId: null, assistantId: null, stopping: false };
@@ -378,6 +444,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       const onEvent = (event: StreamEvent): void => {
         switch (event.type) {
           case 'user_message': {
+            if (tempId === null) break;
             userId = event.data.id;
             const saved = event.data;
             updateMessage(cid, tempId, () => saved);
@@ -386,121 +453,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
           case 'assistant_message': {
             const id = event.data.messageId;
             answer = { id, generationId: event.data.generationId, writer: answerWriter(cid, id) };
-            const at = new Date().toISOString();
-            const assistant: ViewMessage = {
-              id,
-              conversationId: cid,
-              parentId: userId ?? tempId,
-              role: 'assistant',
-              content: '',
-              reasoning: null,
-              sources: null,
-              model: event.data.model,
-              status: 'streaming',
-              error: null,
-              createdAt: at,
-              updatedAt: at,
-              generation: null,
-              attachments: [],
-            };
-            updateThread(cid, (t) => ({ ...t, messages: [...t.messages, assistant] }));
-            run = { ...run, generationId: answer.generationId, assistantId: id };
-            setRun(cid, run);
-            break;
-          }
-          case 'error':
-            if (answer === null) {
-              const message = event.data.message;
-              updateThread(cid, (t) => ({ ...t, sendError: message }));
-            } else answer.writer.apply(event);
-            break;
-          default:
-            answer?.writer.apply(event);
-        }
-      };
-
-      /** The stream broke off before the answer's end: reattach to it, it goes on server-side. */
-      let lost = false;
-      try {
-        try {
-          await streamMessage(
-            cid,
-            {
-              content,
-              ...(model ? { model } : {}),
-              parentId,
-              ...(attachments.length > 0 ? { attachmentIds: attachments.map((a) => a.id) } : {}),
-            },
-            {
-              signal: controller.signal,
-              onOpen: () => {
-                opened = true;
-                options.onOpen();
-              },
-              onEvent,
-            },
-          );
-          answer?.writer.flush();
-          lost = answer !== null && !answer.writer.ended;
-        } catch (err) {
-          answer?.writer.flush();
-          if (!opened) {
-            // Refused before any stream: drop the optimistic message; the draft stays put.
-            updateThread(cid, (t) => ({
-              ...t,
-              messages: t.messages.filter((m) => m.id !== tempId),
-              sendError: isAbort(err) ? null : errorMessage(err),
-            }));
-          } else if (answer !== null) {
-            if (isAbort(err)) {
-              const id = answer.id;
-              updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
-            } else lost = !answer.writer.ended;
-          } else if (!isAbort(err)) {
-            updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
-          }
-        }
-        if (lost && answer !== null) {
-          await follow(cid, answer.id, answer.generationId, controller.signal).catch(
-            () => undefined, // aborted: the tab left the conversation or signed out
-          );
-        }
-      } finally {
-        controllers.current.delete(cid);
-        setRun(cid, null);
-      }
-      if (opened) await load(cid);
-      return opened;
-    },
-    [answerWriter, follow, load, setRun, updateMessage, updateThread],
-  );
-
-  /**
-   * Starts an answer on an existing message and streams it, as send() does: `regenerate`
-   * answers a question again (a new sibling answer), `continue` writes on an answer that ended
-   * early (its text grows in place). Reloads the conversation at the end.
-   */
-  const answerOn = useCallback(
-    async (
-      cid: string,
-      messageId: string,
-      action: { kind: 'regenerate'; body: RegenerateBody } | { kind: 'continue' },
-    ): Promise<boolean> => {
-      if (runningRef.current[cid]) return false;
-      updateThread(cid, (t) => (t.sendError === null ? t : { ...t, sendError: null }));
-      const controller = new AbortController();
-      controllers.current.set(cid, controller);
-      let run: Running = { generationId: null, assistantId: null, stopping: false };
-      setRun(cid, run);
-
-      let opened = false;
-      let answer = null as { id: string; generationId: string; writer: AnswerWriter } | null;
-      const onEvent = (event: StreamEvent): void => {
-        switch (event.type) {
-          case 'assistant_message': {
-            const id = event.data.messageId;
-            answer = { id, generationId: event.data.generationId, writer: answerWriter(cid, id) };
-            if (action.kind === 'continue') {
+            if (on?.kind === 'continue') {
               // The figures shown become this call's (live usage, then the reload's latest
               // generation): the earlier call's "cut at the token limit" no longer holds.
               updateMessage(cid, id, (m) => ({
@@ -516,7 +469,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               const assistant: ViewMessage = {
                 id,
                 conversationId: cid,
-                parentId: messageId,
+                parentId: on?.messageId ?? userId ?? tempId,
                 role: 'assistant',
                 content: '',
                 reasoning: null,
@@ -541,20 +494,24 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               updateThread(cid, (t) => ({ ...t, sendError: message }));
             } else answer.writer.apply(event);
             break;
-          case 'user_message':
-            break;
           default:
             answer?.writer.apply(event);
         }
       };
 
+      /** The stream broke off before the answer's end. */
       let lost = false;
       try {
         try {
-          await streamAnswer(cid, messageId, action, {
+          await options.open({
             signal: controller.signal,
             onOpen: () => {
               opened = true;
+              // A temporary question is never saved: accepted is as confirmed as it gets.
+              if (temporary && tempId !== null) {
+                updateMessage(cid, tempId, (m) => ({ ...m, pending: false }));
+              }
+              options.onOpen?.();
             },
             onEvent,
           });
@@ -562,26 +519,91 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
           lost = answer !== null && !answer.writer.ended;
         } catch (err) {
           answer?.writer.flush();
-          if (answer === null) {
-            if (!isAbort(err)) updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
-          } else if (isAbort(err)) {
-            const id = answer.id;
-            updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
-          } else lost = !answer.writer.ended;
+          if (!opened) {
+            // Refused before any stream: drop the optimistic message; the draft stays put.
+            updateThread(cid, (t) => ({
+              ...t,
+              messages: t.messages.filter((m) => m.id !== tempId),
+              sendError: isAbort(err) ? null : (options.refusal ?? errorMessage)(err),
+            }));
+          } else if (answer !== null) {
+            if (isAbort(err)) {
+              const id = answer.id;
+              updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
+            } else lost = !answer.writer.ended;
+          } else if (!isAbort(err)) {
+            updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
+          }
         }
         if (lost && answer !== null) {
-          await follow(cid, answer.id, answer.generationId, controller.signal).catch(
-            () => undefined, // aborted: the tab left the conversation or signed out
-          );
+          if (temporary) {
+            // Its stream was its only reader: the backend has stopped it.
+            updateMessage(cid, answer.id, (m) =>
+              m.status === 'streaming' ? { ...m, status: 'interrupted', error: TEMPORARY_LOST } : m,
+            );
+          } else {
+            // Reattach to it: it goes on server-side.
+            await follow(cid, answer.id, answer.generationId, controller.signal).catch(
+              () => undefined, // aborted: the tab left the conversation or signed out
+            );
+          }
         }
       } finally {
         controllers.current.delete(cid);
         setRun(cid, null);
       }
-      if (opened) await load(cid);
+      if (opened && !temporary) await load(cid);
       return opened;
     },
     [answerWriter, follow, load, setRun, updateMessage, updateThread],
+  );
+
+  const send = useCallback(
+    (options: SendOptions): Promise<boolean> => {
+      const { conversationId, content, model, parentId } = options;
+      const attachments = options.attachments ?? [];
+      return exchange({
+        key: conversationId,
+        question: { content, parentId, attachments },
+        onOpen: options.onOpen,
+        temporary: false,
+        open: (handlers) =>
+          streamMessage(
+            conversationId,
+            {
+              content,
+              ...(model ? { model } : {}),
+              parentId,
+              ...(attachments.length > 0 ? { attachmentIds: attachments.map((a) => a.id) } : {}),
+            },
+            handlers,
+          ),
+      });
+    },
+    [exchange],
+  );
+
+  /**
+   * Starts an answer on an existing message and streams it, as send() does: `regenerate`
+   * answers a question again (a new sibling answer), `continue` writes on an answer that ended
+   * early (its text grows in place). Reloads the conversation at the end.
+   */
+  const answerOn = useCallback(
+    (
+      cid: string,
+      messageId: string,
+      action: { kind: 'regenerate'; body: RegenerateBody } | { kind: 'continue' },
+    ): Promise<boolean> => {
+      if (runningRef.current[cid]) return Promise.resolve(false);
+      return exchange({
+        key: cid,
+        question: null,
+        on: { kind: action.kind, messageId },
+        temporary: false,
+        open: (handlers) => streamAnswer(cid, messageId, action, handlers),
+      });
+    },
+    [exchange],
   );
 
   /** Deletes a message and its replies (the backend stops an answer being written there). */
@@ -599,6 +621,43 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       }
     },
     [updateThread],
+  );
+
+  /**
+   * Sends a question of the temporary chat with the whole chat so far, which only this tab
+   * holds (the backend stores none of it), into the thread TEMPORARY.
+   */
+  const sendTemporary = useCallback(
+    (options: TemporarySendOptions, history: readonly ViewMessage[]): Promise<boolean> => {
+      const { content, model, fallbackModels, providerRouting } = options;
+      const messages: TemporaryChatMessage[] = [];
+      for (const m of history) {
+        if (m.role === 'user' || m.role === 'assistant') {
+          messages.push({ role: m.role, content: m.content });
+        }
+      }
+      messages.push({ role: 'user', content });
+      return exchange({
+        key: TEMPORARY,
+        // Files are not sent in a temporary chat: nothing can hold them.
+        question: { content, parentId: history.at(-1)?.id ?? null, attachments: [] },
+        onOpen: options.onOpen,
+        temporary: true,
+        refusal: (err) =>
+          err instanceof ApiError && err.status === 413 ? TEMPORARY_TOO_LONG : errorMessage(err),
+        open: (handlers) =>
+          streamTemporary(
+            {
+              model,
+              messages,
+              ...(fallbackModels.length > 0 ? { fallbackModels } : {}),
+              ...(providerRouting ? { providerRouting } : {}),
+            },
+            handlers,
+          ),
+      });
+    },
+    [exchange],
   );
 
   const stop = useCallback(
@@ -653,6 +712,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     send,
     answerOn,
     deleteMessage,
+    sendTemporary,
     stop,
     forget,
     clearSendError,
