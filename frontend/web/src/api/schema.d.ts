@@ -6001,6 +6001,18 @@ export interface paths {
                                 completion?: number;
                             };
                         } | null;
+                        /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                        systemPrompt?: string | null;
+                        params?: {
+                            /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                            temperature?: number;
+                            /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                            topP?: number;
+                            /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                            maxTokens?: number;
+                            /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                            reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                        };
                     };
                 };
             };

@@ -70,6 +70,7 @@ beforeEach(() => {
       () => Response.json({ conversations: [], nextCursor: null }),
     ],
     ['GET /api/folders', () => Response.json({ folders: [] })],
+    ['GET /api/presets', () => Response.json({ presets: [] })],
   ]);
   vi.stubGlobal(
     'fetch',
@@ -212,6 +213,38 @@ describe('the temporary chat', () => {
     ).toEqual([]);
     expect($$('conversation-item')).toEqual([]);
     expect(JSON.stringify({ ...window.localStorage })).not.toContain('first question');
+  });
+
+  it('sends the Prompt menu’s system prompt and parameters, as a new chat would get them', async () => {
+    const stream = controllableStream();
+    routes.set('POST /api/chat/temporary', () => stream.response);
+    window.history.replaceState(null, '', '/temporary');
+    await render();
+
+    act(() => $('prompt-settings')!.click());
+    const prompt = $('system-prompt') as HTMLTextAreaElement;
+    const temperature = $('param-temperature') as HTMLInputElement;
+    act(() => {
+      Reflect.set(HTMLTextAreaElement.prototype, 'value', 'Talk like a pirate.', prompt);
+      prompt.dispatchEvent(new Event('input', { bubbles: true }));
+      Reflect.set(HTMLInputElement.prototype, 'value', '0.5', temperature);
+      temperature.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await act(async () => {
+      $('prompt-save')!.click();
+      await Promise.resolve();
+    });
+    expect($('prompt-settings')?.textContent).toBe('Prompt · on');
+
+    ask('Ahoy?');
+    await waitFor(() => temporaryBodies.length === 1, 'the send');
+    expect(temporaryBodies[0]).toEqual({
+      model: 'openai/gpt-4o',
+      messages: [{ role: 'user', content: 'Ahoy?' }],
+      systemPrompt: 'Talk like a pirate.',
+      params: { temperature: 0.5 },
+    });
+    await answer(stream, 'a1', 'Arr.');
   });
 
   it('stops an answer with its generation id, and queues a question typed meanwhile', async () => {

@@ -465,6 +465,9 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         model,
         fallbackModels: newChatRouting.fallbackModels,
         providerRouting: newChatRouting.providerRouting,
+        // The Prompt menu's settings, as a new conversation would get them.
+        systemPrompt: newChatPrompt.systemPrompt,
+        params: newChatPrompt.params,
         onOpen: () => {
           setSending(false);
           if (fromDraft) setDrafts((prev) => ({ ...prev, [TEMPORARY]: '' }));

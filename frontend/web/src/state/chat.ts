@@ -10,6 +10,7 @@ import {
 import type {
   Attachment,
   Conversation,
+  GenerationParams,
   Message,
   ProviderRouting,
   RegenerateBody,
@@ -95,6 +96,9 @@ export interface TemporarySendOptions {
   model: string;
   fallbackModels: string[];
   providerRouting: ProviderRouting | null;
+  /** Sent first, as a system message (none when blank), as a conversation's. */
+  systemPrompt: string | null;
+  params: GenerationParams;
   onOpen: () => void;
 }
 
@@ -629,7 +633,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
    */
   const sendTemporary = useCallback(
     (options: TemporarySendOptions, history: readonly ViewMessage[]): Promise<boolean> => {
-      const { content, model, fallbackModels, providerRouting } = options;
+      const { content, model, fallbackModels, providerRouting, systemPrompt, params } = options;
       const messages: TemporaryChatMessage[] = [];
       for (const m of history) {
         if (m.role === 'user' || m.role === 'assistant') {
@@ -652,6 +656,8 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               messages,
               ...(fallbackModels.length > 0 ? { fallbackModels } : {}),
               ...(providerRouting ? { providerRouting } : {}),
+              ...(systemPrompt ? { systemPrompt } : {}),
+              ...(Object.keys(params).length > 0 ? { params } : {}),
             },
             handlers,
           ),
