@@ -73,15 +73,21 @@ export async function openDatabase(
   options: {
     checkpointThreshold?: string;
     memoryLimit?: string;
-    /** Told when a file DuckDB died creating was moved aside (see setAsideUnfinishedFile). */
+    /**
+     * Given: a file DuckDB died creating is moved aside and created anew, and this is told
+     * where it went (see setAsideUnfinishedFile). The backend's start asks for it; a tool
+     * that only looks at a file (ops restore's lock check) does not.
+     */
     onUnfinishedFile?: (movedTo: string) => void;
   } = {},
 ): Promise<ObservableDatabase> {
   keepLeadingByteOrderMarks();
   if (file !== ':memory:') {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    const movedTo = await setAsideUnfinishedFile(file);
-    if (movedTo !== null) options.onUnfinishedFile?.(movedTo);
+    if (options.onUnfinishedFile) {
+      const movedTo = await setAsideUnfinishedFile(file);
+      if (movedTo !== null) options.onUnfinishedFile(movedTo);
+    }
   }
   let instance: DuckDBInstance;
   try {
