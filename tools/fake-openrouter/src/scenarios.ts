@@ -55,6 +55,12 @@ export interface ScenarioOptions {
   limit?: number;
   /** Web search results: `url_citation` annotations cited by the answer (as with `:online`). */
   sources?: number;
+  /** 1: no usage chunk at the end of the stream (no `usage` in a JSON completion). */
+  omitusage?: number;
+  /** 1: the usage chunk (or object) without its `cost`. */
+  omitcost?: number;
+  /** Milliseconds after the completion before `GET /generation` knows it (404 until then). */
+  statsdelay?: number;
 }
 
 const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> = {
@@ -71,6 +77,9 @@ const OPTION_LIMITS: Record<keyof ScenarioOptions, [min: number, max: number]> =
   cached: [0, 10_000_000],
   limit: [1, 10_000],
   sources: [1, 20],
+  omitusage: [0, 1],
+  omitcost: [0, 1],
+  statsdelay: [0, 600_000],
 };
 
 function isOptionKey(key: string): key is keyof ScenarioOptions {
@@ -130,6 +139,12 @@ export interface Plan {
   limit: number;
   /** Number of url_citation annotations sent with the answer. */
   sources: number;
+  /** 1: the stream ends without its usage chunk. */
+  omitUsage: number;
+  /** 1: the usage chunk has no `cost`. */
+  omitCost: number;
+  /** ms after the completion before GET /generation answers for it. */
+  statsDelay: number;
 }
 
 export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
@@ -151,6 +166,9 @@ export function makePlan(scenario: Scenario, options: ScenarioOptions): Plan {
     cached: options.cached ?? 0,
     limit: options.limit ?? Infinity,
     sources: options.sources ?? 0,
+    omitUsage: options.omitusage ?? 0,
+    omitCost: options.omitcost ?? 0,
+    statsDelay: options.statsdelay ?? 0,
   };
 }
 

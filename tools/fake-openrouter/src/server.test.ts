@@ -717,3 +717,101 @@ describe('title requests', () => {
     expect(res.status).toBe(500);
   });
 });
+
+describe('GET /api/v1/generation (a completion’s statistics)', () => {
+  const getGeneration = (id: string, key = 'sk-or-v1-fake') =>
+    fetch(`${fake.url}/generation?id=${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+
+  it('tells what a streamed completion cost and counted, in OpenRouter’s shape', async () => {
+    const res = await chat({ content: 'stats please [fake chunks=5]' });
+    const chunks = jsonChunks(await res.text()) as Chunk[];
+    const id = String(chunks[0]?.id);
+    const usage = chunks.at(-1)?.usage as Record<string, number> & {
+      completion_tokens_details: { reasoning_tokens: number };
+      prompt_tokens_details: { cached_tokens: number };
+    };
+    const stats = await getGeneration(id);
+    expect(stats.status).toBe(200);
+    const { data } = (await stats.json()) as { data: Record<string, unknown> };
+    expect(data).toMatchObject({
+      id,
+      model: 'fake/echo',
+      provider_name: 'FakeProvider',
+      streamed: true,
+      cancelled: false,
+      finish_reason: 'stop',
+      total_cost: usage.cost,
+      usage: usage.cost,
+      tokens_prompt: usage.prompt_tokens,
+      tokens_completion: 5,
+      native_tokens_prompt: usage.prompt_tokens,
+      native_tokens_completion: 5,
+      native_tokens_reasoning: 0,
+      native_tokens_cached: 0,
+      is_byok: false,
+    });
+    expect(typeof data.latency).toBe('number');
+    expect(typeof data.generation_time).toBe('number');
+    expect(Date.parse(String(data.created_at))).not.toBeNaN();
+  });
+
+  it('omitusage: the stream ends without a usage chunk; omitcost: usage without cost', async () => {
+    const bare = jsonChunks(await (await chat({ content: 'x [fake omitusage=1]' })).text());
+    expect(bare.some((c) => 'usage' in c)).toBe(false);
+    const stats = await getGeneration(String(bare[0]?.id));
+    expect(
+      ((await stats.json()) as { data: { total_cost: number } }).data.total_cost,
+    ).toBeGreaterThan(0);
+
+    const noCost = jsonChunks(await (await chat({ content: 'y [fake omitcost=1]' })).text());
+    const usage = noCost.at(-1)?.usage as Record<string, unknown>;
+    expect(usage.prompt_tokens).toEqual(expect.any(Number));
+    expect('cost' in usage).toBe(false);
+  });
+
+  it('404 until statsdelay has passed, for unknown ids and for another key', async () => {
+    const chunks = jsonChunks(await (await chat({ content: 'z [fake statsdelay=300]' })).text());
+    const id = String(chunks[0]?.id);
+    const early = await getGeneration(id);
+    expect(early.status).toBe(404);
+    expect(await early.json()).toEqual({ error: { code: 404, message: 'Generation not found' } });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await getGeneration(id)).status).toBe(200);
+    expect((await getGeneration(id, 'sk-or-v1-someone-else')).status).toBe(404);
+    expect((await getGeneration('gen-unknown')).status).toBe(404);
+    const missing = await fetch(`${fake.url}/generation`, {
+      headers: { authorization: 'Bearer sk-or-v1-fake' },
+    });
+    expect(missing.status).toBe(400);
+  });
+
+  it('a stream the client cancels is on record too, with what was sent', async () => {
+    const controller = new AbortController();
+    const res = await chat({
+      content: 'cancel me [fake chunks=40 delay=30]',
+      signal: controller.signal,
+    });
+    const id = res.headers.get('x-generation-id')!;
+    const reader = res.body!.getReader();
+    let text = '';
+    // Two content chunks in, the client goes away.
+    while ((text.match(/"content":"[^"]/g) ?? []).length < 2) {
+      const next = await reader.read();
+      if (next.done) throw new Error('the stream ended early');
+      text += new TextDecoder().decode(next.value);
+    }
+    controller.abort();
+    const index = fake.streams.findIndex((s) => s.endedBy === null || s.closedAt === null);
+    await fake.waitForStreamClosed(index === -1 ? fake.streams.length - 1 : index, 2000);
+    const stats = await getGeneration(id);
+    const { data } = (await stats.json()) as {
+      data: { cancelled: boolean; native_tokens_completion: number; finish_reason: null };
+    };
+    expect(data.cancelled).toBe(true);
+    expect(data.finish_reason).toBeNull();
+    expect(data.native_tokens_completion).toBeGreaterThan(0);
+    expect(data.native_tokens_completion).toBeLessThan(40);
+  });
+});

@@ -47,8 +47,10 @@ import {
   roleChunk,
   usageChunk,
   type ChunkContext,
+  type UsageBody,
 } from './sse.js';
 import { computeUsage } from './usage.js';
+import { createGenerationStore } from './generations.js';
 
 export type { FakeKeyInfo } from './keys.js';
 export { INVALID_KEY_PREFIX } from './keys.js';
@@ -130,6 +132,7 @@ export async function startFakeOpenRouter(
   /** For `failfirst`: requests seen per last user message. */
   const failuresByMessage = new Map<string, number>();
   const keys = createFakeKeys();
+  const generations = createGenerationStore();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -162,6 +165,8 @@ export async function startFakeOpenRouter(
       sendJson(res, 200, { data: models });
     } else if (method === 'GET' && path === `${API}/key`) {
       currentKey(req, res);
+    } else if (method === 'GET' && path === `${API}/generation`) {
+      getGeneration(req, res);
     } else if (method === 'POST' && path === `${API}/chat/completions`) {
       await chatCompletions(req, res, record, requestIndex);
     } else {
@@ -186,6 +191,24 @@ export async function startFakeOpenRouter(
     return key;
   }
 
+  /**
+   * GET /api/v1/generation?id=gen-…: a completion's cost, tokens and timings (generations.ts),
+   * for the key that made it; 404 until its statistics are ready (`statsdelay`) and for anyone
+   * else's id.
+   */
+  function getGeneration(req: IncomingMessage, res: ServerResponse): void {
+    const key = authenticate(req, res);
+    if (key === null) return;
+    const id = new URL(req.url ?? '/', 'http://fake').searchParams.get('id');
+    if (!id) {
+      sendJson(res, 400, errorBody(400, 'Invalid request: "id" is required.'));
+      return;
+    }
+    const data = generations.lookup(id, key);
+    if (data === null) sendJson(res, 404, errorBody(404, 'Generation not found'));
+    else sendJson(res, 200, { data });
+  }
+
   /** GET /api/v1/key: the key of the request, its limit and what it has spent. */
   function currentKey(req: IncomingMessage, res: ServerResponse): void {
     const key = authenticate(req, res);
@@ -198,6 +221,7 @@ export async function startFakeOpenRouter(
     record: RecordedRequest,
     requestIndex: number,
   ): Promise<void> {
+    const startedAt = Date.now();
     const apiKey = authenticate(req, res);
     if (apiKey === null) return;
     const invalid = validateChatBody(record.body);
@@ -294,6 +318,9 @@ export async function startFakeOpenRouter(
         inputChars: body.messages.reduce((sum, m) => sum + messageText(m).length, 0),
         pricing: routed.pricing,
         apiKey,
+        startedAt,
+        firstTokenAt: null,
+        charged: null,
       };
       if (body.stream === true) await stream(res, turn, requestIndex);
       else await complete(res, turn);
@@ -302,17 +329,53 @@ export async function startFakeOpenRouter(
     if (lastError !== null) sendJson(res, lastError.status, lastError.body, lastError.headers);
   }
 
-  /** The usage of an answer of `contentChunks` chunks, charged to the request's key. */
-  function usageOf(turn: Turn, contentChunks: number) {
+  /**
+   * The usage of an answer of `contentChunks` content and `reasoningChunks` reasoning chunks,
+   * charged to the request's key and recorded for `GET /generation` (once per completion: the
+   * second call returns the first's usage).
+   */
+  function usageOf(
+    turn: Turn,
+    contentChunks: number,
+    end: { finishReason: string | null; cancelled: boolean; streamed: boolean },
+    reasoningChunks = turn.reasoning.length,
+  ) {
+    if (turn.charged) return turn.charged;
     const usage = computeUsage({
       inputChars: turn.inputChars,
       contentTokens: contentChunks,
-      reasoningTokens: turn.reasoning.length,
+      reasoningTokens: reasoningChunks,
       cachedTokens: turn.plan.cached,
       pricing: turn.pricing,
     });
     keys.addUsage(turn.apiKey, usage.cost);
+    turn.charged = usage;
+    const now = Date.now();
+    generations.record(
+      {
+        id: turn.ctx.id,
+        model: turn.ctx.model,
+        provider: turn.ctx.provider,
+        usage,
+        streamed: end.streamed,
+        cancelled: end.cancelled,
+        finishReason: end.finishReason,
+        latencyMs: (turn.firstTokenAt ?? now) - turn.startedAt,
+        generationMs: now - (turn.firstTokenAt ?? now),
+        createdAt: new Date(turn.startedAt),
+      },
+      turn.apiKey,
+      turn.plan.statsDelay,
+    );
     return usage;
+  }
+
+  /** The usage chunk's object: as charged, less what the `omitcost` option leaves out. */
+  function reportedUsage(turn: Turn, usage: UsageBody): UsageBody | Omit<UsageBody, 'cost'> {
+    if (turn.plan.omitCost === 0) return usage;
+    const rest: Partial<UsageBody> = { ...usage };
+    delete rest.cost;
+    return rest as Omit<UsageBody, 'cost'>;
   }
 
   async function stream(res: ServerResponse, turn: Turn, requestIndex: number): Promise<void> {
@@ -331,11 +394,25 @@ export async function startFakeOpenRouter(
 
     const stop = new AbortController();
     let ending: StreamEnd | null = null;
+    let contentSent = 0;
+    let reasoningSent = 0;
     res.on('close', () => {
       if (ending === 'dropped' || ending === 'reset') record.endedBy = ending;
       else if (ending !== null && res.writableFinished) record.endedBy = ending;
       else record.endedBy = 'client-closed';
       record.closedAt = Date.now();
+      // Whatever was generated is charged and on record, as OpenRouter does for a cancelled
+      // or broken stream (a finished one was recorded with its usage chunk).
+      usageOf(
+        turn,
+        contentSent,
+        {
+          finishReason: null,
+          cancelled: record.endedBy === 'client-closed',
+          streamed: true,
+        },
+        reasoningSent,
+      );
       stop.abort();
       changes.emit('change');
     });
@@ -365,7 +442,9 @@ export async function startFakeOpenRouter(
     await send(roleChunk(ctx));
     for (const [i, text] of turn.reasoning.entries()) {
       await pause(plan.delayFor(i));
+      turn.firstTokenAt ??= Date.now();
       await send(reasoningChunk(ctx, text));
+      if (!stop.signal.aborted) reasoningSent++;
     }
     /** A `data:` event whose JSON is cut off; counted in chunksSent. */
     const sendMalformed = async (): Promise<void> => {
@@ -381,13 +460,21 @@ export async function startFakeOpenRouter(
     for (let i = 0; i < sendCount; i++) {
       if (plan.scenario === 'malformed' && i === plan.after) await sendMalformed();
       await pause(plan.delayFor(i));
+      turn.firstTokenAt ??= Date.now();
       await send(contentChunk(ctx, turn.content[i] ?? ''));
+      if (!stop.signal.aborted) contentSent++;
     }
     if (plan.scenario === 'malformed' && plan.after >= sendCount) await sendMalformed();
     if (stop.signal.aborted) return;
 
     switch (plan.scenario) {
       case 'midstream-error':
+        usageOf(
+          turn,
+          contentSent,
+          { finishReason: 'error', cancelled: false, streamed: true },
+          reasoningSent,
+        );
         await send(errorChunk(ctx, 'Provider disconnected unexpectedly (fake mid-stream error).'));
         ending = 'error';
         res.end();
@@ -421,8 +508,11 @@ export async function startFakeOpenRouter(
       await send(annotationsChunk(ctx, citations(turn.lastUser, answer, plan.sources)));
     }
     const limited = plan.scenario === 'length' || sendCount < turn.content.length;
-    await send(finishChunk(ctx, limited ? 'length' : 'stop'));
-    await send(usageChunk(ctx, usageOf(turn, sendCount)));
+    const finishReason = limited ? 'length' : 'stop';
+    await send(finishChunk(ctx, finishReason));
+    const usage = usageOf(turn, sendCount, { finishReason, cancelled: false, streamed: true });
+    // `omitusage`: no usage chunk at all (the backend then asks GET /generation).
+    if (plan.omitUsage === 0) await send(usageChunk(ctx, reportedUsage(turn, usage)));
     await write(DONE_EVENT);
     if (stop.signal.aborted) return;
     ending = 'complete';
@@ -435,6 +525,7 @@ export async function startFakeOpenRouter(
     res.on('close', () => closed.abort());
     let total = plan.wait;
     for (let i = 0; i < turn.content.length + turn.reasoning.length; i++) total += plan.delayFor(i);
+    turn.firstTokenAt = Date.now() + plan.wait - total;
     await sleep(total, undefined, { signal: closed.signal }).catch(() => undefined);
     if (closed.signal.aborted) return;
     switch (plan.scenario) {
@@ -517,7 +608,14 @@ export async function startFakeOpenRouter(
               message: 'Provider disconnected unexpectedly (fake mid-stream error).',
             },
           }
-        : { usage: usageOf(turn, sent) }),
+        : plan.omitUsage === 1
+          ? {}
+          : {
+              usage: reportedUsage(
+                turn,
+                usageOf(turn, sent, { finishReason: finish, cancelled: false, streamed: false }),
+              ),
+            }),
     });
   }
 
@@ -615,6 +713,11 @@ interface Turn {
   pricing: FakeModel['pricing'];
   /** The key the request came with: what it costs is added to the key's usage. */
   apiKey: string;
+  /** Date.now() when the request was received, and when its first token was sent. */
+  startedAt: number;
+  firstTokenAt: number | null;
+  /** The usage charged for it, once it is (see usageOf). */
+  charged: UsageBody | null;
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);

@@ -49,7 +49,7 @@ export interface StreamChunk {
   object: 'chat.completion.chunk';
   created: number;
   choices: StreamChoice[];
-  usage?: UsageBody;
+  usage?: UsageBody | Omit<UsageBody, 'cost'>;
   error?: { code: string | number; message: string; metadata?: Record<string, unknown> };
 }
 
@@ -125,7 +125,10 @@ export function finishChunk(ctx: ChunkContext, finishReason: 'stop' | 'length'):
   return chunk(ctx, [choice({ role: 'assistant', content: '' }, finishReason)]);
 }
 
-export function usageChunk(ctx: ChunkContext, usage: UsageBody): StreamChunk {
+export function usageChunk(
+  ctx: ChunkContext,
+  usage: UsageBody | Omit<UsageBody, 'cost'>,
+): StreamChunk {
   return { ...chunk(ctx, []), usage };
 }
 
