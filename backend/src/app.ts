@@ -61,6 +61,9 @@ import { createPresetsService } from './presets/service.js';
 import { createModelPreferencesService, createModelsService } from './models/service.js';
 import { opsRoutes } from './ops/routes.js';
 import { transferRoutes } from './transfer/routes.js';
+import { createUsageFiller, type UsageFillerDeps } from './usage/fill.js';
+import { adminUsageRoutes, usageRoutes } from './usage/routes.js';
+import { createUsageService } from './usage/service.js';
 import { createTransferService } from './transfer/service.js';
 
 export interface AppDeps {
@@ -80,6 +83,8 @@ export interface AppDeps {
   healthDbStuckMs?: number;
   /** The clock of sessions, sign-in limits and the audit log (default: the system's). */
   now?: () => Date;
+  /** Waits of the background usage fill before each GET /generation (usage/fill.ts). */
+  usageFillDelaysMs?: UsageFillerDeps['delaysMs'];
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -191,11 +196,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const modelAccess = createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) });
   const modelPreferences = createModelPreferencesService({ db, modelAccess, now });
+  const usageFill = createUsageFiller({ db, log: app.log, delaysMs: deps.usageFillDelaysMs });
   const titles = createTitler({
     db,
     log: app.log,
     model: config.titleModel,
     cache: conversationCache,
+    usageFill,
   });
   const conversations = createConversationsService(db, {
     now,
@@ -232,6 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     titles,
     attachments,
     supportedParameters: (model) => models.supportedParameters(model),
+    usageFill,
   });
 
   await app.register(async (api) => {
@@ -259,6 +267,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(attachmentRoutes, { attachments });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
+    const usage = createUsageService({ db, budgets, now });
+    await api.register(usageRoutes, { usage });
+    await api.register(adminUsageRoutes, { usage });
     await api.register(transferRoutes, {
       transfer: createTransferService(db, { cache: conversationCache }),
       importMaxBytes: config.importMaxBytes,
@@ -288,6 +299,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { interrupted },
         'answers left streaming by the last run were marked interrupted',
       );
+    const estimated = await usageFill.recover();
+    if (estimated > 0)
+      app.log.info({ estimated }, 'generations left without a cost were priced from the catalog');
   });
   // Before the server stops: new requests are refused (503) and running answers get a
   // bounded time to finish; the sockets close after this hook.
@@ -295,6 +309,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     shuttingDown = true;
     await chat.shutdown(deps.shutdownGraceMs ?? config.shutdownGraceMs);
     await titles.close();
+    await usageFill.close();
   });
   return app;
 }

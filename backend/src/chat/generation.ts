@@ -5,6 +5,7 @@ import type { GenerationEvent, GenerationListener, UsageData } from './events.js
 import type { PartialFlusher } from './flusher.js';
 import type { ChatMetrics } from './metrics.js';
 import type { FinishedGeneration } from './repo.js';
+import { promptCharacters, settleUsage } from '../usage/figures.js';
 
 export interface GenerationDeps {
   openrouter: OpenRouterClient;
@@ -31,6 +32,8 @@ export class Generation {
   readonly done: Promise<void>;
   private content = '';
   private reasoning = '';
+  /** The text a continuation started from: not this call's output (estimates leave it out). */
+  private readonly initialLength: { content: number; reasoning: number };
   /** The web pages cited so far, each URL once, in the order first cited. */
   private sources: Source[] = [];
   /** The last usage told to listeners, replayed to whoever attaches later. */
@@ -70,6 +73,7 @@ export class Generation {
   ) {
     this.content = initial?.content ?? '';
     this.reasoning = initial?.reasoning ?? '';
+    this.initialLength = { content: this.content.length, reasoning: this.reasoning.length };
     this.sources = initial?.sources ?? [];
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     saved.then(
@@ -229,6 +233,15 @@ export class Generation {
       () => false,
       () => true,
     );
+    // Figures the stream lacked (a stopped or failed answer, a server without usage) are
+    // estimated from the text, marked so, and asked of OpenRouter once saved (usage/fill.ts).
+    const settled = settleUsage({
+      usage,
+      upstreamId,
+      promptCharacters: promptCharacters(this.request.messages),
+      completionCharacters: this.content.length - this.initialLength.content,
+      reasoningCharacters: this.reasoning.length - this.initialLength.reasoning,
+    });
     try {
       if (!discarded)
         await this.deps.saveFinished({
@@ -245,7 +258,8 @@ export class Generation {
           upstreamId,
           provider,
           answeredModel,
-          usage,
+          usage: settled.usage,
+          usageSource: settled.source,
           timeToFirstTokenMs: timeToFirstTokenMs === null ? null : Math.round(timeToFirstTokenMs),
           durationMs: Math.round(durationMs),
           finishReason,

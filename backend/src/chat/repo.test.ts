@@ -55,6 +55,7 @@ const finished = (n: number, content: string): FinishedGeneration => ({
   provider: 'Fake',
   answeredModel: null,
   usage: { promptTokens: 3, completionTokens: 5, reasoningTokens: 0, cachedTokens: 0, cost: 0.25 },
+  usageSource: 'stream',
   timeToFirstTokenMs: 12,
   durationMs: 40,
   finishReason: 'stop',

@@ -6,6 +6,7 @@ import { DEFAULT_TITLE } from '../conversations/schemas.js';
 import { valuesList } from '../db/values.js';
 import type { ContextRow } from '../conversations/cache.js';
 import { byMessage, createAttachmentsRepo } from '../attachments/repo.js';
+import type { GenerationKind, UsageSource } from '../usage/figures.js';
 
 export interface NewTurn {
   userId: string;
@@ -14,6 +15,8 @@ export interface NewTurn {
   assistantMessage: { id: string; createdAt: string };
   generationId: string;
   model: string;
+  /** What the call is for (generations.purpose); 'answer' when absent. */
+  purpose?: GenerationKind;
   /** Set when the conversation still has its default title. */
   title: string | null;
   /** The question's attachments: pending uploads it takes, copies it gets (attachments/). */
@@ -47,6 +50,8 @@ export interface FinishedGeneration {
     cachedTokens: number;
     cost: number | null;
   } | null;
+  /** Where `usage` came from (usage/figures.ts); null: no figures, nothing reached the model. */
+  usageSource: UsageSource | null;
   timeToFirstTokenMs: number | null;
   durationMs: number;
   finishReason: string | null;
@@ -94,13 +99,22 @@ async function insertGeneration(
     NewAnswer,
     'generationId' | 'messageId' | 'userId' | 'conversationId' | 'model' | 'createdAt'
   >,
+  purpose: GenerationKind,
 ): Promise<void> {
   await db.run(
-    `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at)
-     VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ))`,
-    [g.generationId, g.messageId, g.userId, g.conversationId, g.model, g.createdAt],
+    `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at, purpose)
+     VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), $7)`,
+    [g.generationId, g.messageId, g.userId, g.conversationId, g.model, g.createdAt, purpose],
   );
 }
+
+/**
+ * Output tokens per second while streaming, from a row's (or VALUES list's) figures: completion
+ * tokens over the time from the first token to the end; NULL without such a time.
+ */
+export const TOKENS_PER_SECOND = (t: string) =>
+  `CASE WHEN ${t}.completion_tokens > 0 AND ${t}.duration_ms > ${t}.time_to_first_token_ms
+        THEN ${t}.completion_tokens * 1000.0 / (${t}.duration_ms - ${t}.time_to_first_token_ms) END`;
 
 /** Statements over at most this many rows each (PostgreSQL allows 65,535 parameters). */
 const ROWS_PER_STATEMENT = 200;
@@ -205,7 +219,7 @@ export function createChatRepo(db: Queryable) {
           messages.params,
         );
         const generations = valuesList(
-          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ', 'TEXT'],
           part.map((t) => [
             t.generationId,
             t.assistantMessage.id,
@@ -213,10 +227,11 @@ export function createChatRepo(db: Queryable) {
             t.conversationId,
             t.model,
             t.assistantMessage.createdAt,
+            t.purpose ?? 'answer',
           ]),
         );
         await db.run(
-          `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at)
+          `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at, purpose)
            VALUES ${generations.sql}`,
           generations.params,
         );
@@ -353,6 +368,7 @@ export function createChatRepo(db: Queryable) {
             'TEXT',
             'TEXT',
             'TEXT',
+            'TEXT',
           ],
           part.map((g) => [
             g.generationId,
@@ -368,6 +384,7 @@ export function createChatRepo(db: Queryable) {
             g.finishReason,
             g.errorCode,
             g.answeredModel,
+            g.usageSource,
           ]),
         );
         await db.run(
@@ -377,10 +394,11 @@ export function createChatRepo(db: Queryable) {
                cached_tokens = v.cached_tokens, cost_usd = v.cost_usd,
                time_to_first_token_ms = v.time_to_first_token_ms, duration_ms = v.duration_ms,
                finish_reason = v.finish_reason, error_code = v.error_code,
-               model = COALESCE(v.model, generations.model)
+               model = COALESCE(v.model, generations.model), usage_source = v.usage_source,
+               tokens_per_second = ${TOKENS_PER_SECOND('v')}
            FROM (VALUES ${generations.sql}) AS v(id, provider, upstream_id, prompt_tokens,
              completion_tokens, reasoning_tokens, cached_tokens, cost_usd, time_to_first_token_ms,
-             duration_ms, finish_reason, error_code, model)
+             duration_ms, finish_reason, error_code, model, usage_source)
            WHERE generations.id = v.id`,
           generations.params,
         );
@@ -431,7 +449,7 @@ export function createChatRepo(db: Queryable) {
           answer.createdAt,
         ],
       );
-      await insertGeneration(db, answer);
+      await insertGeneration(db, answer, 'regenerate');
     },
 
     /**
@@ -444,7 +462,7 @@ export function createChatRepo(db: Queryable) {
          WHERE id = $1`,
         [answer.messageId, answer.createdAt],
       );
-      await insertGeneration(db, answer);
+      await insertGeneration(db, answer, 'continue');
     },
 
     /**

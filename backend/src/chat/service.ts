@@ -35,6 +35,7 @@ import {
 } from '../attachments/service.js';
 import type { TemporaryChatBody } from './schemas.js';
 import { temporaryHistory } from './temporary.js';
+import type { UsageFiller } from '../usage/fill.js';
 
 export interface ChatDeps {
   db: Database;
@@ -63,6 +64,8 @@ export interface ChatDeps {
    * of a conversation's overrides are sent. Without it, every override is sent.
    */
   supportedParameters?: SupportedParameters;
+  /** Completes estimated figures from OpenRouter's GET /generation (usage/fill.ts). */
+  usageFill?: Pick<UsageFiller, 'schedule'>;
 }
 
 export interface Turn {
@@ -82,6 +85,7 @@ export function createChatService({
   titles,
   attachments = withoutAttachments,
   supportedParameters = () => Promise.resolve(null),
+  usageFill,
 }: ChatDeps) {
   const repo = createChatRepo(db);
   const conversations = createConversationsRepo(db);
@@ -97,6 +101,20 @@ export function createChatService({
     createChatRepo(tx).insertTemporaryGenerations(rows),
   );
   const registry = new GenerationRegistry();
+
+  /** Figures the stream lacked (estimated when saved) are asked of OpenRouter in the background. */
+  function fillLater(
+    finished: FinishedGeneration,
+    admitted: Pick<AdmittedSend, 'openrouter' | 'recordCost'>,
+  ): void {
+    if (finished.usageSource !== 'estimate') return;
+    usageFill?.schedule({
+      generationId: finished.generationId,
+      upstreamId: finished.upstreamId,
+      openrouter: admitted.openrouter,
+      recordCost: (cost) => admitted.recordCost(cost),
+    });
+  }
 
   /** The conversation's state, from memory when in use: a send then reads nothing from the database. */
   async function inMemory(userId: string, conversationId: string) {
@@ -194,6 +212,7 @@ export function createChatService({
               }
               admitted.recordCost(finished.usage?.cost ?? null);
               answer.onSaved?.(finished);
+              fillLater(finished, admitted);
             },
             (error: unknown) => {
               if (conversationId !== null) cache.forget(conversationId);

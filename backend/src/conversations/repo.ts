@@ -1,5 +1,6 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
 import type { Source } from '../openrouter/types.js';
+import type { UsageSource } from '../usage/figures.js';
 import type {
   Conversation,
   Generation,
@@ -465,6 +466,7 @@ export interface TitleGeneration {
     cachedTokens: number;
     cost: number | null;
   } | null;
+  usageSource: UsageSource | null;
   timeToFirstTokenMs: number | null;
   durationMs: number;
   finishReason: string | null;
@@ -477,9 +479,12 @@ export async function insertTitleGeneration(db: Queryable, g: TitleGeneration): 
   await db.run(
     `INSERT INTO generations (id, message_id, user_id, conversation_id, model, provider,
        upstream_id, prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cost_usd,
-       time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at, purpose)
+       time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at, purpose,
+       usage_source, tokens_per_second)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       CAST($17 AS TIMESTAMPTZ), 'title')`,
+       CAST($17 AS TIMESTAMPTZ), 'title', $18,
+       CASE WHEN CAST($9 AS INTEGER) > 0 AND CAST($14 AS INTEGER) > CAST($13 AS INTEGER)
+            THEN CAST($9 AS INTEGER) * 1000.0 / (CAST($14 AS INTEGER) - CAST($13 AS INTEGER)) END)`,
     [
       g.id,
       g.messageId,
@@ -498,6 +503,7 @@ export async function insertTitleGeneration(db: Queryable, g: TitleGeneration): 
       g.finishReason,
       g.errorCode,
       g.createdAt,
+      g.usageSource,
     ],
   );
 }

@@ -4,6 +4,8 @@ import { isAppError } from '../errors.js';
 import type { ChatMessage, OpenRouterClient, Usage } from '../openrouter/types.js';
 import type { ConversationCache } from './cache.js';
 import { createConversationsRepo, insertTitleGeneration } from './repo.js';
+import { promptCharacters, settleUsage } from '../usage/figures.js';
+import type { UsageFiller } from '../usage/fill.js';
 
 /**
  * Naming a conversation after its first answer with a small model (TITLE_MODEL), through the
@@ -36,6 +38,8 @@ export interface TitlerDeps {
   timeoutMs?: number;
   /** The conversations in use (cache.ts): told when a title changes. */
   cache?: Pick<ConversationCache, 'forget'>;
+  /** Completes estimated figures from OpenRouter's GET /generation (usage/fill.ts). */
+  usageFill?: Pick<UsageFiller, 'schedule'>;
 }
 
 /** Of the question and the answer, this many characters at most go to the title model. */
@@ -93,7 +97,7 @@ export function cleanTitle(reply: string): string | null {
   return title === '' ? null : title;
 }
 
-export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: TitlerDeps) {
+export function createTitler({ db, log, model, timeoutMs = 20_000, cache, usageFill }: TitlerDeps) {
   /** Title calls running, by conversation id. */
   const running = new Map<string, AbortController>();
   /** When each recent title call ended (`performance.now()`), by conversation id. */
@@ -105,6 +109,7 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
 
   async function name(first: FirstAnswer, titleModel: string, signal: AbortSignal) {
     const startedAt = performance.now();
+    const messages = titleMessages(first.question, first.answer);
     let text = '';
     let usage: Usage | null = null;
     let upstreamId: string | null = null;
@@ -115,7 +120,7 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
     let errorCode: string | null = null;
     try {
       const events = first.openrouter.streamChat(
-        { model: titleModel, messages: titleMessages(first.question, first.answer) },
+        { model: titleModel, messages },
         { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) },
       );
       for await (const event of events) {
@@ -136,6 +141,14 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
       }
     }
     const title = errorCode === null ? cleanTitle(text) : null;
+    const settled = settleUsage({
+      usage,
+      upstreamId,
+      promptCharacters: promptCharacters(messages),
+      completionCharacters: text.length,
+      reasoningCharacters: 0,
+    });
+    const generationId = crypto.randomUUID();
     // One transaction on the writer: the rename check and the write see the same title.
     const outcome = await db.transaction(async (tx) => {
       const repo = createConversationsRepo(tx);
@@ -146,14 +159,15 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
       if (renamed) await repo.setTitle(first.conversationId, title);
       // Whatever the outcome, the call is on record, with what it cost.
       await insertTitleGeneration(tx, {
-        id: crypto.randomUUID(),
+        id: generationId,
         userId: first.userId,
         conversationId: first.conversationId,
         messageId: first.messageId,
         model: answeredModel ?? titleModel,
         provider,
         upstreamId,
-        usage,
+        usage: settled.usage,
+        usageSource: settled.source,
         timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - startedAt),
         durationMs: Math.round(performance.now() - startedAt),
         finishReason,
@@ -163,7 +177,15 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache }: Titl
       return renamed ? 'renamed' : 'kept';
     });
     if (outcome === 'renamed') cache?.forget(first.conversationId);
-    first.recordCost(usage?.cost ?? null);
+    first.recordCost(settled.usage?.cost ?? null);
+    if (outcome !== 'gone' && settled.source === 'estimate') {
+      usageFill?.schedule({
+        generationId,
+        upstreamId,
+        openrouter: first.openrouter,
+        recordCost: first.recordCost,
+      });
+    }
     log.debug({ conversationId: first.conversationId, errorCode, outcome }, 'title call ended');
   }
 

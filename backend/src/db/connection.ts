@@ -190,9 +190,12 @@ async function checkpointReplayedLog(connection: DuckDBConnection): Promise<void
   await connection.run('CHECKPOINT');
 }
 
-/** A statement that only reads: SELECT, or WITH … SELECT (DuckDB has no data-modifying CTEs). */
+/**
+ * A statement that only reads the database: SELECT, WITH … SELECT (DuckDB has no
+ * data-modifying CTEs), or COPY (SELECT …) TO a file (the usage page's downloads).
+ */
 function isPlainSelect(sql: string): boolean {
-  return /^\s*(SELECT|WITH)\b/i.test(sql);
+  return /^\s*(?:SELECT|WITH|COPY\s*\(\s*(?:SELECT|WITH))\b/i.test(sql);
 }
 
 /** A FIFO queue in front of one connection, and the bookkeeping queueState() reads. */

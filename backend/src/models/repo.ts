@@ -53,6 +53,46 @@ export function createModelsRepo(db: Queryable) {
       }));
     },
 
+    /**
+     * Keeps the price history (model_prices) in step with a fresh catalog (call inside the
+     * refresh's transaction): a model whose price changed, or that left the catalog, has its
+     * current row closed at `fetchedAt`; a new or changed price opens a row from then on.
+     */
+    async recordPrices(models: UpstreamModel[], fetchedAt: string): Promise<void> {
+      const current = await db.all<PriceRow>(
+        `SELECT model_id, prompt_price, completion_price, request_price, cache_read_price,
+                reasoning_price
+         FROM model_prices WHERE valid_to IS NULL`,
+      );
+      const open = new Map(current.map((row) => [row.model_id, row]));
+      const seen = new Set<string>();
+      for (const model of models) {
+        const price = priceRowOf(model);
+        if (price === null || seen.has(model.id)) continue;
+        seen.add(model.id);
+        const before = open.get(model.id);
+        if (before && samePrice(before, price)) continue;
+        if (before) await closePrice(db, model.id, fetchedAt);
+        await db.run(
+          `INSERT INTO model_prices (model_id, valid_from, valid_to, prompt_price, completion_price,
+                                     request_price, cache_read_price, reasoning_price)
+           VALUES ($1, CAST($2 AS TIMESTAMPTZ), NULL, $3, $4, $5, $6, $7)`,
+          [
+            model.id,
+            fetchedAt,
+            price.prompt_price,
+            price.completion_price,
+            price.request_price,
+            price.cache_read_price,
+            price.reasoning_price,
+          ],
+        );
+      }
+      for (const modelId of open.keys()) {
+        if (!seen.has(modelId)) await closePrice(db, modelId, fetchedAt);
+      }
+    },
+
     /** Replaces the whole catalog (call inside a transaction). */
     async replaceAll(models: UpstreamModel[], fetchedAt: string): Promise<void> {
       await db.run('DELETE FROM models');
@@ -78,6 +118,54 @@ export function createModelsRepo(db: Queryable) {
       }
     },
   };
+}
+
+type PriceRow = {
+  model_id: string;
+  prompt_price: number;
+  completion_price: number;
+  request_price: number;
+  cache_read_price: number | null;
+  reasoning_price: number | null;
+};
+
+/** A catalog entry's prices as numbers (USD per token); null when they are not numbers. */
+function priceRowOf(model: UpstreamModel): PriceRow | null {
+  const number = (text: string | undefined): number | null => {
+    if (text === undefined) return null;
+    const value = Number(text);
+    return Number.isFinite(value) && value >= 0 ? value : null;
+  };
+  const prompt = number(model.pricing.prompt);
+  const completion = number(model.pricing.completion);
+  if (prompt === null || completion === null) return null;
+  return {
+    model_id: model.id,
+    prompt_price: prompt,
+    completion_price: completion,
+    request_price: number(model.pricing.request) ?? 0,
+    cache_read_price: number(model.pricing.inputCacheRead),
+    // OpenRouter sends "0" for models without a reasoning price of their own.
+    reasoning_price: number(model.pricing.internalReasoning) || null,
+  };
+}
+
+function samePrice(a: PriceRow, b: PriceRow): boolean {
+  return (
+    a.prompt_price === b.prompt_price &&
+    a.completion_price === b.completion_price &&
+    a.request_price === b.request_price &&
+    a.cache_read_price === b.cache_read_price &&
+    a.reasoning_price === b.reasoning_price
+  );
+}
+
+async function closePrice(db: Queryable, modelId: string, at: string): Promise<void> {
+  await db.run(
+    `UPDATE model_prices SET valid_to = CAST($2 AS TIMESTAMPTZ)
+     WHERE model_id = $1 AND valid_to IS NULL`,
+    [modelId, at],
+  );
 }
 
 /**

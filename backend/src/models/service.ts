@@ -36,7 +36,11 @@ export function createModelsService(deps: {
       signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
     });
     const fetchedAt = new Date().toISOString();
-    await deps.db.transaction((tx) => createModelsRepo(tx).replaceAll(models, fetchedAt));
+    await deps.db.transaction(async (tx) => {
+      const repo = createModelsRepo(tx);
+      await repo.replaceAll(models, fetchedAt);
+      await repo.recordPrices(models, fetchedAt);
+    });
     supported = Promise.resolve(indexOf(models));
   }
 

@@ -613,7 +613,13 @@ describe('listModels', () => {
       name: 'OpenAI: GPT-4o-mini (fake)',
       description: expect.stringContaining('FAKE'),
       contextLength: 128000,
-      pricing: { prompt: '0.00000015', completion: '0.0000006' },
+      pricing: {
+        prompt: '0.00000015',
+        completion: '0.0000006',
+        request: '0',
+        inputCacheRead: '0.000000075',
+        internalReasoning: '0',
+      },
       inputModalities: ['text', 'image', 'file'],
       outputModalities: ['text'],
       supportedParameters: expect.arrayContaining(['tools', 'temperature']),
@@ -704,5 +710,38 @@ describe('listModels', () => {
       .listModels({ signal: AbortSignal.abort() })
       .catch((e: unknown) => e);
     expect((error as Error).name).toBe('AbortError');
+  });
+});
+
+describe('generationStats (GET /generation)', () => {
+  it("reads OpenRouter's generation object; null while it answers 404", async () => {
+    const client = createOpenRouterClient({ baseUrl: fake.url, apiKey: 'sk-or-v1-stats' });
+    const events = [];
+    for await (const event of client.streamChat(
+      { model: 'fake/reasoning', messages: [{ role: 'user', content: 'hi [fake chunks=3]' }] },
+      { signal: AbortSignal.timeout(5000) },
+    ))
+      events.push(event);
+    const meta = events.find((e) => e.type === 'meta');
+    const usage = events.find((e) => e.type === 'usage');
+    if (meta?.type !== 'meta' || usage?.type !== 'usage') throw new Error('no meta or usage');
+    expect(await client.generationStats(meta.upstreamId)).toEqual({
+      id: meta.upstreamId,
+      model: 'fake/reasoning',
+      providerName: 'FakeProvider',
+      totalCost: usage.usage.cost,
+      promptTokens: usage.usage.promptTokens,
+      completionTokens: usage.usage.completionTokens,
+      reasoningTokens: 4,
+      cachedTokens: 0,
+      latencyMs: expect.any(Number),
+      generationTimeMs: expect.any(Number),
+      finishReason: 'stop',
+      cancelled: false,
+    });
+    expect(await client.generationStats('gen-nobody-knows')).toBeNull();
+    // Another key does not see it.
+    const other = createOpenRouterClient({ baseUrl: fake.url, apiKey: 'sk-or-v1-other' });
+    expect(await other.generationStats(meta.upstreamId)).toBeNull();
   });
 });

@@ -40,6 +40,7 @@ import type {
   ChatRequest,
   ChatStreamEvent,
   OpenRouterClient,
+  UpstreamGenerationStats,
   UpstreamKeyInfo,
   UpstreamModel,
 } from './types.js';
@@ -392,6 +393,34 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     }
   }
 
+  async function generationStats(
+    upstreamId: string,
+    statsOptions: { signal?: AbortSignal } = {},
+  ): Promise<UpstreamGenerationStats | null> {
+    if (!apiKey) throw new AppError('upstream.no_key');
+    const { signal } = statsOptions;
+    let text: string;
+    try {
+      const { response, release } = await open(
+        `/generation?id=${encodeURIComponent(upstreamId)}`,
+        { method: 'GET', headers: headers('application/json') },
+        signal,
+        `The model provider did not answer within ${formatDuration(connectTimeoutMs)}.`,
+      );
+      try {
+        text = await readText(response, signal);
+        if (response.statusCode === 404) return null;
+        if (!isOk(response)) throw upstreamHttpError(response.statusCode, text, apiKey, keyOwner);
+      } finally {
+        release();
+      }
+    } catch (error) {
+      if (error instanceof NetworkFailure) throw networkFailureError(error.original, host, 1);
+      throw error;
+    }
+    return toGenerationStats(text);
+  }
+
   async function currentKey(keyOptions: { signal?: AbortSignal } = {}): Promise<UpstreamKeyInfo> {
     if (!apiKey) throw new AppError('upstream.no_key');
     return toKeyInfo(await getText('/key', keyOptions.signal));
@@ -402,7 +431,49 @@ export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRo
     withKey: (key) => createOpenRouterClient({ ...options, apiKey: key, keyOwner: 'user' }),
     currentKey,
     listModels,
+    generationStats,
     streamChat,
+  };
+}
+
+/** The `data` of OpenRouter's GET /generation answer; upstream.bad_response when it has none. */
+function toGenerationStats(text: string): UpstreamGenerationStats {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new AppError(
+      'upstream.bad_response',
+      "The model provider sent a generation's statistics that are not JSON.",
+      { cause: error },
+    );
+  }
+  if (!isRecord(body) || !isRecord(body.data) || typeof body.data.id !== 'string') {
+    throw new AppError(
+      'upstream.bad_response',
+      'The model provider sent generation statistics without a "data" object.',
+    );
+  }
+  const { data } = body;
+  const num = (value: unknown): number | null =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+  const tokens = (native: unknown, normalized: unknown): number | null => {
+    const n = num(native) ?? num(normalized);
+    return n === null ? null : Math.round(n);
+  };
+  return {
+    id: data.id as string,
+    model: nonEmptyString(data.model),
+    providerName: nonEmptyString(data.provider_name),
+    totalCost: num(data.total_cost) ?? num(data.usage),
+    promptTokens: tokens(data.native_tokens_prompt, data.tokens_prompt),
+    completionTokens: tokens(data.native_tokens_completion, data.tokens_completion),
+    reasoningTokens: tokens(data.native_tokens_reasoning, null),
+    cachedTokens: tokens(data.native_tokens_cached, null),
+    latencyMs: num(data.latency),
+    generationTimeMs: num(data.generation_time),
+    finishReason: nonEmptyString(data.finish_reason),
+    cancelled: typeof data.cancelled === 'boolean' ? data.cancelled : null,
   };
 }
 
@@ -482,7 +553,17 @@ function toUpstreamModel(entry: unknown): UpstreamModel | null {
     description: typeof entry.description === 'string' ? entry.description : '',
     contextLength:
       positiveInteger(entry.context_length) ?? positiveInteger(topProvider.context_length),
-    pricing: { prompt: price(pricing.prompt), completion: price(pricing.completion) },
+    pricing: {
+      prompt: price(pricing.prompt),
+      completion: price(pricing.completion),
+      ...(pricing.request === undefined ? {} : { request: price(pricing.request) }),
+      ...(pricing.input_cache_read === undefined
+        ? {}
+        : { inputCacheRead: price(pricing.input_cache_read) }),
+      ...(pricing.internal_reasoning === undefined
+        ? {}
+        : { internalReasoning: price(pricing.internal_reasoning) }),
+    },
     inputModalities: strings(architecture.input_modalities) ?? modalities(modalityIn),
     outputModalities: strings(architecture.output_modalities) ?? modalities(modalityOut),
     supportedParameters: strings(entry.supported_parameters) ?? [],

@@ -100,8 +100,17 @@ export interface UpstreamModel {
   name: string;
   description: string;
   contextLength: number | null;
-  /** USD per token, as strings, exactly as OpenRouter sends them. */
-  pricing: { prompt: string; completion: string };
+  /**
+   * USD per token, as strings, exactly as OpenRouter sends them; `request` per request, the
+   * cache-read and reasoning prices when the model has them of its own.
+   */
+  pricing: {
+    prompt: string;
+    completion: string;
+    request?: string;
+    inputCacheRead?: string;
+    internalReasoning?: string;
+  };
   inputModalities: string[];
   outputModalities: string[];
   supportedParameters: string[];
@@ -119,6 +128,29 @@ export interface UpstreamKeyInfo {
   isFreeTier: boolean | null;
 }
 
+/**
+ * OpenRouter's GET /generation?id=: what one completion counted and cost, known a moment after
+ * it ended (also for a stream cancelled or cut short, which OpenRouter charges too). Token
+ * counts are the model's own (`native_tokens_*`), as the stream's usage reports them.
+ */
+export interface UpstreamGenerationStats {
+  id: string;
+  model: string | null;
+  providerName: string | null;
+  /** USD. */
+  totalCost: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reasoningTokens: number | null;
+  cachedTokens: number | null;
+  /** ms until the first token, as OpenRouter measured it. */
+  latencyMs: number | null;
+  /** ms of generation. */
+  generationTimeMs: number | null;
+  finishReason: string | null;
+  cancelled: boolean | null;
+}
+
 export interface OpenRouterClient {
   readonly hasKey: boolean;
   /**
@@ -132,6 +164,15 @@ export interface OpenRouterClient {
    */
   currentKey(options?: { signal?: AbortSignal }): Promise<UpstreamKeyInfo>;
   listModels(options?: { signal?: AbortSignal }): Promise<UpstreamModel[]>;
+  /**
+   * GET /generation?id= with this client's key, once: the completion's statistics, or null
+   * while OpenRouter does not know it (404: not yet recorded, or not this key's). Throws
+   * AppErrors (upstream.*) for anything else.
+   */
+  generationStats(
+    upstreamId: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<UpstreamGenerationStats | null>;
   streamChat(
     request: ChatRequest,
     options: { signal: AbortSignal; requestId?: string },

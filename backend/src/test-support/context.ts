@@ -44,6 +44,8 @@ export async function startTestApp(
     keyring?: Keyring;
     /** Extra environment for loadConfig (e.g. CHAT_RATE_LIMIT_PER_MINUTE). */
     env?: Record<string, string>;
+    /** Waits of the background usage fill before each GET /generation; short by default. */
+    usageFillDelaysMs?: number[];
     /**
      * Timeouts and retries of the upstream client. By default the production values, except a
      * 10 ms backoff (capped at 100 ms) so that retried failures do not slow tests down.
@@ -91,6 +93,7 @@ export async function startTestApp(
     logger: options.logger ?? false,
     flushIntervalMs: 100,
     shutdownGraceMs: options.shutdownGraceMs ?? 2000,
+    usageFillDelaysMs: options.usageFillDelaysMs ?? [20, 50, 100, 200],
     ...(options.now ? { now: options.now } : {}),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
