@@ -38,6 +38,13 @@ import type {
   ModelsResponse,
   MyBudget,
   RegenerateBody,
+  ConversationsUsage,
+  DailyUsage,
+  ErrorsUsage,
+  LatencyUsage,
+  PricesUsage,
+  UsageSummary,
+  UsersUsage,
   SendMessageBody,
   StopResponse,
   StreamEvent,
@@ -200,6 +207,18 @@ export const api = {
   checkOpenRouterKey: () => request<KeyState>('/api/keys/openrouter/check', { method: 'POST' }),
   deleteOpenRouterKey: () => request<undefined>('/api/keys/openrouter', { method: 'DELETE' }),
   myBudget: () => request<MyBudget>('/api/budgets/me'),
+
+  /** Usage reports; `query` holds from, to and (admins) user. */
+  usage: {
+    summary: (query: string) => request<UsageSummary>(`/api/usage/summary?${query}`),
+    daily: (query: string) => request<DailyUsage>(`/api/usage/daily?${query}`),
+    latency: (query: string) => request<LatencyUsage>(`/api/usage/latency?${query}`),
+    conversations: (query: string) =>
+      request<ConversationsUsage>(`/api/usage/conversations?${query}`),
+    errors: (query: string) => request<ErrorsUsage>(`/api/usage/errors?${query}`),
+    prices: (query: string) => request<PricesUsage>(`/api/usage/prices?${query}`),
+    users: (query: string) => request<UsersUsage>(`/api/admin/usage/users?${query}`),
+  },
   health: () => request<Health>('/api/health', { alsoOk: [503] }),
   models: () => request<ModelsResponse>('/api/models'),
   modelPreferences: () => request<ModelPreferences>('/api/models/preferences'),

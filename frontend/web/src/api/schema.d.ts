@@ -6369,6 +6369,1047 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Totals over the range, today and this month, the budget left, and per kind */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: {
+                                /** @description null: the whole server */
+                                userId: string | null;
+                                username: string | null;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                from: string;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                to: string;
+                            };
+                            totals: {
+                                generations: number;
+                                promptTokens: number;
+                                completionTokens: number;
+                                reasoningTokens: number;
+                                cachedTokens: number;
+                                /** @description USD */
+                                costUsd: number;
+                                /** @description The part of costUsd that is an estimate (figures OpenRouter has not given) */
+                                estimatedCostUsd: number;
+                                errors: number;
+                            };
+                            today: {
+                                /** @description A UTC day, YYYY-MM-DD */
+                                day: string;
+                                /** @description USD */
+                                costUsd: number;
+                                tokens: number;
+                            };
+                            month: {
+                                month: string;
+                                /** @description USD */
+                                costUsd: number;
+                                tokens: number;
+                            };
+                            /** @description The user's monthly budget; null for the whole server */
+                            budget: {
+                                /** @description USD */
+                                limitUsd: number | null;
+                                /** @description USD */
+                                spentUsd: number;
+                                /** @description What is left this month; null: no limit */
+                                leftUsd: number | null;
+                                /** Format: date-time */
+                                resetsAt: string;
+                            } | null;
+                            kinds: {
+                                /** @description answer, regenerate, continue, compare or title: what the call was for */
+                                kind: string;
+                                generations: number;
+                                tokens: number;
+                                /** @description USD */
+                                costUsd: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spend and tokens per UTC day and model */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: {
+                                /** @description null: the whole server */
+                                userId: string | null;
+                                username: string | null;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                from: string;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                to: string;
+                            };
+                            rows: {
+                                /** @description A UTC day, YYYY-MM-DD */
+                                day: string;
+                                model: string;
+                                generations: number;
+                                promptTokens: number;
+                                completionTokens: number;
+                                reasoningTokens: number;
+                                cachedTokens: number;
+                                /** @description USD */
+                                costUsd: number;
+                                /** @description USD */
+                                estimatedCostUsd: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/latency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Time to first token and tokens per second per model and provider: p50, p90, p99 */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: {
+                                /** @description null: the whole server */
+                                userId: string | null;
+                                username: string | null;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                from: string;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                to: string;
+                            };
+                            rows: {
+                                model: string;
+                                /** @description Empty when no provider was named */
+                                provider: string;
+                                generations: number;
+                                ttftP50Ms: number;
+                                ttftP90Ms: number;
+                                ttftP99Ms: number;
+                                /** @description Output tokens per second */
+                                tpsP50: number | null;
+                                tpsP90: number | null;
+                                tpsP99: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed calls per day, model and error code */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: {
+                                /** @description null: the whole server */
+                                userId: string | null;
+                                username: string | null;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                from: string;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                to: string;
+                            };
+                            rows: {
+                                /** @description A UTC day, YYYY-MM-DD */
+                                day: string;
+                                model: string;
+                                errorCode: string;
+                                generations: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cost check: what OpenRouter charged next to the catalog's list price of each day */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: {
+                                /** @description null: the whole server */
+                                userId: string | null;
+                                username: string | null;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                from: string;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                to: string;
+                            };
+                            rows: {
+                                /** @description A UTC day, YYYY-MM-DD */
+                                day: string;
+                                model: string;
+                                generations: number;
+                                /** @description What OpenRouter charged (estimates left out) */
+                                chargedUsd: number;
+                                /** @description The same tokens at the catalog's list price of that day */
+                                listPriceUsd: number;
+                                differenceUsd: number;
+                                /** @description Generations without a known catalog price */
+                                unpriced: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversations that cost most over the range */
+        get: {
+            parameters: {
+                query: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: {
+                                /** @description null: the whole server */
+                                userId: string | null;
+                                username: string | null;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                from: string;
+                                /** @description A UTC day, YYYY-MM-DD */
+                                to: string;
+                            };
+                            rows: {
+                                conversationId: string;
+                                /** @description null: the conversation was deleted */
+                                title: string | null;
+                                username: string | null;
+                                generations: number;
+                                tokens: number;
+                                /** @description USD */
+                                costUsd: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report's rows (or every generation row) as CSV or Parquet, written by DuckDB */
+        get: {
+            parameters: {
+                query: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                    /** @description Admins only: a user id, or `all` for the whole server. Absent (or your own id): your usage */
+                    user?: string;
+                    /** @description Which rows: a chart’s table (daily, kinds, latency, conversations, errors, prices; users for the whole server, admins only) or every generation row of the range (generations) */
+                    report: "daily" | "kinds" | "latency" | "conversations" | "errors" | "prices" | "users" | "generations";
+                    format: "csv" | "parquet";
+                    /** @description conversations only: how many */
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file, with Content-Disposition: attachment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                        "application/vnd.apache.parquet": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every user's usage over the range, and the list of users */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day of the range (YYYY-MM-DD); default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last UTC day of the range, included (YYYY-MM-DD); default: today */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A UTC day, YYYY-MM-DD */
+                            from: string;
+                            /** @description A UTC day, YYYY-MM-DD */
+                            to: string;
+                            rows: {
+                                userId: string;
+                                username: string | null;
+                                generations: number;
+                                tokens: number;
+                                /** @description USD */
+                                costUsd: number;
+                                errors: number;
+                            }[];
+                            /** @description Every user, for choosing whose usage to see */
+                            users: {
+                                id: string;
+                                username: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/export/conversations/{id}/markdown": {
         parameters: {
             query?: never;

@@ -53,6 +53,18 @@ export type MyBudget = JsonResponse<'/api/budgets/me', 'get', 200>;
 export type AdminBudgets = JsonResponse<'/api/admin/budgets', 'get', 200>;
 export type AdminBudgetUser = AdminBudgets['users'][number];
 
+export type UsageSummary = JsonResponse<'/api/usage/summary', 'get', 200>;
+export type DailyUsage = JsonResponse<'/api/usage/daily', 'get', 200>;
+export type LatencyUsage = JsonResponse<'/api/usage/latency', 'get', 200>;
+export type ConversationsUsage = JsonResponse<'/api/usage/conversations', 'get', 200>;
+export type ErrorsUsage = JsonResponse<'/api/usage/errors', 'get', 200>;
+export type PricesUsage = JsonResponse<'/api/usage/prices', 'get', 200>;
+export type UsersUsage = JsonResponse<'/api/admin/usage/users', 'get', 200>;
+/** Which rows a usage download holds (GET /api/usage/export?report=…). */
+export type UsageReport = NonNullable<
+  paths['/api/usage/export']['get']['parameters']['query']
+>['report'];
+
 /** GET /api/health answers 200 when healthy and 503 (same body) when degraded. */
 export type Health =
   JsonResponse<'/api/health', 'get', 200> | JsonResponse<'/api/health', 'get', 503>;

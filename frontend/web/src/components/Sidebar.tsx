@@ -1,7 +1,7 @@
 import { memo, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import type { SearchHit, UpdateConversationBody, User } from '../api/types';
 import { groupByDate } from '../lib/dateGroups';
-import { ACCOUNT_PATH, ADMIN_PATH } from '../lib/router';
+import { ACCOUNT_PATH, ADMIN_PATH, USAGE_PATH, type Page } from '../lib/router';
 import type { ConversationList } from '../state/conversations';
 import type { Folders } from '../state/folders';
 import { ConversationItem } from './ConversationItem';
@@ -28,7 +28,7 @@ interface SidebarProps {
   onSignOut: () => void;
   /** Opens /account or /admin (client-side). */
   onOpenPage: (path: string) => void;
-  page: 'chat' | 'account' | 'admin';
+  page: Page;
 }
 
 const EMPTY_TEXT = {
@@ -165,6 +165,15 @@ export const Sidebar = memo(function Sidebar({
           </>
         )}
       </nav>
+      <a
+        href={USAGE_PATH}
+        className={`sidebar-link${page === 'usage' ? ' current' : ''}`}
+        data-testid="usage-link"
+        aria-current={page === 'usage' ? 'page' : undefined}
+        onClick={(e) => goTo(e, USAGE_PATH)}
+      >
+        Usage
+      </a>
       {user.role === 'admin' && (
         <a
           href={ADMIN_PATH}

@@ -1,4 +1,13 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import {
+  lazy,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type DragEvent,
+} from 'react';
 import { api } from '../api/client';
 import type {
   Attachment,
@@ -47,6 +56,9 @@ import { PresetMenu, type CurrentSettings } from './PresetMenu';
 import { NO_PROMPT, PromptSettings, type PromptValue } from './PromptSettings';
 import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
+
+// The usage page and its charts are chunks of their own: nobody needs them to chat.
+const UsagePage = lazy(() => import('./UsagePage'));
 
 const LAST_MODEL_KEY = 'lastModel';
 /** While the title model names a conversation: how often to read it again, and how many times at most. */
@@ -943,12 +955,23 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 <MenuIcon />
               </button>
               <span className="topbar-title">
-                {page === 'admin' ? 'Administration' : 'Account'}
+                {page === 'admin' ? 'Administration' : page === 'usage' ? 'Usage' : 'Account'}
               </span>
               {topbarActions}
             </header>
             {page === 'account' && (
               <AccountPage user={user} onSignedOut={onSignedOut} onImported={list.reload} />
+            )}
+            {page === 'usage' && (
+              <Suspense
+                fallback={
+                  <div className="page">
+                    <p className="muted">Loading…</p>
+                  </div>
+                }
+              >
+                <UsagePage user={user} />
+              </Suspense>
             )}
             {page === 'admin' &&
               (user.role === 'admin' ? (

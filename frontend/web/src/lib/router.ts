@@ -2,8 +2,9 @@ import { useSyncExternalStore } from 'react';
 
 /**
  * A tiny History API router: `/` (new chat), `/c/:conversationId`, `/temporary` (a temporary
- * chat, kept in this tab's memory only), `/account` (your password and sessions) and `/admin`
- * (users, settings and the audit log; admins only).
+ * chat, kept in this tab's memory only), `/account` (your password and sessions), `/usage`
+ * (spend, tokens, latency and errors) and `/admin` (users, settings and the audit log; admins
+ * only).
  */
 
 const NAVIGATE_EVENT = 'app:navigate';
@@ -57,11 +58,15 @@ export function isTemporaryPath(path: string): boolean {
 
 export const ACCOUNT_PATH = '/account';
 export const ADMIN_PATH = '/admin';
+export const USAGE_PATH = '/usage';
 
-/** Which page a path shows: a chat, the account page or the admin page. */
-export function pageOf(path: string): 'chat' | 'account' | 'admin' {
+export type Page = 'chat' | 'account' | 'admin' | 'usage';
+
+/** Which page a path shows: a chat, the account page, the usage page or the admin page. */
+export function pageOf(path: string): Page {
   const bare = path.replace(/\/+$/, '');
   if (bare === ACCOUNT_PATH) return 'account';
   if (bare === ADMIN_PATH) return 'admin';
+  if (bare === USAGE_PATH) return 'usage';
   return 'chat';
 }
