@@ -23,6 +23,8 @@ export interface UsageChartProps {
   height?: number;
   /** The chart's accessible name. */
   title: string;
+  /** What the x labels are, for the legend ("Day", "Model"). */
+  xLabel: string;
 }
 
 const PALETTE = [
@@ -50,6 +52,7 @@ export default function UsageChart({
   format,
   height = 220,
   title,
+  xLabel,
 }: UsageChartProps) {
   const host = useRef<HTMLDivElement>(null);
 
@@ -60,17 +63,31 @@ export default function UsageChart({
     // Stacked: each series holds its running total; drawn from the last (tallest) down.
     const totals = stacked ? runningTotals(series) : series.map((s) => s.values);
     const bars = uPlot.paths.bars?.({ size: [0.7, 48], align: 0 });
+    // Bars are drawn tallest first, so each shorter one stays in view in front of it: the
+    // stacked running totals, and percentiles (p99 behind p90 behind p50).
     const order = series.map((_, i) => i);
-    if (stacked) order.reverse();
+    if (kind === 'bars') order.reverse();
+    const days = labels.every((l) => /^\d{4}-\d{2}-\d{2}$/.test(l));
     const options: Options = {
       width: Math.max(200, element.clientWidth),
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [-0.5, Math.max(0.5, labels.length - 0.5)] } },
+      scales: {
+        x: { time: false, range: [-0.5, Math.max(0.5, labels.length - 0.5)] },
+        // Amounts start at 0, so bars are read by their height.
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         {
-          values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? (labels[t] ?? '') : '')),
+          // Whole steps only, far enough apart for a label each.
+          incrs: [1, 2, 3, 5, 7, 10, 14, 21, 30, 60, 90, 180, 365],
+          space: days ? 48 : 80,
+          values: (_u, ticks) =>
+            ticks.map((t) => {
+              const label = Number.isInteger(t) ? (labels[t] ?? '') : '';
+              return days ? label.slice(5) : label;
+            }),
           stroke: 'currentColor',
           grid: { show: false },
         },
@@ -81,7 +98,7 @@ export default function UsageChart({
         },
       ],
       series: [
-        { label: 'x', value: (_u, v) => (v === null ? '' : (labels[v] ?? '')) },
+        { label: xLabel, value: (_u, v) => (v === null ? '' : (labels[v] ?? '')) },
         ...order.map((i) => ({
           label: series[i]!.label,
           stroke: colorOf(i),
@@ -107,7 +124,7 @@ export default function UsageChart({
       resize.disconnect();
       chart.destroy();
     };
-  }, [labels, series, kind, stacked, format, height]);
+  }, [labels, series, kind, stacked, format, height, xLabel]);
 
   return <div className="usage-chart" ref={host} role="img" aria-label={title} />;
 }

@@ -270,6 +270,7 @@ function Reports({ reports, query }: { reports: Reports; query: string }) {
         chart={
           <UsageChart
             title="Spend per day, by model"
+            xLabel="Day"
             kind="bars"
             stacked
             labels={spend.labels}
@@ -301,6 +302,7 @@ function Reports({ reports, query }: { reports: Reports; query: string }) {
         chart={
           <UsageChart
             title="Tokens per day"
+            xLabel="Day"
             kind="lines"
             labels={tokens.labels}
             series={tokens.series}
@@ -332,6 +334,7 @@ function Reports({ reports, query }: { reports: Reports; query: string }) {
         chart={
           <UsageChart
             title="Time to first token, by model and provider"
+            xLabel="Model"
             kind="bars"
             labels={latencyChart.labels}
             series={latencyChart.series}
@@ -375,6 +378,7 @@ function Reports({ reports, query }: { reports: Reports; query: string }) {
         chart={
           <UsageChart
             title="Errors per day, by code"
+            xLabel="Day"
             kind="bars"
             stacked
             labels={errorsOverTime.labels}
