@@ -2,7 +2,7 @@
  * The benchmark suite. `--short` (the default; CI's smoke run: fails on errors, never on
  * timings) or `--full` (the figures in docs/benchmarks.md).
  *
- *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak] [--no-build]
+ *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
  *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
  *                   [--soak-backend-env KEY=VALUE,…]
  *                   [--json FILE] [--report-json FILE]
@@ -20,6 +20,7 @@ import { relayBench, relayMarkdown, type RelayOptions, type RelayReport } from '
 import { benchRoot, buildAll, prepareRelease, root } from './services.js';
 import { soakBench, soakMarkdown, type SoakReport } from './soak.js';
 import { uiBench, uiMarkdown, type UiReport } from './ui.js';
+import { usageBench, usageMarkdown, type UsageOptions, type UsageReport } from './usage.js';
 import { log } from './util.js';
 
 const args = process.argv.slice(2);
@@ -29,7 +30,7 @@ const value = (name: string) => {
   return i === -1 ? undefined : args[i + 1];
 };
 const mode: 'short' | 'full' = flag('--full') ? 'full' : 'short';
-const only = new Set((value('--only') ?? 'relay,db,ui,soak').split(','));
+const only = new Set((value('--only') ?? 'relay,db,ui,soak,usage').split(','));
 const full = mode === 'full';
 
 const levelsFlag = value('--relay-levels'); // e.g. 1x30,100x5: concurrency x streams per slot
@@ -73,6 +74,15 @@ const dbOptions: Omit<DbOptions, 'dir'> = full
       slowCalls: 5,
       writeSeconds: 3,
     };
+const usageOptions: Omit<UsageOptions, 'dir'> = full
+  ? {
+      file: path.join(root, 'data', 'bench-usage.db'),
+      users: 100,
+      conversations: 20_000,
+      generations: 2_000_000,
+      calls: 30,
+    }
+  : { file: null, users: 5, conversations: 50, generations: 20_000, calls: 5 };
 const soakSeconds = Number(value('--soak-seconds') ?? (full ? 600 : 20));
 const soakConcurrency = Number(value('--soak-streams') ?? (full ? 200 : 20));
 /** `--soak-backend-env KEY=VALUE,KEY=VALUE`: settings of the soak's backend (e.g. DUCKDB_MEMORY_LIMIT). */
@@ -101,6 +111,7 @@ async function main(): Promise<number> {
     db?: DbReport;
     ui?: UiReport;
     soak?: SoakReport;
+    usage?: UsageReport;
   } = { mode, startedAt: started.toISOString(), machine: await machineInfo() };
   const md: string[] = [
     `# Benchmark run (${mode}), ${started.toISOString()}\n`,
@@ -143,6 +154,16 @@ async function main(): Promise<number> {
       return {
         ok: db.failedRequests === 0 && db.crashes.length === 0,
         detail: `${db.failedRequests} failed requests${db.crashes.length ? `; crashes: ${db.crashes.join('; ')}` : ''}`,
+      };
+    });
+
+    await step('usage', async () => {
+      const usage = await usageBench({ ...usageOptions, dir: await sub(dir, 'usage') });
+      report.usage = usage;
+      md.push('## Usage analytics at scale\n', usageMarkdown(usage));
+      return {
+        ok: usage.failedRequests === 0 && usage.crashes.length === 0,
+        detail: `${usage.failedRequests} failed requests${usage.crashes.length ? `; crashes: ${usage.crashes.join('; ')}` : ''}`,
       };
     });
 
