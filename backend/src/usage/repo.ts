@@ -24,10 +24,11 @@ export interface UsageRange {
   to: string;
 }
 
-const DAY = `CAST(epoch_ms(created_at) // 86400000 AS INTEGER)`;
-const DAY_OF_G = `CAST(epoch_ms(g.created_at) // 86400000 AS INTEGER)`;
-/** A day number (days since 1970-01-01) back to a DATE. */
-const AS_DATE = (column: string) => `DATE '1970-01-01' + ${column}`;
+// A BIGINT day number (a cast to INTEGER per row doubled the grouping's time on 2M rows).
+const DAY = `epoch_ms(created_at) // 86400000`;
+const DAY_OF_G = `epoch_ms(g.created_at) // 86400000`;
+/** A day number (days since 1970-01-01) back to a DATE, once per group. */
+const AS_DATE = (column: string) => `DATE '1970-01-01' + CAST(${column} AS INTEGER)`;
 
 /**
  * A generation's cost at catalog (list) prices: its tokens times the prices of the row of
@@ -53,7 +54,7 @@ function where(
   const a = alias === '' ? '' : `${alias}.`;
   const params: SqlParam[] = [range.from, range.to];
   let sql = `${a}created_at >= CAST($1 AS TIMESTAMPTZ) AND ${a}created_at < CAST($2 AS TIMESTAMPTZ)
-    AND COALESCE(${a}imported, false) = false`;
+    AND ${a}imported IS NOT TRUE`;
   if (scope.userId !== null) {
     params.push(scope.userId);
     sql += ` AND ${a}user_id = $3`;
@@ -130,18 +131,20 @@ export const reportQueries = {
     const w = where(scope, range);
     const n = w.params.length + 1;
     return {
+      // Grouped by conversation alone (a conversation has one owner, and the rows are the
+      // scope's already): its title and owner come with the ten rows left.
       sql: `WITH top AS (
-              SELECT conversation_id, user_id, count(*) AS generations,
+              SELECT conversation_id, count(*) AS generations,
                      COALESCE(sum(prompt_tokens), 0) + COALESCE(sum(completion_tokens), 0) AS tokens,
                      COALESCE(sum(cost_usd), 0) AS cost_usd
               FROM generations WHERE ${w.sql}
-              GROUP BY conversation_id, user_id
+              GROUP BY conversation_id
               ORDER BY cost_usd DESC, conversation_id LIMIT $${n})
             SELECT top.conversation_id, c.title, u.username, top.generations, top.tokens,
                    top.cost_usd
             FROM top
-            LEFT JOIN conversations c ON c.id = top.conversation_id AND c.user_id = top.user_id
-            LEFT JOIN users u ON u.id = top.user_id
+            LEFT JOIN conversations c ON c.id = top.conversation_id
+            LEFT JOIN users u ON u.id = c.user_id
             ORDER BY top.cost_usd DESC, top.conversation_id`,
       params: [...w.params, limit],
     };
