@@ -3,7 +3,7 @@ import { createModelsRepo } from '../models/repo.js';
 import type { UpstreamModel } from '../openrouter/types.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
 import { createConversation, setupAdmin, type SignedInUser } from '../test-support/factories.js';
-import { collect, openSseRequest, postMessage } from '../test-support/sse-client.js';
+import { collect, openSseRequest, postMessage, readEvents } from '../test-support/sse-client.js';
 import { createUsageFiller } from './fill.js';
 
 // Each generation row is complete: figures the stream lacked are filled in the background
@@ -217,6 +217,47 @@ describe('figures the stream lacked', () => {
       await ctx.app.inject({ url: '/api/usage/summary', headers: { cookie: admin.cookie } })
     ).json();
     expect(summary.kinds.map((k: { kind: string }) => k.kind)).toEqual(['answer', 'title']);
+  });
+
+  it('regenerate and continue are generations of their own kinds', async () => {
+    const conversation = await createConversation(ctx.app, admin, { model: 'fake/echo' });
+    await collect(
+      postMessage(ctx.baseUrl, admin.cookie, conversation, {
+        content: 'cut short [fake chunks=8 limit=3]',
+      }),
+    );
+    const messages = (
+      await ctx.app.inject({
+        url: `/api/conversations/${conversation}`,
+        headers: { cookie: admin.cookie },
+      })
+    ).json().messages as Array<{ id: string; role: string }>;
+    const question = messages.find((m) => m.role === 'user')!;
+    const answer = messages.find((m) => m.role === 'assistant')!;
+    const answerRoute = async (path: string, body?: unknown) => {
+      const response = await fetch(`${ctx.baseUrl}/api/conversations/${conversation}${path}`, {
+        method: 'POST',
+        headers: {
+          cookie: admin.cookie,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(response.status).toBe(200);
+      const events = await collect(readEvents(response.body!));
+      expect(events.at(-1)?.event).toBe('done');
+      return events.find((e) => e.event === 'assistant_message')!.data.generationId as string;
+    };
+    const continued = await answerRoute(`/messages/${answer.id}/continue`);
+    const regenerated = await answerRoute(`/messages/${question.id}/regenerate`, {});
+    expect((await row(continued)).purpose).toBe('continue');
+    expect((await row(regenerated)).purpose).toBe('regenerate');
+    const summary = (
+      await ctx.app.inject({ url: '/api/usage/summary', headers: { cookie: admin.cookie } })
+    ).json();
+    expect(summary.kinds.map((k: { kind: string }) => k.kind)).toEqual(
+      expect.arrayContaining(['answer', 'continue', 'regenerate', 'title']),
+    );
   });
 
   it('at start-up, estimated rows left without a cost by a crash are priced from the catalog', async () => {

@@ -528,8 +528,14 @@ describe('downloads (DuckDB COPY … TO a temp file, streamed, then deleted)', (
         .map((r) => r.id)
         .sort(),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const after = (await readdir(tmpdir())).filter((f) => f.startsWith('ai-usage-'));
-    expect(after.filter((f) => !before.includes(f))).toEqual([]);
+    // Each file is deleted once its stream closes (a moment after the response ends).
+    let left: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const after = (await readdir(tmpdir())).filter((f) => f.startsWith('ai-usage-'));
+      left = after.filter((f) => !before.includes(f));
+      if (left.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(left).toEqual([]);
   });
 });
