@@ -101,30 +101,29 @@ export function createUsageService(deps: {
       const at = now();
       const month = monthOf(at);
       const todayStart = new Date(Date.parse(`${dayOf(at)}T00:00:00.000Z`));
-      const [totals, recent, kinds, budget] = await Promise.all([
-        repo.totals(r.scope, r.range),
+      const [kinds, recent, budget] = await Promise.all([
+        repo.totalsByKind(r.scope, r.range),
         repo.todayAndMonth(
           r.scope,
           month.start,
           todayStart.toISOString(),
           new Date(todayStart.getTime() + DAY_MS).toISOString(),
         ),
-        repo.rows<{ kind: string; generations: number; tokens: number; cost_usd: number }>(
-          reportQueries.kinds(r.scope, r.range),
-        ),
         r.scope.userId === null ? null : deps.budgets.mine(r.scope.userId),
       ]);
+      const total = (pick: (k: (typeof kinds)[number]) => number) =>
+        kinds.reduce((sum, k) => sum + pick(k), 0);
       return {
         scope: scopeOf(r),
         totals: {
-          generations: totals.generations,
-          promptTokens: totals.prompt_tokens,
-          completionTokens: totals.completion_tokens,
-          reasoningTokens: totals.reasoning_tokens,
-          cachedTokens: totals.cached_tokens,
-          costUsd: totals.cost_usd,
-          estimatedCostUsd: totals.estimated_cost_usd,
-          errors: totals.errors,
+          generations: total((k) => k.generations),
+          promptTokens: total((k) => k.prompt_tokens),
+          completionTokens: total((k) => k.completion_tokens),
+          reasoningTokens: total((k) => k.reasoning_tokens),
+          cachedTokens: total((k) => k.cached_tokens),
+          costUsd: total((k) => k.cost_usd),
+          estimatedCostUsd: total((k) => k.estimated_cost_usd),
+          errors: total((k) => k.errors),
         },
         today: { day: dayOf(at), costUsd: recent.today_usd, tokens: recent.today_tokens },
         month: { month: month.key, costUsd: recent.month_usd, tokens: recent.month_tokens },
@@ -141,7 +140,7 @@ export function createUsageService(deps: {
         kinds: kinds.map((k) => ({
           kind: k.kind,
           generations: k.generations,
-          tokens: k.tokens,
+          tokens: k.prompt_tokens + k.completion_tokens,
           costUsd: k.cost_usd,
         })),
       };
