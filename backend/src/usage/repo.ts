@@ -132,12 +132,13 @@ export const reportQueries = {
     const n = w.params.length + 1;
     return {
       // Grouped by conversation alone (a conversation has one owner, and the rows are the
-      // scope's already): its title and owner come with the ten rows left.
+      // scope's already): its title and owner come with the ten rows left. A temporary chat's
+      // calls belong to no conversation (they count in the totals, under their kind).
       sql: `WITH top AS (
               SELECT conversation_id, count(*) AS generations,
                      COALESCE(sum(prompt_tokens), 0) + COALESCE(sum(completion_tokens), 0) AS tokens,
                      COALESCE(sum(cost_usd), 0) AS cost_usd
-              FROM generations WHERE ${w.sql}
+              FROM generations WHERE ${w.sql} AND conversation_id IS NOT NULL
               GROUP BY conversation_id
               ORDER BY cost_usd DESC, conversation_id LIMIT $${n})
             SELECT top.conversation_id, c.title, u.username, top.generations, top.tokens,

@@ -312,6 +312,32 @@ describe('reports against totals computed from the inserted rows', () => {
     }
   });
 
+  it('a temporary chat’s calls count under their kind, in no conversation', async () => {
+    const id = crypto.randomUUID();
+    await ctx.db.run(
+      `INSERT INTO generations (id, message_id, user_id, conversation_id, model, prompt_tokens,
+         completion_tokens, cost_usd, created_at, purpose, usage_source)
+       VALUES ($1, NULL, $2, NULL, 'fake/echo', 10, 20, 1.5, CAST($3 AS TIMESTAMPTZ),
+               'temporary', 'stream')`,
+      [id, bob.id, new Date().toISOString()],
+    );
+    try {
+      const top = await get(bob, `/api/usage/conversations?${range}&limit=100`);
+      expect(top.status).toBe(200);
+      const ids = top.json().rows.map((r: { conversationId: string }) => r.conversationId);
+      expect(ids).toEqual(
+        [...new Set(covered(bob.id).map((r) => r.conversationId))].sort(
+          (a, b) => ids.indexOf(a) - ids.indexOf(b),
+        ),
+      );
+      const summary = (await get(bob, `/api/usage/summary?${range}`)).json();
+      const temporary = summary.kinds.find((k: { kind: string }) => k.kind === 'temporary');
+      expect(temporary).toEqual({ kind: 'temporary', generations: 1, tokens: 30, costUsd: 1.5 });
+    } finally {
+      await ctx.db.run('DELETE FROM generations WHERE id = $1', [id]);
+    }
+  });
+
   it('errors: per day, model and code', async () => {
     const body = (await get(admin, `/api/usage/errors?${range}&user=all`)).json();
     const failed = covered(null).filter((r) => r.errorCode !== null);
