@@ -137,10 +137,13 @@ describe('a user over HTTPS in Chromium', () => {
     expect(seen.length).toBeGreaterThanOrEqual(10);
     expect(lastSentAt - (seen[0] ?? Infinity)).toBeGreaterThan(1500);
 
-    const text = await answer.textContent();
+    // The answer's text; the figures under it are compared by the messages test.
+    const text = await answer.locator('.markdown').textContent();
     await page.reload();
     await expect
-      .poll(() => page.getByTestId('message-assistant').last().textContent(), { timeout: 10_000 })
+      .poll(() => page.getByTestId('message-assistant').last().locator('.markdown').textContent(), {
+        timeout: 10_000,
+      })
       .toBe(text);
   });
 });
