@@ -240,6 +240,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     attachments,
     supportedParameters: (model) => models.supportedParameters(model),
     usageFill,
+    catalog: (ids) => models.inputPrices(ids),
   });
 
   await app.register(async (api) => {

@@ -173,6 +173,27 @@ export const errorCatalog = {
     message: 'The model does not accept images: choose a model with image input.',
     level: 'info',
   },
+  'compare.model_count': {
+    status: 400,
+    message: 'A comparison sends the question to 2 to 4 models: choose that many.',
+    level: 'info',
+  },
+  'compare.duplicate_model': {
+    status: 400,
+    message: 'Each model may be in a comparison once: choose different models.',
+    level: 'info',
+  },
+  'comparison.not_found': { status: 404, message: 'Comparison not found.', level: 'info' },
+  'comparison.not_an_answer': {
+    status: 400,
+    message: "This message is not one of the comparison's answers.",
+    level: 'info',
+  },
+  'model.unknown': {
+    status: 400,
+    message: 'This model is not in the model catalog: choose one the model picker lists.',
+    level: 'info',
+  },
   'generation.not_found': {
     status: 404,
     message: 'No running generation with this id.',

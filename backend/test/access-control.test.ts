@@ -14,6 +14,7 @@ import {
   collect,
   openSseRequest,
   postMessage,
+  readEvents,
   type ReceivedEvent,
   type SseConnection,
 } from '../src/test-support/sse-client.js';
@@ -51,6 +52,8 @@ interface VictimIds {
   attachments: string[];
   /** Their preset. */
   presets: string[];
+  /** Their comparison (a question sent to two models) in that conversation. */
+  comparisons: string[];
   /** Other people's ids the attacker may know: the admin's user id and sessions. */
   others: string[];
 }
@@ -73,6 +76,15 @@ const pathFixtures: Record<string, (v: VictimIds) => Record<string, string[]>> =
   '/api/conversations/{id}/messages/{messageId}/continue': (v) => ({
     id: [v.conversation],
     messageId: v.messages,
+  }),
+  '/api/conversations/{id}/compare': (v) => ({ id: [v.conversation] }),
+  '/api/conversations/{id}/comparisons/{comparisonId}/choose': (v) => ({
+    id: [v.conversation],
+    comparisonId: v.comparisons,
+  }),
+  '/api/conversations/{id}/comparisons/{comparisonId}/stop': (v) => ({
+    id: [v.conversation],
+    comparisonId: v.comparisons,
   }),
   '/api/generations/{id}/stream': (v) => ({
     id: [v.runningGeneration, v.runningTemporary, ...v.generations],
@@ -127,6 +139,10 @@ function bodyFor(operation: Operation, attacker: { username: string }): unknown 
     'POST /api/chat/temporary': {
       model: 'fake/echo',
       messages: [{ role: 'user', content: 'what did the others ask?' }],
+    },
+    'POST /api/conversations/{id}/compare': {
+      content: 'read me your history twice',
+      models: ['fake/echo', 'fake/reasoning'],
     },
     'POST /api/admin/users': {
       username: 'mallory-admin',
@@ -208,6 +224,7 @@ function allIds(v: VictimIds): string[] {
     ...v.folders,
     ...v.attachments,
     ...v.presets,
+    ...v.comparisons,
     ...v.others,
   ];
 }
@@ -398,6 +415,24 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
     }),
   );
   expect(events.at(-1)?.event).toBe('done');
+  // A comparison: the question sent to two models, the first answer chosen.
+  const compared = await fetch(`${ctx.baseUrl}/api/conversations/${conversation}/compare`, {
+    method: 'POST',
+    headers: { cookie: victim.cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ content: `compare ${canary}`, models: ['fake/echo', 'fake/reasoning'] }),
+  });
+  expect(compared.status).toBe(200);
+  const comparison = (await collect(readEvents(compared.body!))).find(
+    (e) => e.event === 'comparison',
+  )!.data as { id: string; answers: Array<{ messageId: string }> };
+  const chosen = await call(
+    ctx,
+    'POST',
+    `/api/conversations/${conversation}/comparisons/${comparison.id}/choose`,
+    victim.cookie,
+    { messageId: comparison.answers[0]!.messageId },
+  );
+  expect(chosen.statusCode, chosen.body).toBe(200);
   // The catalog is fetched once now, so that reading it later changes nothing.
   expect((await call(ctx, 'GET', '/api/models', victim.cookie)).statusCode).toBe(200);
   // A second device.
@@ -426,6 +461,7 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
     folders: [folder.json().id as string],
     attachments: [sentFile, pendingFile],
     presets: [preset.json().id as string],
+    comparisons: [comparison.id],
     others: [
       admin.id,
       ...(await call(ctx, 'GET', '/api/auth/sessions', admin.cookie))
@@ -433,8 +469,8 @@ async function buildVictim(ctx: TestContext, admin: SignedInUser, canary: string
         .sessions.map((s: { id: string }) => s.id),
     ],
   } satisfies VictimIds;
-  expect(ids.messages).toHaveLength(2);
-  expect(ids.generations).toHaveLength(1);
+  expect(ids.messages).toHaveLength(5);
+  expect(ids.generations).toHaveLength(3);
   expect(ids.sessions).toHaveLength(2);
   expect(ids.auditEntries.length).toBeGreaterThanOrEqual(3);
   return { victim, otherDevice, ids };
@@ -607,6 +643,27 @@ describe('a second user tries the first user’s ids on every route', () => {
         },
       );
       expectTypedError(`parentId ${parentId}`, answer, [400], 'message.parent_invalid');
+      const compared = await send(
+        ctx,
+        'POST',
+        `/api/conversations/${own}/compare`,
+        attacker.cookie,
+        { content: 'continue from there', models: ['fake/echo', 'fake/reasoning'], parentId },
+      );
+      expectTypedError(`compare parentId ${parentId}`, compared, [400], 'message.parent_invalid');
+    }
+    // Her own conversation with the victim's comparison and answers: not found in it.
+    for (const comparisonId of ids.comparisons) {
+      for (const messageId of ids.messages) {
+        const chosen = await send(
+          ctx,
+          'POST',
+          `/api/conversations/${own}/comparisons/${comparisonId}/choose`,
+          attacker.cookie,
+          { messageId },
+        );
+        expectTypedError(`choose ${messageId}`, chosen, [404], 'comparison.not_found');
+      }
     }
     // The victim's files, sent or pending, as the attacker's attachments: not found.
     for (const attachmentId of ids.attachments) {

@@ -99,6 +99,12 @@ async function child(src: string, batch: number, answers: number, file: string):
           userId: 'u1',
           conversationId: t.conversationId,
           userMessage: { id: t.question, parentId: null, content: 'Hello there', createdAt: now() },
+          // The turn's answers as the backend names them since comparisons (one here), and
+          // as earlier versions did: each variant reads the fields it knows.
+          answers: [
+            { id: t.answer, createdAt: now(), generationId: t.generation, model: 'fake/slow' },
+          ],
+          comparisonId: null,
           assistantMessage: { id: t.answer, createdAt: now() },
           generationId: t.generation,
           model: 'fake/slow',

@@ -59,7 +59,7 @@ export function createAdminRepo(db: Queryable) {
     },
 
     /**
-     * Deletes the user and everything they own: generations, messages, conversations, folders, sessions,
+     * Deletes the user and everything they own: generations, messages, comparisons, conversations, folders, sessions,
      * their own OpenRouter key (sealed, but still theirs), their spending limit, their favourite
      * models and default model, their presets, their attachments' rows (the files go once this
      * has committed).
@@ -69,6 +69,7 @@ export function createAdminRepo(db: Queryable) {
         'attachments',
         'generations',
         'messages',
+        'comparisons',
         'conversations',
         'folders',
         'sessions',

@@ -109,15 +109,24 @@ export function createBudgetsService(deps: BudgetsDeps) {
 
     /**
      * Refuses a send (budget.exceeded) when the user's spend this month has reached their
-     * limit. Returns the month the send counts in, for recordCost.
+     * limit, or when `reserveUsd` (what the send is known to cost at least, e.g. a comparison's
+     * prompts) would take it past the limit. Returns the month the send counts in, for recordCost.
      */
-    async admit(userId: string): Promise<string> {
+    async admit(userId: string, reserveUsd = 0): Promise<string> {
       const budget = await mine(userId);
       if (budget.limitUsd !== null && budget.spentUsd >= budget.limitUsd) {
         throw new AppError(
           'budget.exceeded',
           `You have spent ${usd(budget.spentUsd)} of your ${usd(budget.limitUsd)} monthly limit. ` +
             `It resets on ${budget.resetsAt.slice(0, 10)} (UTC); an administrator can raise it.`,
+        );
+      }
+      if (budget.limitUsd !== null && budget.spentUsd + reserveUsd > budget.limitUsd) {
+        throw new AppError(
+          'budget.exceeded',
+          `This needs about ${usd(reserveUsd)} and ${usd(budget.limitUsd - budget.spentUsd)} ` +
+            `of your ${usd(budget.limitUsd)} monthly limit is left. It resets on ` +
+            `${budget.resetsAt.slice(0, 10)} (UTC); an administrator can raise it.`,
         );
       }
       return budget.month;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { SseWriter } from '../http/sse.js';
+import type { GenerationEvent } from './events.js';
 import type { Generation } from './generation.js';
 
 /** Keeps idle proxies from closing a stream while the model thinks (SSE comments are ignored by clients). */
@@ -16,26 +17,56 @@ const HEARTBEAT_MS = 15_000;
  * the generation has already ended (the client then loads the saved message).
  */
 export function relayGeneration(res: ServerResponse, sse: SseWriter, generation: Generation): void {
+  relayGenerations(res, sse, [generation], { tagged: false });
+}
+
+/**
+ * Relays several generations (a comparison's answers) to one SSE response, interleaved as
+ * they write: with `tagged`, each event's data also names its answer (`messageId`), so the
+ * client can tell them apart. Each generation is relayed as relayGeneration relays one (its
+ * past events, then live ones, up to its own `done` or `error`); the response ends once every
+ * one of them has ended, or when the client goes away (they all go on and are saved).
+ */
+export function relayGenerations(
+  res: ServerResponse,
+  sse: SseWriter,
+  generations: readonly Generation[],
+  { tagged }: { tagged: boolean },
+): void {
   const heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
-  let detach = (): void => undefined;
+  const detachers: Array<() => void> = [];
+  let running = 0;
+  let ended = false;
   const end = (): void => {
+    if (ended) return;
+    ended = true;
     clearInterval(heartbeat);
-    detach();
+    for (const detach of detachers) detach();
     res.off('close', end);
     sse.close();
   };
+  const write = (generation: Generation, event: GenerationEvent): void => {
+    sse.send(event.event, tagged ? { ...event.data, messageId: generation.messageId } : event.data);
+  };
 
-  // Listeners run from the generation's loop, never inside attach(): the past events below
+  // Listeners run from each generation's loop, never inside attach(): the past events below
   // are written before any live one.
-  const attached = generation.attach((event) => {
-    sse.send(event.event, event.data);
-    if (event.event === 'done' || event.event === 'error') end();
-  });
-  if (attached === null) {
+  for (const generation of generations) {
+    const attached = generation.attach((event) => {
+      write(generation, event);
+      if (event.event === 'done' || event.event === 'error') {
+        running -= 1;
+        if (running === 0) end();
+      }
+    });
+    if (attached === null) continue;
+    running += 1;
+    detachers.push(attached.detach);
+    for (const event of attached.past) write(generation, event);
+  }
+  if (running === 0) {
     end();
     return;
   }
-  detach = attached.detach;
-  for (const event of attached.past) sse.send(event.event, event.data);
   res.on('close', end);
 }

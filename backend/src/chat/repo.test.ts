@@ -34,8 +34,15 @@ const turn = (n: number): NewTurn => ({
     content: `question ${n}`,
     createdAt: '2026-12-04T10:00:00.000Z',
   },
-  assistantMessage: { id: `a${n}`, createdAt: '2026-12-04T10:00:00.001Z' },
-  generationId: `g${n}`,
+  answers: [
+    {
+      id: `a${n}`,
+      createdAt: '2026-12-04T10:00:00.001Z',
+      generationId: `g${n}`,
+      model: 'fake/echo',
+    },
+  ],
+  comparisonId: null,
   model: 'fake/echo',
   title: `Title ${n}`,
 });

@@ -8,12 +8,26 @@ import type { ContextRow } from '../conversations/cache.js';
 import { byMessage, createAttachmentsRepo } from '../attachments/repo.js';
 import type { GenerationKind, UsageSource } from '../usage/figures.js';
 
+/** An answer started on a turn's question: its message (status streaming) and generation rows. */
+export interface NewTurnAnswer {
+  id: string;
+  createdAt: string;
+  generationId: string;
+  model: string;
+}
+
 export interface NewTurn {
   userId: string;
   conversationId: string;
   userMessage: { id: string; parentId: string | null; content: string; createdAt: string };
-  assistantMessage: { id: string; createdAt: string };
-  generationId: string;
+  /** One answer for a send; 2 to 4 for a comparison, siblings under the question. */
+  answers: NewTurnAnswer[];
+  /**
+   * Set for a comparison: its row is written, each answer is marked with it and its generation's
+   * purpose is 'compare'. Null for a send (its `purpose`, 'answer' by default).
+   */
+  comparisonId: string | null;
+  /** The conversation's model after the turn. */
   model: string;
   /** What the call is for (generations.purpose); 'answer' when absent. */
   purpose?: GenerationKind;
@@ -91,6 +105,8 @@ export interface StoredMessage {
   sources: Source[] | null;
   model: string | null;
   status: MessageStatus;
+  /** The comparison it is an answer of (migration 012), or null. */
+  comparisonId: string | null;
 }
 
 async function insertGeneration(
@@ -148,7 +164,7 @@ export function createChatRepo(db: Queryable) {
      */
     async contextRows(userId: string, conversationId: string): Promise<ContextRow[]> {
       const rows = await db.all<ContextRow & { user_id: string }>(
-        `SELECT id, user_id, parent_id, role, content, created_at FROM messages
+        `SELECT id, user_id, parent_id, role, content, created_at, comparison_id FROM messages
          WHERE conversation_id = $1`,
         [conversationId],
       );
@@ -159,11 +175,13 @@ export function createChatRepo(db: Queryable) {
       // Without user_id: these rows are kept in the conversation cache.
       return rows
         .filter((row) => row.user_id === userId)
-        .map(({ id, parent_id, role, content, created_at }) => {
+        .map(({ id, parent_id, role, content, created_at, comparison_id }) => {
+          const row: ContextRow = { id, parent_id, role, content, created_at };
           const attachments = attached.get(id);
-          return attachments
-            ? { id, parent_id, role, content, created_at, attachments }
-            : { id, parent_id, role, content, created_at };
+          if (attachments) row.attachments = attachments;
+          // Only a comparison's answers carry it (most rows: no field at all).
+          if (comparison_id) row.comparison_id = comparison_id;
+          return row;
         });
     },
 
@@ -185,6 +203,7 @@ export function createChatRepo(db: Queryable) {
             'TEXT',
             'TIMESTAMPTZ',
             'TIMESTAMPTZ',
+            'TEXT',
           ],
           part.flatMap((t) => [
             [
@@ -198,43 +217,65 @@ export function createChatRepo(db: Queryable) {
               'complete',
               t.userMessage.createdAt,
               t.userMessage.createdAt,
+              null,
             ],
-            [
-              t.assistantMessage.id,
+            ...t.answers.map((a) => [
+              a.id,
               t.conversationId,
               t.userId,
               t.userMessage.id,
               'assistant',
               '',
-              t.model,
+              a.model,
               'streaming',
-              t.assistantMessage.createdAt,
-              t.assistantMessage.createdAt,
-            ],
+              a.createdAt,
+              a.createdAt,
+              t.comparisonId,
+            ]),
           ]),
         );
         await db.run(
-          `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, created_at, updated_at)
+          `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, created_at, updated_at, comparison_id)
            VALUES ${messages.sql}`,
           messages.params,
         );
         const generations = valuesList(
           ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ', 'TEXT'],
-          part.map((t) => [
-            t.generationId,
-            t.assistantMessage.id,
-            t.userId,
-            t.conversationId,
-            t.model,
-            t.assistantMessage.createdAt,
-            t.purpose ?? 'answer',
-          ]),
+          part.flatMap((t) =>
+            t.answers.map((a) => [
+              a.generationId,
+              a.id,
+              t.userId,
+              t.conversationId,
+              a.model,
+              a.createdAt,
+              t.comparisonId === null ? (t.purpose ?? 'answer') : 'compare',
+            ]),
+          ),
         );
         await db.run(
           `INSERT INTO generations (id, message_id, user_id, conversation_id, model, created_at, purpose)
            VALUES ${generations.sql}`,
           generations.params,
         );
+        const compared = part.filter((t) => t.comparisonId !== null);
+        if (compared.length > 0) {
+          const comparisons = valuesList(
+            ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
+            compared.map((t) => [
+              t.comparisonId,
+              t.userId,
+              t.conversationId,
+              t.userMessage.id,
+              t.userMessage.createdAt,
+            ]),
+          );
+          await db.run(
+            `INSERT INTO comparisons (id, user_id, conversation_id, question_id, created_at)
+             VALUES ${comparisons.sql}`,
+            comparisons.params,
+          );
+        }
         // A provisional title replaces only the default one: a rename made meanwhile stays.
         const activity = valuesList(
           ['TEXT', 'TIMESTAMPTZ', 'TEXT', 'TEXT'],
@@ -413,13 +454,15 @@ export function createChatRepo(db: Queryable) {
     ): Promise<StoredMessage | undefined> {
       // Owner and conversation checked in code: a lone primary-key filter uses the index.
       const row = await db.one<
-        Omit<StoredMessage, 'sources'> & {
+        Omit<StoredMessage, 'sources' | 'comparisonId'> & {
           user_id: string;
           conversation_id: string;
           sources: string | null;
+          comparison_id: string | null;
         }
       >(
-        `SELECT id, user_id, conversation_id, role, content, reasoning, sources, model, status
+        `SELECT id, user_id, conversation_id, role, content, reasoning, sources, model, status,
+                comparison_id
          FROM messages WHERE id = $1`,
         [messageId],
       );
@@ -432,6 +475,7 @@ export function createChatRepo(db: Queryable) {
         sources: parseSources(row.sources),
         model: row.model,
         status: row.status,
+        comparisonId: row.comparison_id,
       };
     },
 
@@ -467,15 +511,48 @@ export function createChatRepo(db: Queryable) {
 
     /**
      * Deletes messages by id (the caller found them in the user's conversation). Their
-     * generation rows stay: what was spent stays spent (budgets sum generations.cost_usd).
+     * generation rows stay: what was spent stays spent (budgets sum generations.cost_usd). A
+     * comparison whose question goes goes too; one whose chosen answer goes has no choice left.
      */
     async deleteMessages(ids: readonly string[]): Promise<void> {
       for (const part of chunks(ids)) {
+        const list = part.map((_, i) => `$${i + 1}`).join(', ');
+        await db.run(`DELETE FROM messages WHERE id IN (${list})`, part);
+        await db.run(`DELETE FROM comparisons WHERE question_id IN (${list})`, part);
         await db.run(
-          `DELETE FROM messages WHERE id IN (${part.map((_, i) => `$${i + 1}`).join(', ')})`,
+          `UPDATE comparisons SET chosen_id = NULL, chosen_at = NULL WHERE chosen_id IN (${list})`,
           part,
         );
       }
+    },
+
+    /** A comparison of the user's conversation (by its primary key; owner checked in code). */
+    async findComparison(
+      userId: string,
+      conversationId: string,
+      comparisonId: string,
+    ): Promise<{ id: string; questionId: string; chosenId: string | null } | undefined> {
+      const row = await db.one<{
+        id: string;
+        user_id: string;
+        conversation_id: string;
+        question_id: string;
+        chosen_id: string | null;
+      }>(
+        `SELECT id, user_id, conversation_id, question_id, chosen_id FROM comparisons
+         WHERE id = $1`,
+        [comparisonId],
+      );
+      if (row?.user_id !== userId || row.conversation_id !== conversationId) return undefined;
+      return { id: row.id, questionId: row.question_id, chosenId: row.chosen_id };
+    },
+
+    /** Records the answer chosen to continue a comparison with (the caller checked both). */
+    async chooseAnswer(comparisonId: string, messageId: string, now: string): Promise<void> {
+      await db.run(
+        `UPDATE comparisons SET chosen_id = $2, chosen_at = CAST($3 AS TIMESTAMPTZ) WHERE id = $1`,
+        [comparisonId, messageId, now],
+      );
     },
 
     /** At start-up, answers that were streaming when the process died are marked interrupted. */

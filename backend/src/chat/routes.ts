@@ -3,13 +3,19 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses, ErrorResponse, IdParams } from '../http/schemas.js';
 import { openSse } from '../http/sse.js';
-import { relayGeneration } from './relay.js';
+import { relayGeneration, relayGenerations } from './relay.js';
 import {
   AnswerStreamDescription,
+  ChooseAnswerBody,
+  ChooseAnswerResponse,
+  CompareBody,
+  CompareStreamDescription,
+  ComparisonParams,
   DeletedMessages,
   MessageParams,
   RegenerateBody,
   SendMessageBody,
+  StopComparisonResponse,
   StreamDescription,
   TemporaryChatBody,
   TemporaryStreamDescription,
@@ -112,6 +118,84 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
       const { id, messageId } = request.params;
       const generation = await chat.continueAnswer(request.user.id, id, messageId, request.id);
       streamAnswer(reply, request.id, generation, null);
+    },
+  );
+
+  app.post(
+    '/api/conversations/:id/compare',
+    {
+      schema: {
+        tags: ['chat'],
+        summary: 'Send one question to 2 to 4 models at once and stream their answers side by side',
+        params: IdParams,
+        body: CompareBody,
+        response: {
+          200: {
+            description: CompareStreamDescription,
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...errorResponses,
+          402: ErrorResponse,
+          403: ErrorResponse,
+          409: ErrorResponse,
+          429: ErrorResponse,
+          503: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      // As for a send: everything is checked and the question and answers are saved before
+      // the stream opens. One stream carries every answer (a browser holds few connections
+      // per host; N streams would take most of them), each event tagged with its answer.
+      const turn = await chat.compare(request.user.id, request.params.id, request.body, request.id);
+      reply.hijack();
+      const sse = openSse(reply.raw, { 'x-request-id': request.id });
+      sse.send('user_message', turn.userMessage);
+      const answers = turn.generations.map((g) => ({
+        messageId: g.messageId,
+        generationId: g.id,
+        model: g.model,
+      }));
+      sse.send('comparison', {
+        id: turn.comparisonId,
+        questionId: turn.userMessage.id,
+        answers,
+      });
+      for (const answer of answers) sse.send('assistant_message', answer);
+      relayGenerations(reply.raw, sse, turn.generations, { tagged: true });
+    },
+  );
+
+  app.post(
+    '/api/conversations/:id/comparisons/:comparisonId/choose',
+    {
+      schema: {
+        tags: ['chat'],
+        summary: "Choose the comparison's answer to continue the conversation with",
+        params: ComparisonParams,
+        body: ChooseAnswerBody,
+        response: { 200: ChooseAnswerResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, comparisonId } = request.params;
+      return chat.chooseAnswer(request.user.id, id, comparisonId, request.body.messageId);
+    },
+  );
+
+  app.post(
+    '/api/conversations/:id/comparisons/:comparisonId/stop',
+    {
+      schema: {
+        tags: ['chat'],
+        summary: 'Stop every answer of a comparison still being written, keeping what was written',
+        params: ComparisonParams,
+        response: { 200: StopComparisonResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, comparisonId } = request.params;
+      return { stopped: await chat.stopComparison(request.user.id, id, comparisonId) };
     },
   );
 

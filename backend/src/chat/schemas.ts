@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { AttachmentIds } from '../attachments/schemas.js';
 import {
+  Comparison,
+  Conversation,
   FallbackModels,
   GenerationParams,
   ModelId,
@@ -19,7 +21,7 @@ export const SendMessageBody = Type.Object(
     parentId: Type.Optional(
       Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
         description:
-          'The message this one answers: the end of the branch it continues, or the parent of a message being edited (null: a new first message). Absent: the newest message.',
+          "The message this one answers: the end of the branch it continues, or the parent of a message being edited (null: a new first message). Absent: the newest message (past a comparison whose answer was chosen: the newest of that answer's branch).",
       }),
     ),
   },
@@ -108,3 +110,57 @@ An answer no longer running (ended, or from before a restart) answers 404
 \`generation.not_found\`: load the conversation for its saved message instead.`;
 
 export const StopResponse = Type.Object({ stopped: Type.Boolean() });
+
+export const CompareBody = Type.Object(
+  {
+    content: Type.String({
+      maxLength: 200_000,
+      description: 'The question; may be empty only when the message carries attachments',
+    }),
+    attachmentIds: Type.Optional(AttachmentIds),
+    models: Type.Array(ModelId, {
+      maxItems: 16,
+      description:
+        'The models to answer, 2 to 4 distinct ids of the model catalog, in the order their answers are shown (fewer or more: 400 compare.model_count; one twice: 400 compare.duplicate_model; one not in the catalog: 400 model.unknown).',
+    }),
+    parentId: Type.Optional(
+      Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
+        description:
+          'The message the question follows, as for POST /api/conversations/{id}/messages (null: a new first message). Absent: where the conversation continues (the newest message; past a comparison with a chosen answer, the newest of its branch).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ComparisonParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  comparisonId: Type.String({ format: 'uuid' }),
+});
+
+export const ChooseAnswerBody = Type.Object(
+  {
+    messageId: Type.String({
+      format: 'uuid',
+      description: "One of the comparison's answers (answerIds)",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const ChooseAnswerResponse = Type.Object({
+  comparison: Comparison,
+  conversation: Conversation,
+});
+
+export const StopComparisonResponse = Type.Object({
+  stopped: Type.Integer({ description: 'How many of its answers were still being written' }),
+});
+
+export const CompareStreamDescription = `A text/event-stream of every answer of the comparison, interleaved as they are written. Events, each \`data\` one JSON object:
+- \`user_message\`: the saved question (a Message)
+- \`comparison\`: \`{ id, questionId, answers: [{ messageId, generationId, model }] }\`, the answers in the order of the request's models
+- \`assistant_message\`: \`{ messageId, generationId, model }\`, once per answer
+- then \`delta\`, \`reasoning\`, \`usage\`, \`sources\`, and \`done\` or \`error\`, as for POST /api/conversations/{id}/messages, each with the \`messageId\` of the answer it belongs to. Each answer ends with its own \`done\` or \`error\`: one failing leaves the others running.
+
+The stream ends once every answer has ended. Each answer is a generation of its own: GET /api/generations/{id}/stream reattaches to one (after a lost connection or a reload), POST /api/generations/{id}/stop stops one, and POST /api/conversations/{id}/comparisons/{comparisonId}/stop stops them all.`;

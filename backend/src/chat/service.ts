@@ -1,16 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { AdmittedSend, SendAdmission } from '../admission/admission.js';
+import type { AdmittedSend, SendAdmission, SendDemand } from '../admission/admission.js';
 import type { Database, Queryable } from '../db/connection.js';
 import { AppError } from '../errors.js';
-import type { ChatRequest, OpenRouterClient, Source } from '../openrouter/types.js';
+import type { ChatMessage, ChatRequest, OpenRouterClient, Source } from '../openrouter/types.js';
 import {
   ConversationCache,
   type ContextRow,
   type ConversationState,
 } from '../conversations/cache.js';
-import { createConversationsRepo } from '../conversations/repo.js';
+import { createConversationsRepo, toComparisons } from '../conversations/repo.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
-import type { Message } from '../conversations/schemas.js';
+import type { Comparison, Conversation, Message } from '../conversations/schemas.js';
 import { createPartialFlusher, noPartials, type PartialFlusher } from './flusher.js';
 import { Generation } from './generation.js';
 import { noChatMetrics, type ChatMetrics } from './metrics.js';
@@ -21,11 +21,11 @@ import {
   type NewAnswer,
   type NewTemporaryGeneration,
   type NewTurn,
+  type NewTurnAnswer,
 } from './repo.js';
-import { newestId, pathTo, subtreeOf } from './branch.js';
+import { defaultParentId, pathTo, subtreeOf } from './branch.js';
 import { createAttachmentsRepo } from '../attachments/repo.js';
 import { createGroupCommit } from '../db/group-commit.js';
-import { chatRequest, hasParams, type SupportedParameters } from './request.js';
 import type { Titler } from '../conversations/titles.js';
 import {
   withoutAttachments,
@@ -34,6 +34,7 @@ import {
   type SendAttachments,
 } from '../attachments/service.js';
 import type { TemporaryChatBody } from './schemas.js';
+import { chatRequest, hasParams, type SupportedParameters } from './request.js';
 import { temporaryHistory } from './temporary.js';
 import type { UsageFiller } from '../usage/fill.js';
 
@@ -60,6 +61,12 @@ export interface ChatDeps {
     'forSend' | 'checkModels' | 'upstreamMessages' | 'removeFiles'
   >;
   /**
+   * The model catalog (models/service.ts): each model a comparison names must be in it, and
+   * their input prices tell what its prompts cost at least (the budget must cover it). Without
+   * it every model id is taken, at no known price.
+   */
+  catalog?: ModelCatalogLookup;
+  /**
    * The parameters the catalog says a model takes (models/service.ts, from memory): only those
    * of a conversation's overrides are sent. Without it, every override is sent.
    */
@@ -68,10 +75,26 @@ export interface ChatDeps {
   usageFill?: Pick<UsageFiller, 'schedule'>;
 }
 
+/** Each catalog model among `ids` (the others are not in the catalog) with its input price. */
+export type ModelCatalogLookup = (
+  ids: readonly string[],
+) => Promise<ReadonlyMap<string, { promptUsdPerToken: number }>>;
+
 export interface Turn {
   userMessage: Message;
   generation: Generation;
 }
+
+/** A comparison started: the question, the comparison and its answers (in the models' order). */
+export interface ComparisonTurn {
+  userMessage: Message;
+  comparisonId: string;
+  generations: Generation[];
+}
+
+/** How many models one comparison sends the question to. */
+export const COMPARE_MIN_MODELS = 2;
+export const COMPARE_MAX_MODELS = 4;
 
 export function createChatService({
   db,
@@ -84,6 +107,7 @@ export function createChatService({
   cache = new ConversationCache(),
   titles,
   attachments = withoutAttachments,
+  catalog,
   supportedParameters = () => Promise.resolve(null),
   usageFill,
 }: ChatDeps) {
@@ -121,27 +145,39 @@ export function createChatService({
     const state = await cache.get(userId, conversationId, async () => {
       const conversation = await conversations.find(userId, conversationId);
       if (!conversation) return undefined;
-      return { userId, conversation, rows: await repo.contextRows(userId, conversationId) };
+      const rows = await repo.contextRows(userId, conversationId);
+      // Only a conversation with compared answers has comparisons to read.
+      const comparisons = rows.some((row) => row.comparison_id)
+        ? (await conversations.listComparisons(userId, conversationId)).map((c) => ({
+            id: c.id,
+            questionId: c.question_id,
+            chosenId: c.chosen_id,
+          }))
+        : [];
+      return { userId, conversation, rows, comparisons };
     });
     if (!state) throw new AppError('conversation.not_found');
     return state;
   }
 
   /**
-   * Whether the user may send now, to these models, with this branch, and with which key: the
-   * admin's model allow-list, then whether the models take the branch's images (a model
-   * without image input is refused; fallbacks without it are left out), then the admission
-   * gate (rate limit, budget, key). Every answer passes it before any upstream call.
+   * Whether the user may send now, to these models (one, or a comparison's), with this branch,
+   * and with which key: the admin's model allow-list, then whether the models take the
+   * branch's images (a model without image input is refused; fallbacks without it are left
+   * out), then the admission gate (rate limit, budget, key; `demand`: a comparison's sends,
+   * admitted all at once). Every answer passes it before any upstream call.
    */
   async function admit(
     userId: string,
-    model: string,
+    models: readonly string[],
     fallbackModels: readonly string[],
     branch: readonly BranchMessage[],
+    demand?: SendDemand,
   ): Promise<{ admitted: AdmittedSend; fallbackModels: string[] }> {
-    await modelAccess?.assertAllowed(userId, [model, ...fallbackModels]);
-    const usable = await attachments.checkModels(model, fallbackModels, branch);
-    return { admitted: await admission.admit(userId), fallbackModels: usable };
+    await modelAccess?.assertAllowed(userId, [...models, ...fallbackModels]);
+    let usable = [...fallbackModels];
+    for (const model of models) usable = await attachments.checkModels(model, usable, branch);
+    return { admitted: await admission.admit(userId, demand), fallbackModels: usable };
   }
 
   /**
@@ -237,34 +273,42 @@ export function createChatService({
   }
 
   /**
-   * The rest of a send, its question checked and its files held: the gate (admit), then the
-   * answer starts (launch) while the user's message (with its attachments) and the answer's
-   * row are committed.
+   * The rest of a send or a comparison, its question checked and its files held: the gate
+   * (admit; a comparison as one send per model), then the answers start (launch, one per
+   * model) while the user's message (with its attachments), the answers' rows and a
+   * comparison's row are committed, in one turn (under load, many turns share one commit:
+   * db/group-commit.ts). A comparison's answers are the models named: no fallback model
+   * stands in for one that fails.
    */
   async function startTurn(
     userId: string,
     conversation: ConversationState['conversation'],
     rows: ConversationState['rows'],
     parentId: string | null,
-    model: string,
+    models: readonly string[],
+    comparing: boolean,
     content: string,
     attached: SendAttachments | null,
     requestId: string | undefined,
-  ): Promise<Turn> {
+  ): Promise<{ userMessage: Message; comparisonId: string | null; generations: Generation[] }> {
     const conversationId = conversation.id;
     const question: BranchMessage = attached
       ? { role: 'user', content, attachments: attached.attachments }
       : { role: 'user', content };
     const branch = [...pathTo(rows, parentId), question];
+    // Read before the gate (a comparison's cost is estimated from them) and before the turn
+    // is saved: a failure here leaves nothing behind.
+    const messages = await attachments.upstreamMessages(userId, branch);
+    const demand = comparing
+      ? { sends: models.length, reserveUsd: await promptCost(models, messages) }
+      : undefined;
     const { admitted, fallbackModels } = await admit(
       userId,
-      model,
-      conversation.fallbackModels,
+      models,
+      comparing ? [] : conversation.fallbackModels,
       branch,
+      demand,
     );
-    const supported = hasParams(conversation) ? await supportedParameters(model) : null;
-    // Read before the turn is saved: a failure here leaves nothing behind.
-    const messages = await attachments.upstreamMessages(userId, branch);
 
     const created = new Date();
     const userMessage: Message = {
@@ -282,52 +326,79 @@ export function createChatService({
       updatedAt: created.toISOString(),
       generation: null,
       attachments: attached?.attachments ?? [],
+      comparisonId: null,
     };
-    // One millisecond later, so "oldest first" puts the answer after its question.
-    const answerCreatedAt = new Date(created.getTime() + 1).toISOString();
-    const assistantId = crypto.randomUUID();
-    const generationId = crypto.randomUUID();
+    // A millisecond apart, so "oldest first" puts the answers after their question, in the
+    // order of the models.
+    const answers: NewTurnAnswer[] = models.map((model, i) => ({
+      id: crypto.randomUUID(),
+      createdAt: new Date(created.getTime() + 1 + i).toISOString(),
+      generationId: crypto.randomUUID(),
+      model,
+    }));
+    const comparisonId = comparing ? crypto.randomUUID() : null;
     const title =
       parentId === null && conversation.title === DEFAULT_TITLE
         ? titleFrom(content || (attached?.attachments[0]?.name ?? ''))
         : null;
+    // A comparison keeps the conversation's model (choosing an answer may set it later).
+    const turnModel = comparing ? (conversation.model ?? models[0]!) : models[0]!;
 
-    const generation = await launch({
-      admitted,
+    const saved = saveTurn({
       userId,
-      generationId,
       conversationId,
-      messageId: assistantId,
-      model,
-      request: chatRequest({ conversation, model, fallbackModels, branch: messages, supported }),
-      // Under load, many turns share one commit (db/group-commit.ts).
-      commit: () =>
-        saveTurn({
-          userId,
-          conversationId,
-          userMessage: { id: userMessage.id, parentId, content, createdAt: userMessage.createdAt },
-          assistantMessage: { id: assistantId, createdAt: answerCreatedAt },
-          generationId,
-          model,
-          title,
-          attachments: attached && { claims: attached.claims, copies: attached.copies },
-        }),
-      // The first answer of a conversation gets it named (titles.ts), without waiting.
-      onSaved: (finished) => {
-        if (title === null || finished.status !== 'complete') return;
-        titles?.afterFirstAnswer({
-          userId,
-          conversationId,
-          messageId: assistantId,
-          provisional: title,
-          question: content,
-          answer: finished.content,
-          openrouter: admitted.openrouter,
-          recordCost: (cost) => admitted.recordCost(cost),
-        });
-      },
-      requestId,
+      userMessage: { id: userMessage.id, parentId, content, createdAt: userMessage.createdAt },
+      answers,
+      comparisonId,
+      model: turnModel,
+      title,
+      attachments: attached && { claims: attached.claims, copies: attached.copies },
     });
+    // The first answer of a conversation to end complete gets it named (titles.ts), without
+    // waiting: a comparison's first.
+    let titled = title === null;
+    // What each model takes of the conversation's parameter overrides (the catalog's word).
+    const supported = hasParams(conversation)
+      ? await Promise.all(answers.map((answer) => supportedParameters(answer.model)))
+      : [];
+    // All started before any waits for the commit: launch runs synchronously up to it.
+    const generations = await Promise.all(
+      answers.map((answer, i) =>
+        launch({
+          admitted,
+          userId,
+          generationId: answer.generationId,
+          conversationId,
+          messageId: answer.id,
+          model: answer.model,
+          // Every answer's request is built alike: system prompt, the parameters the model
+          // takes, fallbacks (none for a comparison), provider routing.
+          request: chatRequest({
+            conversation,
+            model: answer.model,
+            fallbackModels,
+            branch: messages,
+            supported: supported[i] ?? null,
+          }),
+          commit: () => saved,
+          onSaved: (finished) => {
+            if (titled || title === null || finished.status !== 'complete') return;
+            titled = true;
+            titles?.afterFirstAnswer({
+              userId,
+              conversationId,
+              messageId: answer.id,
+              provisional: title,
+              question: content,
+              answer: finished.content,
+              openrouter: admitted.openrouter,
+              recordCost: (cost) => admitted.recordCost(cost),
+            });
+          },
+          requestId,
+        }),
+      ),
+    );
     const questionRow: ContextRow = {
       id: userMessage.id,
       parent_id: parentId,
@@ -339,19 +410,112 @@ export function createChatService({
     cache.turnSaved(conversationId, {
       rows: [
         questionRow,
-        {
-          id: assistantId,
+        ...answers.map((answer): ContextRow => ({
+          id: answer.id,
           parent_id: userMessage.id,
           role: 'assistant',
           content: '',
-          created_at: answerCreatedAt,
-        },
+          created_at: answer.createdAt,
+          ...(comparisonId === null ? {} : { comparison_id: comparisonId }),
+        })),
       ],
-      model,
+      ...(comparisonId === null
+        ? {}
+        : { comparison: { id: comparisonId, questionId: userMessage.id, chosenId: null } }),
+      model: turnModel,
       updatedAt: userMessage.createdAt,
       title,
     });
-    return { userMessage, generation };
+    return { userMessage, comparisonId, generations };
+  }
+
+  /**
+   * A question with its answers (a send's one, a comparison's one per model): its content
+   * and files checked, the parent found in the conversation (absent: where it continues), the
+   * files held (no other send or delete takes them) until the turn has committed.
+   */
+  async function sendTurn(
+    userId: string,
+    conversationId: string,
+    input: { content: string; parentId?: string | null; attachmentIds?: string[] },
+    ask: { kind: 'send'; model?: string } | { kind: 'compare'; models: string[] },
+    requestId: string | undefined,
+  ) {
+    const attachmentIds = input.attachmentIds ?? [];
+    if (input.content === '' && attachmentIds.length === 0) {
+      throw new AppError('request.invalid', 'Invalid body: write a message or attach a file.');
+    }
+    const state = await inMemory(userId, conversationId);
+    const { conversation, rows } = state;
+    let models: string[];
+    if (ask.kind === 'send') {
+      const model = ask.model ?? conversation.model;
+      if (!model) throw new AppError('model.required');
+      models = [model];
+    } else {
+      models = ask.models;
+    }
+
+    let parentId: string | null;
+    if (input.parentId === null) {
+      parentId = null; // a new first message: an edit of the first question
+    } else if (input.parentId !== undefined) {
+      if (!rows.some((row) => row.id === input.parentId)) {
+        throw new AppError('message.parent_invalid');
+      }
+      parentId = input.parentId;
+    } else {
+      parentId = defaultParentId(rows, state.comparisons);
+    }
+
+    const attached =
+      attachmentIds.length > 0 ? await attachments.forSend(userId, attachmentIds) : null;
+    let committed = false;
+    try {
+      const turn = await startTurn(
+        userId,
+        conversation,
+        rows,
+        parentId,
+        models,
+        ask.kind === 'compare',
+        input.content,
+        attached,
+        requestId,
+      );
+      committed = true;
+      return turn;
+    } finally {
+      await attached?.finish(committed);
+    }
+  }
+
+  /**
+   * What the prompts of a comparison cost at least: each model's input price (from the
+   * catalog) times the prompt's estimated tokens (a token per 4 characters of its text, as a
+   * rough rule; files not counted). Also checks that each model is in the catalog
+   * (model.unknown otherwise).
+   */
+  async function promptCost(
+    models: readonly string[],
+    messages: readonly ChatMessage[],
+  ): Promise<number> {
+    if (!catalog) return 0;
+    const known = await catalog(models);
+    const missing = models.find((model) => !known.has(model));
+    if (missing !== undefined) {
+      throw new AppError(
+        'model.unknown',
+        `The model ${missing} is not in the model catalog: choose one the model picker lists.`,
+      );
+    }
+    let chars = 0;
+    for (const m of messages) {
+      if (typeof m.content === 'string') chars += m.content.length;
+      else for (const part of m.content) if (part.type === 'text') chars += part.text.length;
+    }
+    const tokens = Math.ceil(chars / 4);
+    return models.reduce((sum, model) => sum + tokens * known.get(model)!.promptUsdPerToken, 0);
   }
 
   return {
@@ -372,46 +536,125 @@ export function createChatService({
       },
       requestId?: string,
     ): Promise<Turn> {
-      const attachmentIds = input.attachmentIds ?? [];
-      if (input.content === '' && attachmentIds.length === 0) {
-        throw new AppError('request.invalid', 'Invalid body: write a message or attach a file.');
-      }
-      const { conversation, rows } = await inMemory(userId, conversationId);
-      const model = input.model ?? conversation.model;
-      if (!model) throw new AppError('model.required');
+      const turn = await sendTurn(
+        userId,
+        conversationId,
+        input,
+        { kind: 'send', ...(input.model === undefined ? {} : { model: input.model }) },
+        requestId,
+      );
+      return { userMessage: turn.userMessage, generation: turn.generations[0]! };
+    },
 
-      let parentId: string | null;
-      if (input.parentId === null) {
-        parentId = null; // a new first message: an edit of the first question
-      } else if (input.parentId !== undefined) {
-        if (!rows.some((row) => row.id === input.parentId)) {
-          throw new AppError('message.parent_invalid');
-        }
-        parentId = input.parentId;
-      } else {
-        parentId = newestId(rows);
+    /**
+     * Sends one question to 2 to 4 distinct models at once: one question, and one answer per
+     * model, siblings under it, each its own generation (purpose 'compare'), started together
+     * through the same gate, launch and upstream client as a send. Admitted as that many sends
+     * (the rate limit counts each; the budget must cover their prompts). The answers are the
+     * models named: the conversation's fallback models are not used. Returned once the rows
+     * are committed, as for send(); each answer then ends on its own.
+     */
+    async compare(
+      userId: string,
+      conversationId: string,
+      input: {
+        content: string;
+        models: string[];
+        parentId?: string | null;
+        attachmentIds?: string[];
+      },
+      requestId?: string,
+    ): Promise<ComparisonTurn> {
+      const { models } = input;
+      if (models.length < COMPARE_MIN_MODELS || models.length > COMPARE_MAX_MODELS) {
+        throw new AppError('compare.model_count');
       }
+      if (new Set(models).size !== models.length) throw new AppError('compare.duplicate_model');
+      const turn = await sendTurn(
+        userId,
+        conversationId,
+        input,
+        { kind: 'compare', models },
+        requestId,
+      );
+      return {
+        userMessage: turn.userMessage,
+        comparisonId: turn.comparisonId!,
+        generations: turn.generations,
+      };
+    },
 
-      // The files are held (no other send or delete takes them) until the turn has committed.
-      const attached =
-        attachmentIds.length > 0 ? await attachments.forSend(userId, attachmentIds) : null;
-      let committed = false;
+    /**
+     * Records the answer chosen to continue a comparison with: its branch becomes the one a
+     * send without a parent continues, and the conversation's model becomes that answer's.
+     */
+    async chooseAnswer(
+      userId: string,
+      conversationId: string,
+      comparisonId: string,
+      messageId: string,
+    ): Promise<{ comparison: Comparison; conversation: Conversation }> {
+      const conversation = await conversations.find(userId, conversationId);
+      if (!conversation) throw new AppError('conversation.not_found');
+      const comparison = await repo.findComparison(userId, conversationId, comparisonId);
+      if (!comparison) throw new AppError('comparison.not_found');
+      const answer = await repo.findMessage(userId, conversationId, messageId);
+      if (answer?.comparisonId !== comparisonId) throw new AppError('comparison.not_an_answer');
+      const at = new Date().toISOString();
       try {
-        const turn = await startTurn(
-          userId,
-          conversation,
-          rows,
-          parentId,
-          model,
-          input.content,
-          attached,
-          requestId,
+        const updated = await db.transaction(async (tx) => {
+          await createChatRepo(tx).chooseAnswer(comparisonId, messageId, at);
+          return answer.model === null || answer.model === conversation.model
+            ? conversation
+            : await createConversationsRepo(tx).update(
+                userId,
+                conversationId,
+                { model: answer.model },
+                at,
+              );
+        });
+        if (!updated) throw new AppError('conversation.not_found');
+        const rows = await repo.contextRows(userId, conversationId);
+        const [shown] = toComparisons(
+          [
+            {
+              id: comparison.id,
+              user_id: userId,
+              question_id: comparison.questionId,
+              chosen_id: messageId,
+              created_at: at,
+              chosen_at: at,
+            },
+          ],
+          rows
+            .sort((a, b) =>
+              a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0,
+            )
+            .map((row) => ({ id: row.id, comparisonId: row.comparison_id ?? null })),
         );
-        committed = true;
-        return turn;
+        if (!shown) throw new AppError('comparison.not_found');
+        return { comparison: shown, conversation: updated };
       } finally {
-        await attached?.finish(committed);
+        cache.forget(conversationId);
       }
+    },
+
+    /** Stops every answer of a comparison still being written; how many were. */
+    async stopComparison(
+      userId: string,
+      conversationId: string,
+      comparisonId: string,
+    ): Promise<number> {
+      const { rows } = await inMemory(userId, conversationId);
+      if (!(await repo.findComparison(userId, conversationId, comparisonId))) {
+        throw new AppError('comparison.not_found');
+      }
+      const answers = new Set(
+        rows.filter((row) => row.comparison_id === comparisonId).map((row) => row.id),
+      );
+      const running = registry.ofUser(userId).filter((g) => answers.has(g.messageId));
+      for (const generation of running) generation.abort('stop');
+      return running.length;
     },
 
     /**
@@ -436,7 +679,7 @@ export function createChatService({
       const branch = pathTo(rows, messageId);
       const { admitted, fallbackModels } = await admit(
         userId,
-        model,
+        [model],
         conversation.fallbackModels,
         branch,
       );
@@ -495,7 +738,7 @@ export function createChatService({
       path.push({ id: messageId, role: 'assistant', content: stored.content });
       const { admitted, fallbackModels } = await admit(
         userId,
-        model,
+        [model],
         conversation.fallbackModels,
         path,
       );
@@ -580,7 +823,7 @@ export function createChatService({
       };
       const { admitted, fallbackModels } = await admit(
         userId,
-        model,
+        [model],
         settings.fallbackModels,
         messages,
       );

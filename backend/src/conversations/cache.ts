@@ -10,7 +10,16 @@ export type ContextRow = {
   created_at: string;
   /** The files a user message carries (metadata; the bytes are read when sent). None: absent. */
   attachments?: AttachmentMeta[];
+  /** The comparison an answer is one of (migration 012); absent or null for other messages. */
+  comparison_id?: string | null;
 };
+
+/** A comparison as a send needs it: the answer chosen to continue with, if any. */
+export interface ComparisonState {
+  id: string;
+  questionId: string;
+  chosenId: string | null;
+}
 
 /**
  * What a send needs to know about a conversation: its owner, settings (model, fallbacks, provider
@@ -20,6 +29,8 @@ export interface ConversationState {
   userId: string;
   conversation: Conversation;
   rows: ContextRow[];
+  /** Its comparisons (where a send without a parent continues); absent: none. */
+  comparisons?: readonly ComparisonState[];
 }
 
 export interface ConversationCacheLimits {
@@ -85,14 +96,15 @@ export class ConversationCache {
   }
 
   /**
-   * A turn committed: the question and the (still empty) answer join the tree, and the
-   * conversation takes the turn's model, activity time and provisional title, as the turn's
-   * UPDATE did in the database.
+   * A turn committed: the question and its (still empty) answers join the tree (with the
+   * comparison they make, if any), and the conversation takes the turn's model, activity time
+   * and provisional title, as the turn's UPDATE did in the database.
    */
   turnSaved(
     conversationId: string,
     turn: {
-      rows: [ContextRow, ContextRow];
+      rows: ContextRow[];
+      comparison?: ComparisonState;
       model: string;
       updatedAt: string;
       title: string | null;
@@ -101,13 +113,16 @@ export class ConversationCache {
     this.changed(conversationId);
     const entry = this.entries.get(conversationId);
     if (!entry) return;
-    const { userId, conversation, rows } = entry.state;
+    const { userId, conversation, rows, comparisons } = entry.state;
     const title =
       turn.title !== null && conversation.title === DEFAULT_TITLE ? turn.title : conversation.title;
     this.put(conversationId, {
       userId,
       conversation: { ...conversation, model: turn.model, updatedAt: turn.updatedAt, title },
       rows: [...rows, ...turn.rows],
+      ...(turn.comparison || comparisons
+        ? { comparisons: [...(comparisons ?? []), ...(turn.comparison ? [turn.comparison] : [])] }
+        : {}),
     });
   }
 

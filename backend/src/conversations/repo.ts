@@ -2,6 +2,7 @@ import type { Queryable, SqlParam } from '../db/connection.js';
 import type { Source } from '../openrouter/types.js';
 import type { UsageSource } from '../usage/figures.js';
 import type {
+  Comparison,
   Conversation,
   Generation,
   GenerationParams,
@@ -143,6 +144,8 @@ type MessageRow = {
   error: string | null;
   created_at: string;
   updated_at: string;
+  /** Migration 012: the comparison an answer belongs to; NULL for every other message. */
+  comparison_id: string | null;
 };
 
 type GenerationRow = {
@@ -204,7 +207,45 @@ function toMessage(
     updatedAt: row.updated_at,
     generation: generation ?? null,
     attachments: [],
+    comparisonId: row.comparison_id,
   };
+}
+
+/** A comparisons row (migration 012). */
+export type ComparisonRow = {
+  id: string;
+  user_id: string;
+  question_id: string;
+  chosen_id: string | null;
+  created_at: string;
+  chosen_at: string | null;
+};
+
+/**
+ * The comparisons of a conversation as the API shows them, each with its answers (the
+ * messages marked with it, oldest first). One whose question is gone is left out; a chosen
+ * answer that is gone reads as no choice.
+ */
+export function toComparisons(
+  rows: readonly ComparisonRow[],
+  messages: ReadonlyArray<Pick<Message, 'id' | 'comparisonId'>>,
+): Comparison[] {
+  const ids = new Set(messages.map((m) => m.id));
+  return rows
+    .filter((row) => ids.has(row.question_id))
+    .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+    .map((row) => {
+      const answerIds = messages.filter((m) => m.comparisonId === row.id).map((m) => m.id);
+      const chosen = row.chosen_id !== null && answerIds.includes(row.chosen_id);
+      return {
+        id: row.id,
+        questionId: row.question_id,
+        answerIds,
+        chosenId: chosen ? row.chosen_id : null,
+        chosenAt: chosen ? row.chosen_at : null,
+        createdAt: row.created_at,
+      };
+    });
 }
 
 /**
@@ -393,6 +434,10 @@ export function createConversationsRepo(db: Queryable) {
         id,
         userId,
       ]);
+      await db.run('DELETE FROM comparisons WHERE conversation_id = $1 AND user_id = $2', [
+        id,
+        userId,
+      ]);
       await db.run('DELETE FROM conversations WHERE id = $1 AND user_id = $2', [id, userId]);
       return true;
     },
@@ -414,7 +459,7 @@ export function createConversationsRepo(db: Queryable) {
     async listMessages(userId: string, conversationId: string): Promise<Message[]> {
       const rows = await db.all<MessageRow>(
         `SELECT id, parent_id, role, content, reasoning, sources, model, status, error, created_at,
-                updated_at
+                updated_at, comparison_id
          FROM messages
          WHERE conversation_id = $1 AND user_id = $2`,
         [conversationId, userId],
@@ -443,6 +488,19 @@ export function createConversationsRepo(db: Queryable) {
         const generation = byMessage.get(row.id);
         return toMessage(row, conversationId, generation && toGeneration(generation));
       });
+    },
+
+    /**
+     * The comparison rows of one conversation (migration 012), in no order. Read by conversation
+     * id alone, so DuckDB uses its index; the owner is checked in code.
+     */
+    async listComparisons(userId: string, conversationId: string): Promise<ComparisonRow[]> {
+      const rows = await db.all<ComparisonRow>(
+        `SELECT id, user_id, question_id, chosen_id, created_at, chosen_at FROM comparisons
+         WHERE conversation_id = $1`,
+        [conversationId],
+      );
+      return rows.filter((row) => row.user_id === userId);
     },
   };
 }

@@ -212,8 +212,31 @@ export const Message = Type.Object({
     description:
       "The files a user message carries (metadata only: GET /api/attachments/{id} serves each one's bytes)",
   }),
+  comparisonId: Nullable(
+    Type.String({
+      description:
+        "The comparison this answer is one of (POST /api/conversations/{id}/compare); null for every other message. See the conversation's `comparisons`.",
+    }),
+  ),
 });
 export type Message = Static<typeof Message>;
+
+/** One question sent to 2 to 4 models at once: its answers are siblings under it. */
+export const Comparison = Type.Object({
+  id: Type.String(),
+  questionId: Type.String({ description: 'The user message the models answered' }),
+  answerIds: Type.Array(Type.String(), {
+    description: "Its answers, oldest first (the order of the request's models)",
+  }),
+  chosenId: Nullable(
+    Type.String({
+      description: 'The answer chosen to continue with (one of answerIds); null until one is',
+    }),
+  ),
+  chosenAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+});
+export type Comparison = Static<typeof Comparison>;
 
 const Title = Type.String({ minLength: 1, maxLength: 200 });
 
@@ -272,6 +295,9 @@ export const ConversationPage = Type.Object({
 export const ConversationWithMessages = Type.Object({
   conversation: Conversation,
   messages: Type.Array(Message),
+  comparisons: Type.Array(Comparison, {
+    description: 'Its comparisons (questions sent to several models at once), oldest first',
+  }),
 });
 
 export { ModelId, Nullable };

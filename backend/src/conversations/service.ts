@@ -4,9 +4,15 @@ import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
 import { createFoldersRepo } from '../folders/repo.js';
 import { ConversationCache } from './cache.js';
-import { createConversationsRepo, type ConversationChanges, type ListPosition } from './repo.js';
+import {
+  createConversationsRepo,
+  toComparisons,
+  type ConversationChanges,
+  type ListPosition,
+} from './repo.js';
 import {
   DEFAULT_TITLE,
+  type Comparison,
   type Conversation,
   type GenerationParams,
   type Message,
@@ -113,19 +119,24 @@ export function createConversationsService(
     async getWithMessages(
       userId: string,
       id: string,
-    ): Promise<{ conversation: Conversation; messages: Message[] }> {
+    ): Promise<{ conversation: Conversation; messages: Message[]; comparisons: Comparison[] }> {
       const conversation = await get(userId, id);
       const [messages, attached] = await Promise.all([
         repo.listMessages(userId, id),
         attachments?.ofConversation(userId, id),
       ]);
-      if (!attached || attached.size === 0) return { conversation, messages };
+      // Only a conversation with compared answers has comparison rows to read.
+      const comparisons = messages.some((m) => m.comparisonId !== null)
+        ? toComparisons(await repo.listComparisons(userId, id), messages)
+        : [];
+      if (!attached || attached.size === 0) return { conversation, messages, comparisons };
       return {
         conversation,
         messages: messages.map((m) => {
           const list = attached.get(m.id);
           return list ? { ...m, attachments: list } : m;
         }),
+        comparisons,
       };
     },
 

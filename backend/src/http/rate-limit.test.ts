@@ -35,6 +35,24 @@ describe('the rate limiter', () => {
     expect(limiter.consume('a').allowed).toBe(true);
   });
 
+  it('counts several hits at once, all or none (a comparison of several models)', () => {
+    const time = clock();
+    const limiter = createRateLimiter({ limit: 4, windowMs: 60_000, now: time.now });
+    expect(limiter.consume('k', 3)).toEqual({ allowed: true });
+    time.advance(20_000);
+    // One left: two at once are refused, counting none, until the first three have gone.
+    expect(limiter.consume('k', 2)).toEqual({ allowed: false, retryAfterSeconds: 40 });
+    expect(limiter.consume('k')).toEqual({ allowed: true });
+    expect(limiter.consume('k')).toEqual({ allowed: false, retryAfterSeconds: 40 });
+    time.advance(40_000);
+    expect(limiter.consume('k', 3)).toEqual({ allowed: true });
+    // More than the window ever holds: refused, with a whole window to wait.
+    expect(createRateLimiter({ limit: 2, windowMs: 60_000 }).consume('k', 3)).toEqual({
+      allowed: false,
+      retryAfterSeconds: 60,
+    });
+  });
+
   it('check does not count a hit; reset forgets a key', () => {
     const time = clock();
     const limiter = createRateLimiter({ limit: 2, windowMs: 1000, now: time.now });

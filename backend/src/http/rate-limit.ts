@@ -23,8 +23,11 @@ export interface RateLimiterOptions {
 export interface RateLimiter {
   /** Whether a hit now would be allowed, without counting one. */
   check(key: string): RateDecision;
-  /** Counts a hit now when allowed and answers; a refused hit is not counted. */
-  consume(key: string): RateDecision;
+  /**
+   * Counts `count` hits now (default 1) when all of them are allowed, and answers; refused,
+   * none is counted. More hits than the limit are never allowed.
+   */
+  consume(key: string, count?: number): RateDecision;
   /** Forgets a key (e.g. after a successful sign-in). */
   reset(key: string): void;
   /** Keys currently held (for tests and metrics). */
@@ -53,10 +56,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return times;
   }
 
-  function decide(times: number[], at: number): RateDecision {
-    if (times.length < limit) return { allowed: true };
-    // Allowed again once the oldest hit counted leaves the window.
-    const oldest = times[times.length - limit] as number;
+  function decide(times: number[], at: number, count = 1): RateDecision {
+    if (times.length + count <= limit) return { allowed: true };
+    // More than the window ever holds: waiting a whole window is the honest answer.
+    if (count > limit) return { allowed: false, retryAfterSeconds: Math.ceil(windowMs / 1000) };
+    // Allowed again once enough of the oldest hits have left the window.
+    const oldest = times[times.length + count - 1 - limit] as number;
     return {
       allowed: false,
       retryAfterSeconds: Math.max(1, Math.ceil((oldest + windowMs - at) / 1000)),
@@ -75,15 +80,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const at = now();
       return decide(live(key, at), at);
     },
-    consume(key) {
+    consume(key, count = 1) {
       const at = now();
       sweep(at);
       const times = live(key, at);
-      const decision = decide(times, at);
+      const decision = decide(times, at, count);
       if (!decision.allowed) return decision;
       hits.delete(key);
       if (hits.size >= maxKeys) hits.delete(hits.keys().next().value as string);
-      times.push(at);
+      for (let i = 0; i < count; i++) times.push(at);
       hits.set(key, times);
       return decision;
     },

@@ -76,6 +76,23 @@ export function createModelsService(deps: {
       return parameters === undefined || parameters.size === 0 ? null : parameters;
     },
 
+    /**
+     * The catalog's entry of each of `ids` that it lists, with its input price in USD per token
+     * (0 when the catalog gives none it can read, as a local server's does); ids it does not
+     * list are left out. From the catalog as served (refreshed once older than the TTL).
+     */
+    async inputPrices(ids: readonly string[]): Promise<Map<string, { promptUsdPerToken: number }>> {
+      const wanted = new Set(ids);
+      const { models } = await fullCatalog();
+      const found = new Map<string, { promptUsdPerToken: number }>();
+      for (const model of models) {
+        if (!wanted.has(model.id)) continue;
+        const price = Number(model.pricing.prompt);
+        found.set(model.id, { promptUsdPerToken: Number.isFinite(price) && price > 0 ? price : 0 });
+      }
+      return found;
+    },
+
     /** The catalog as `role` may use it: admins see every model, users the allowed ones. */
     async catalog(role: 'admin' | 'user' = 'admin'): Promise<ModelCatalog> {
       const catalog = await fullCatalog();
