@@ -3,7 +3,14 @@ import addFormats from 'ajv-formats';
 import { checkRouting } from '../conversations/service.js';
 import type { ProviderRouting } from '../conversations/schemas.js';
 import { httpUrl } from '../openrouter/chunks.js';
-import { ARCHIVE_FORMAT, ARCHIVE_VERSION, ExportArchive, type ExportSource } from './schemas.js';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  ExportArchive,
+  type ExportComparison,
+  type ExportMessage,
+  type ExportSource,
+} from './schemas.js';
 import {
   createPlan,
   invalid,
@@ -12,6 +19,7 @@ import {
   MAX_IMPORT_MESSAGES,
   titleOf,
   type ImportPlan,
+  type PlannedComparison,
   type PlannedMessage,
 } from './plan.js';
 import { AppError, isAppError } from '../errors.js';
@@ -109,9 +117,52 @@ export function planArchive(body: Record<string, unknown>): ImportPlan {
       createdAt: conversation.createdAt,
       updatedAt: conversation.updatedAt,
       messages,
+      comparisons: comparisonsOf(conversation.comparisons ?? [], byId, where),
     });
   });
   return plan;
+}
+
+/**
+ * A conversation's comparisons, checked as the chat makes them: each question a user message
+ * of the conversation, each answer an assistant message whose parent is that question and in
+ * one comparison only, the chosen answer one of them; files from before comparisons have none.
+ */
+function comparisonsOf(
+  comparisons: readonly ExportComparison[],
+  byId: ReadonlyMap<string, ExportMessage>,
+  where: string,
+): PlannedComparison[] {
+  const ids = new Set<string>();
+  const answered = new Set<string>();
+  return comparisons.map((c, index) => {
+    const at = `${where}.comparisons.${index}`;
+    if (ids.has(c.id)) throw invalid(`${at}: comparison id "${c.id}" appears twice.`);
+    ids.add(c.id);
+    if (byId.get(c.questionId)?.role !== 'user') {
+      throw invalid(`${at}: its question "${c.questionId}" is not a user message of it.`);
+    }
+    for (const answerId of c.answerIds) {
+      const answer = byId.get(answerId);
+      if (answer?.role !== 'assistant' || answer.parentId !== c.questionId) {
+        throw invalid(`${at}: "${answerId}" is not an answer to its question.`);
+      }
+      if (answered.has(answerId)) {
+        throw invalid(`${at}: the answer "${answerId}" is in another comparison too.`);
+      }
+      answered.add(answerId);
+    }
+    if (c.chosenId !== null && !c.answerIds.includes(c.chosenId)) {
+      throw invalid(`${at}: the chosen answer "${c.chosenId}" is not one of its answers.`);
+    }
+    return {
+      questionKey: c.questionId,
+      answerKeys: [...c.answerIds],
+      chosenKey: c.chosenId,
+      createdAt: c.createdAt,
+      chosenAt: c.chosenId === null ? null : c.chosenAt,
+    };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ProviderRouting } from '../conversations/schemas.js';
 import type { ConversationHead } from './repo.js';
-import type { ExportGeneration, ExportMessage, ExportSource } from './schemas.js';
+import type { ExportComparison, ExportGeneration, ExportMessage, ExportSource } from './schemas.js';
 
 /**
  * A conversation as Markdown: the branch the app shows (root to the newest message) first,
@@ -13,6 +13,7 @@ export function conversationMarkdown(
   conversation: ConversationHead,
   messages: readonly ExportMessage[],
   exportedAt: string,
+  comparisons: readonly ExportComparison[] = [],
 ): string {
   const out: string[] = [`# ${oneLine(conversation.title)}`, ''];
   const facts = [`Exported ${when(exportedAt)}`, `started ${when(conversation.createdAt)}`];
@@ -28,6 +29,17 @@ export function conversationMarkdown(
     `${messages.length} message${messages.length === 1 ? '' : 's'}`,
     `${branches.length} branch${branches.length === 1 ? '' : 'es'}`,
   );
+  if (comparisons.length > 0) {
+    facts.push(`${comparisons.length} comparison${comparisons.length === 1 ? '' : 's'}`);
+  }
+  // Each compared answer says so in its heading: "answer 2 of 3 compared", and which was chosen.
+  const compared = new Map<string, string>();
+  for (const c of comparisons) {
+    c.answerIds.forEach((id, i) => {
+      const chosen = c.chosenId === id ? ', chosen' : '';
+      compared.set(id, `answer ${i + 1} of ${c.answerIds.length} compared${chosen}`);
+    });
+  }
   out.push(`_${facts.join(' · ')}_`, '');
   const settings = paramsLine(conversation.params);
   if (settings) out.push(`_Parameters: ${settings}_`, '');
@@ -54,17 +66,18 @@ export function conversationMarkdown(
       if (printed.has(message.id)) continue;
       number += 1;
       printed.set(message.id, number);
-      out.push(...messageMarkdown(message, number), '');
+      out.push(...messageMarkdown(message, number, compared.get(message.id)), '');
     }
   });
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function messageMarkdown(m: ExportMessage, number: number): string[] {
+function messageMarkdown(m: ExportMessage, number: number, compared?: string): string[] {
   const role = m.role === 'user' ? 'User' : m.role === 'assistant' ? 'Assistant' : 'System';
   const heading = [`${number}. ${role}`];
   if (m.model) heading.push(m.model);
   heading.push(when(m.createdAt));
+  if (compared) heading.push(compared);
   const lines = [`### ${heading.join(' · ')}`, ''];
   if (m.reasoning) {
     lines.push(

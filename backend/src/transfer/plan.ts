@@ -26,6 +26,15 @@ export interface PlannedMessage {
   generation: ExportGeneration | null;
 }
 
+/** A comparison as read from a file: the file's ids of its question and answers. */
+export interface PlannedComparison {
+  questionKey: string;
+  answerKeys: string[];
+  chosenKey: string | null;
+  createdAt: string;
+  chosenAt: string | null;
+}
+
 export interface PlannedConversation {
   title: string;
   model: string | null;
@@ -40,6 +49,8 @@ export interface PlannedConversation {
   updatedAt: string;
   /** Parents before their children. */
   messages: PlannedMessage[];
+  /** Its comparisons (this app's archives only); absent: none. */
+  comparisons?: PlannedComparison[];
 }
 
 /** Everything an import will write, read and checked in full before anything is written. */

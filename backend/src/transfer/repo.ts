@@ -11,6 +11,7 @@ import type { GenerationParams, MessageStatus, ProviderRouting } from '../conver
 import { createAttachmentsRepo } from '../attachments/repo.js';
 import type {
   ExportAttachment,
+  ExportComparison,
   ExportConversation,
   ExportGeneration,
   ExportMessage,
@@ -67,7 +68,7 @@ type GenerationRow = {
 
 export type ConversationHead = Omit<
   ExportConversation,
-  'messages' | 'providerRouting' | 'systemPrompt' | 'params'
+  'messages' | 'providerRouting' | 'systemPrompt' | 'params' | 'comparisons'
 > & {
   providerRouting: ProviderRouting | null;
   systemPrompt: string | null;
@@ -99,6 +100,8 @@ export interface NewConversation {
     updatedAt: string;
     generation: (ExportGeneration & { id: string }) | null;
   }>;
+  /** Its comparisons, by the new ids of their messages. */
+  comparisons: ExportComparison[];
 }
 
 const conversationColumns =
@@ -281,11 +284,82 @@ export function createTransferRepo(db: Queryable) {
     },
 
     /**
+     * The comparisons of one conversation (migration 012), oldest first, each with its answers
+     * (the messages marked with it, oldest first). The comparisons are read first (by
+     * conversation id alone, owner checked in code): most conversations have none, and then
+     * nothing more is read.
+     */
+    async comparisons(userId: string, conversationId: string): Promise<ExportComparison[]> {
+      const rows = (
+        await db.all<{
+          id: string;
+          user_id: string;
+          question_id: string;
+          chosen_id: string | null;
+          created_at: string;
+          chosen_at: string | null;
+        }>(
+          `SELECT id, user_id, question_id, chosen_id, created_at, chosen_at FROM comparisons
+           WHERE conversation_id = $1`,
+          [conversationId],
+        )
+      ).filter((row) => row.user_id === userId);
+      if (rows.length === 0) return [];
+      // By conversation id alone (a second condition would make DuckDB scan), sorted here.
+      const messages = (
+        await db.all<{
+          id: string;
+          user_id: string;
+          role: string;
+          comparison_id: string | null;
+          created_at: string;
+        }>(
+          `SELECT id, user_id, role, comparison_id, created_at FROM messages
+           WHERE conversation_id = $1`,
+          [conversationId],
+        )
+      )
+        .filter((m) => m.user_id === userId)
+        .sort((a, b) =>
+          a.created_at !== b.created_at
+            ? a.created_at < b.created_at
+              ? -1
+              : 1
+            : a.id < b.id
+              ? -1
+              : 1,
+        );
+      const questions = new Set(messages.filter((m) => m.role === 'user').map((m) => m.id));
+      const marked = messages.filter((m) => m.comparison_id !== null);
+      return rows
+        .filter((row) => questions.has(row.question_id))
+        .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+        .map((row) => {
+          const answerIds = marked.filter((m) => m.comparison_id === row.id).map((m) => m.id);
+          const chosen = row.chosen_id !== null && answerIds.includes(row.chosen_id);
+          return {
+            id: row.id,
+            questionId: row.question_id,
+            answerIds,
+            chosenId: chosen ? row.chosen_id : null,
+            createdAt: row.created_at,
+            chosenAt: chosen ? row.chosen_at : null,
+          };
+        });
+    },
+
+    /**
      * Writes one imported conversation: its row, its messages and its generations (marked
-     * imported, so their cost is not this server's spend), a few multi-row INSERTs in all.
+     * imported, so their cost is not this server's spend), and its comparisons (their answers
+     * marked, their generations' purpose 'compare'), a few multi-row INSERTs in all.
      * Run it inside a transaction: a conversation is imported whole or not at all.
      */
     async insertConversation(userId: string, c: NewConversation): Promise<void> {
+      const comparisonOf = new Map(
+        c.comparisons.flatMap((comparison) =>
+          comparison.answerIds.map((id) => [id, comparison.id]),
+        ),
+      );
       await db.run(
         `INSERT INTO conversations (id, user_id, title, model, fallback_models, provider_routing,
                                     created_at, updated_at, system_prompt, params)
@@ -319,6 +393,7 @@ export function createTransferRepo(db: Queryable) {
             'TEXT',
             'TIMESTAMPTZ',
             'TIMESTAMPTZ',
+            'TEXT',
           ],
           part.map((m): SqlParam[] => [
             m.id,
@@ -334,11 +409,12 @@ export function createTransferRepo(db: Queryable) {
             m.error,
             m.createdAt,
             m.updatedAt,
+            comparisonOf.get(m.id) ?? null,
           ]),
         );
         await db.run(
           `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, reasoning,
-             sources, model, status, error, created_at, updated_at)
+             sources, model, status, error, created_at, updated_at, comparison_id)
            VALUES ${rows.sql}`,
           rows.params,
         );
@@ -367,6 +443,7 @@ export function createTransferRepo(db: Queryable) {
             'TEXT',
             'TIMESTAMPTZ',
             'BOOLEAN',
+            'TEXT',
           ],
           part.map((g): SqlParam[] => [
             g.id,
@@ -387,13 +464,34 @@ export function createTransferRepo(db: Queryable) {
             g.errorCode,
             g.createdAt,
             true,
+            comparisonOf.has(g.messageId) ? 'compare' : 'answer',
           ]),
         );
         await db.run(
           `INSERT INTO generations (id, message_id, user_id, conversation_id, model, provider,
              upstream_id, prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens,
              cost_usd, time_to_first_token_ms, duration_ms, finish_reason, error_code, created_at,
-             imported)
+             imported, purpose)
+           VALUES ${rows.sql}`,
+          rows.params,
+        );
+      }
+      if (c.comparisons.length > 0) {
+        const rows = valuesList(
+          ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ', 'TIMESTAMPTZ'],
+          c.comparisons.map((comparison): SqlParam[] => [
+            comparison.id,
+            userId,
+            c.id,
+            comparison.questionId,
+            comparison.chosenId,
+            comparison.createdAt,
+            comparison.chosenAt,
+          ]),
+        );
+        await db.run(
+          `INSERT INTO comparisons (id, user_id, conversation_id, question_id, chosen_id,
+             created_at, chosen_at)
            VALUES ${rows.sql}`,
           rows.params,
         );

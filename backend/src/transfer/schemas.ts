@@ -84,6 +84,26 @@ export const ExportMessage = Type.Object({
 });
 export type ExportMessage = Static<typeof ExportMessage>;
 
+/** Answers of one comparison at most, as the chat makes them. */
+export const MAX_COMPARED = 4;
+
+/** One question sent to several models at once: which answers it had and which was chosen. */
+export const ExportComparison = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  questionId: Type.String({ minLength: 1, description: 'A user message of this conversation' }),
+  answerIds: Type.Array(Type.String({ minLength: 1 }), {
+    maxItems: MAX_COMPARED,
+    uniqueItems: true,
+    description: 'Its answers (assistant messages whose parent is the question), oldest first',
+  }),
+  chosenId: Nullable(
+    Type.String({ minLength: 1, description: 'The answer chosen to continue with; null: none' }),
+  ),
+  createdAt: Timestamp,
+  chosenAt: Nullable(Timestamp),
+});
+export type ExportComparison = Static<typeof ExportComparison>;
+
 export const ExportConversation = Type.Object({
   id: Type.String({ minLength: 1 }),
   title: Type.String(),
@@ -103,6 +123,12 @@ export const ExportConversation = Type.Object({
   messages: Type.Array(ExportMessage, {
     description: 'Every message of the tree, every branch, oldest first; parentId links them',
   }),
+  comparisons: Type.Optional(
+    Type.Array(ExportComparison, {
+      description:
+        'Its comparisons (a question sent to several models at once), oldest first. Always written; absent in files from before it was (read as none)',
+    }),
+  ),
 });
 export type ExportConversation = Static<typeof ExportConversation>;
 

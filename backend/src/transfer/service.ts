@@ -11,6 +11,7 @@ import { createTransferRepo, type ConversationHead, type NewConversation } from 
 import {
   ARCHIVE_FORMAT,
   ARCHIVE_VERSION,
+  type ExportComparison,
   type ExportConversation,
   type ExportMessage,
   type ImportResult,
@@ -46,18 +47,19 @@ export function createTransferService(
       const conversation = await repo.findConversation(userId, id);
       if (!conversation) throw new AppError('conversation.not_found');
       const messages = await repo.messages(userId, id);
+      const comparisons = await repo.comparisons(userId, id);
       const exportedAt = now().toISOString();
       if (format === 'markdown') {
         return {
           contentType: 'text/markdown; charset=utf-8',
           contentDisposition: attachment(conversation.title, 'md', 'conversation'),
-          body: conversationMarkdown(conversation, messages, exportedAt),
+          body: conversationMarkdown(conversation, messages, exportedAt, comparisons),
         };
       }
       return {
         contentType: 'application/json; charset=utf-8',
         contentDisposition: attachment(conversation.title, 'json', 'conversation'),
-        body: `${archiveHead(exportedAt)}${JSON.stringify(entry(conversation, messages))}]}\n`,
+        body: `${archiveHead(exportedAt)}${JSON.stringify(entry(conversation, messages, comparisons))}]}\n`,
       };
     },
 
@@ -77,7 +79,8 @@ export function createTransferService(
           const page = await repo.conversationPage(userId, after, EXPORT_PAGE);
           for (const conversation of page) {
             const messages = await repo.messages(userId, conversation.id);
-            yield `${first ? '' : ','}\n${JSON.stringify(entry(conversation, messages))}`;
+            const comparisons = await repo.comparisons(userId, conversation.id);
+            yield `${first ? '' : ','}\n${JSON.stringify(entry(conversation, messages, comparisons))}`;
             first = false;
           }
           const last = page.at(-1);
@@ -132,6 +135,14 @@ export function createTransferService(
             updatedAt: m.updatedAt,
             generation: m.generation && { ...m.generation, id: crypto.randomUUID() },
           })),
+          comparisons: (planned.comparisons ?? []).map((c) => ({
+            id: crypto.randomUUID(),
+            questionId: ids.get(c.questionKey)!,
+            answerIds: c.answerKeys.map((key) => ids.get(key)!),
+            chosenId: c.chosenKey === null ? null : ids.get(c.chosenKey)!,
+            createdAt: c.createdAt,
+            chosenAt: c.chosenAt,
+          })),
         };
         await db.transaction((tx) =>
           createTransferRepo(tx).insertConversation(userId, conversation),
@@ -174,7 +185,11 @@ function archiveHead(exportedAt: string): string {
 }
 
 /** The entry of one conversation, its fields named one by one: nothing else is written. */
-function entry(c: ConversationHead, messages: readonly ExportMessage[]): ExportConversation {
+function entry(
+  c: ConversationHead,
+  messages: readonly ExportMessage[],
+  comparisons: readonly ExportComparison[],
+): ExportConversation {
   return {
     id: c.id,
     title: c.title,
@@ -228,6 +243,14 @@ function entry(c: ConversationHead, messages: readonly ExportMessage[]): ExportC
             })),
           }
         : {}),
+    })),
+    comparisons: comparisons.map((comparison) => ({
+      id: comparison.id,
+      questionId: comparison.questionId,
+      answerIds: [...comparison.answerIds],
+      chosenId: comparison.chosenId,
+      createdAt: comparison.createdAt,
+      chosenAt: comparison.chosenAt,
     })),
   };
 }
