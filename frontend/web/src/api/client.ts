@@ -11,6 +11,8 @@ import type {
   AdminUserList,
   AuditPage,
   AuthState,
+  ChooseAnswerResponse,
+  CompareBody,
   ChangePasswordBody,
   CreateUserBody,
   SessionList,
@@ -46,6 +48,7 @@ import type {
   UsageSummary,
   UsersUsage,
   SendMessageBody,
+  StopComparisonResponse,
   StopResponse,
   StreamEvent,
   TemporaryChatBody,
@@ -274,10 +277,23 @@ export const api = {
     ),
   stopGeneration: (generationId: string) =>
     request<StopResponse>(`/api/generations/${enc(generationId)}/stop`, { method: 'POST' }),
+  /** Chooses the comparison's answer the conversation continues with. */
+  chooseAnswer: (conversationId: string, comparisonId: string, messageId: string) =>
+    request<ChooseAnswerResponse>(
+      `/api/conversations/${enc(conversationId)}/comparisons/${enc(comparisonId)}/choose`,
+      { method: 'POST', body: { messageId } },
+    ),
+  /** Stops every answer of a comparison still being written. */
+  stopComparison: (conversationId: string, comparisonId: string) =>
+    request<StopComparisonResponse>(
+      `/api/conversations/${enc(conversationId)}/comparisons/${enc(comparisonId)}/stop`,
+      { method: 'POST' },
+    ),
 };
 
 const STREAM_EVENTS = new Set<string>([
   'user_message',
+  'comparison',
   'assistant_message',
   'delta',
   'reasoning',
@@ -352,6 +368,28 @@ export async function streamMessage(
   };
   if (handlers.signal) init.signal = handlers.signal;
   const stream = await openStream(`/api/conversations/${enc(conversationId)}/messages`, init);
+  handlers.onOpen();
+  await deliver(stream, handlers.onEvent);
+}
+
+/**
+ * POSTs a question to 2 to 4 models at once and reads the stream of all their answers:
+ * `user_message`, `comparison`, one `assistant_message` per answer, then every answer's events,
+ * each naming its answer (`messageId`). Rejects with an ApiError when refused before any stream
+ * starts; resolves when the stream ends (once every answer has).
+ */
+export async function streamCompare(
+  conversationId: string,
+  body: CompareBody,
+  handlers: StreamHandlers,
+): Promise<void> {
+  const init: RequestInit = {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+  if (handlers.signal) init.signal = handlers.signal;
+  const stream = await openStream(`/api/conversations/${enc(conversationId)}/compare`, init);
   handlers.onOpen();
   await deliver(stream, handlers.onEvent);
 }

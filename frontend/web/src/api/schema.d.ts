@@ -3700,6 +3700,22 @@ export interface paths {
                                     /** Format: date-time */
                                     createdAt: string;
                                 }[];
+                                /** @description The comparison this answer is one of (POST /api/conversations/{id}/compare); null for every other message. See the conversation's `comparisons`. */
+                                comparisonId: string | null;
+                            }[];
+                            /** @description Its comparisons (questions sent to several models at once), oldest first */
+                            comparisons: {
+                                id: string;
+                                /** @description The user message the models answered */
+                                questionId: string;
+                                /** @description Its answers, oldest first (the order of the request's models) */
+                                answerIds: string[];
+                                /** @description The answer chosen to continue with (one of answerIds); null until one is */
+                                chosenId: string | null;
+                                /** Format: date-time */
+                                chosenAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -5347,7 +5363,7 @@ export interface paths {
                         model?: string;
                         /**
                          * Format: uuid
-                         * @description The message this one answers: the end of the branch it continues, or the parent of a message being edited (null: a new first message). Absent: the newest message.
+                         * @description The message this one answers: the end of the branch it continues, or the parent of a message being edited (null: a new first message). Absent: the newest message (past a comparison whose answer was chosen: the newest of that answer's branch).
                          */
                         parentId?: string | null;
                     };
@@ -5839,6 +5855,450 @@ export interface paths {
                 };
                 /** @description Default Response */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one question to 2 to 4 models at once and stream their answers side by side */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The question; may be empty only when the message carries attachments */
+                        content: string;
+                        /** @description Files the message carries: your uploads (POST /api/attachments) not sent yet, or attachments of earlier messages (copied, as when a question is edited) */
+                        attachmentIds?: string[];
+                        /** @description The models to answer, 2 to 4 distinct ids of the model catalog, in the order their answers are shown (fewer or more: 400 compare.model_count; one twice: 400 compare.duplicate_model; one not in the catalog: 400 model.unknown). */
+                        models: string[];
+                        /**
+                         * Format: uuid
+                         * @description The message the question follows, as for POST /api/conversations/{id}/messages (null: a new first message). Absent: where the conversation continues (the newest message; past a comparison with a chosen answer, the newest of its branch).
+                         */
+                        parentId?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /**
+                 * @description A text/event-stream of every answer of the comparison, interleaved as they are written. Events, each `data` one JSON object:
+                 *     - `user_message`: the saved question (a Message)
+                 *     - `comparison`: `{ id, questionId, answers: [{ messageId, generationId, model }] }`, the answers in the order of the request's models
+                 *     - `assistant_message`: `{ messageId, generationId, model }`, once per answer
+                 *     - then `delta`, `reasoning`, `usage`, `sources`, and `done` or `error`, as for POST /api/conversations/{id}/messages, each with the `messageId` of the answer it belongs to. Each answer ends with its own `done` or `error`: one failing leaves the others running.
+                 *
+                 *     The stream ends once every answer has ended. Each answer is a generation of its own: GET /api/generations/{id}/stream reattaches to one (after a lost connection or a reload), POST /api/generations/{id}/stop stops one, and POST /api/conversations/{id}/comparisons/{comparisonId}/stop stops them all.
+                 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/comparisons/{comparisonId}/choose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Choose the comparison's answer to continue the conversation with */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    comparisonId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description One of the comparison's answers (answerIds)
+                         */
+                        messageId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            comparison: {
+                                id: string;
+                                /** @description The user message the models answered */
+                                questionId: string;
+                                /** @description Its answers, oldest first (the order of the request's models) */
+                                answerIds: string[];
+                                /** @description The answer chosen to continue with (one of answerIds); null until one is */
+                                chosenId: string | null;
+                                /** Format: date-time */
+                                chosenAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                            conversation: {
+                                id: string;
+                                title: string;
+                                model: string | null;
+                                /** @description Up to 3 model ids tried in order, by OpenRouter, when the model fails before answering (down, rate-limited, refused). The answer records the model that wrote it. */
+                                fallbackModels: string[];
+                                /** @description Listed first, in the sidebar's Pinned group. */
+                                pinned: boolean;
+                                /** @description Hidden from the main list; listed with `archived=true`. */
+                                archived: boolean;
+                                /** @description The folder it is in (at most one). */
+                                folderId: string | null;
+                                /** @description True while the title model (TITLE_MODEL) is naming the conversation after its first answer: read it again shortly for the new title. */
+                                titlePending: boolean;
+                                providerRouting: {
+                                    /** @description Try providers by lowest price, highest throughput or lowest latency (OpenRouter then does not load-balance) */
+                                    sort?: "price" | "throughput" | "latency";
+                                    /** @description Provider slugs to try first, in order */
+                                    order?: string[];
+                                    /** @description The only provider slugs allowed */
+                                    only?: string[];
+                                    /** @description Provider slugs never used */
+                                    ignore?: string[];
+                                    /** @description false: no provider outside `order` when those fail (OpenRouter default true) */
+                                    allowFallbacks?: boolean;
+                                    /** @description 'deny': only providers that do not store or train on prompts */
+                                    dataCollection?: "allow" | "deny";
+                                    /** @description true: only Zero Data Retention endpoints */
+                                    zdr?: boolean;
+                                    maxPrice?: {
+                                        /** @description USD per million input tokens */
+                                        prompt?: number;
+                                        /** @description USD per million output tokens */
+                                        completion?: number;
+                                    };
+                                } | null;
+                                /** @description Sent first, as a system message, with every request of the conversation; empty or null: none */
+                                systemPrompt: string | null;
+                                params: {
+                                    /** @description Sampling temperature, 0 to 2 (OpenRouter `temperature`) */
+                                    temperature?: number;
+                                    /** @description Nucleus sampling, 0 to 1 (OpenRouter `top_p`) */
+                                    topP?: number;
+                                    /** @description The most tokens an answer may have (OpenRouter `max_tokens`) */
+                                    maxTokens?: number;
+                                    /** @description OpenRouter's reasoning.effort: none, minimal, low, medium, high or xhigh */
+                                    reasoningEffort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/comparisons/{comparisonId}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop every answer of a comparison still being written, keeping what was written */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    comparisonId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description How many of its answers were still being written */
+                            stopped: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. conversation.not_found */
+                                code: string;
+                                /** @description Safe, human-readable explanation */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7623,6 +8083,20 @@ export interface paths {
                                         sha256: string;
                                     }[];
                                 }[];
+                                /** @description Its comparisons (a question sent to several models at once), oldest first. Always written; absent in files from before it was (read as none) */
+                                comparisons?: {
+                                    id: string;
+                                    /** @description A user message of this conversation */
+                                    questionId: string;
+                                    /** @description Its answers (assistant messages whose parent is the question), oldest first */
+                                    answerIds: string[];
+                                    /** @description The answer chosen to continue with; null: none */
+                                    chosenId: string | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    /** Format: date-time */
+                                    chosenAt: string | null;
+                                }[];
                             }[];
                         };
                     };
@@ -7809,6 +8283,20 @@ export interface paths {
                                         /** @description The file's SHA-256, hex: tells it apart from others */
                                         sha256: string;
                                     }[];
+                                }[];
+                                /** @description Its comparisons (a question sent to several models at once), oldest first. Always written; absent in files from before it was (read as none) */
+                                comparisons?: {
+                                    id: string;
+                                    /** @description A user message of this conversation */
+                                    questionId: string;
+                                    /** @description Its answers (assistant messages whose parent is the question), oldest first */
+                                    answerIds: string[];
+                                    /** @description The answer chosen to continue with; null: none */
+                                    chosenId: string | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    /** Format: date-time */
+                                    chosenAt: string | null;
                                 }[];
                             }[];
                         };

@@ -118,11 +118,25 @@ export type DeletedMessages = JsonResponse<
 export type TemporaryChatBody = JsonRequest<'/api/chat/temporary', 'post'>;
 export type TemporaryChatMessage = TemporaryChatBody['messages'][number];
 export type StopResponse = JsonResponse<'/api/generations/{id}/stop', 'post', 200>;
+export type CompareBody = JsonRequest<'/api/conversations/{id}/compare', 'post'>;
+export type Comparison = ConversationDetail['comparisons'][number];
+export type ChooseAnswerResponse = JsonResponse<
+  '/api/conversations/{id}/comparisons/{comparisonId}/choose',
+  'post',
+  200
+>;
+export type StopComparisonResponse = JsonResponse<
+  '/api/conversations/{id}/comparisons/{comparisonId}/stop',
+  'post',
+  200
+>;
 export type ErrorBody = JsonResponse<'/api/conversations/{id}', 'get', 404>;
 
 // ---- Events of the text/event-stream answers to POST /api/conversations/:id/messages,
 // ---- GET /api/generations/:id/stream (the reattach: same events, without user_message) and
 // ---- POST /api/chat/temporary (a temporary chat: the same, without user_message) ----
+// ---- A comparison's stream (POST /api/conversations/:id/compare) has them all, each with the
+// ---- `messageId` of the answer it belongs to, after a `comparison` event.
 
 export interface AssistantMessageEvent {
   messageId: string;
@@ -130,7 +144,12 @@ export interface AssistantMessageEvent {
   model: string;
 }
 
-export interface ContentEvent {
+/** A comparison's stream names the answer each event belongs to. */
+interface Tagged {
+  messageId?: string;
+}
+
+export interface ContentEvent extends Tagged {
   content: string;
 }
 
@@ -139,6 +158,13 @@ export interface Usage {
   completionTokens: number | null;
   reasoningTokens: number | null;
   cost: number | null;
+}
+
+export interface ComparisonEvent {
+  id: string;
+  questionId: string;
+  /** In the order of the request's models. */
+  answers: AssistantMessageEvent[];
 }
 
 export interface DoneEvent {
@@ -151,17 +177,18 @@ export interface DoneEvent {
   provider: string | null;
 }
 
-export interface StreamErrorEvent {
+export interface StreamErrorEvent extends Tagged {
   code: string;
   message: string;
 }
 
 export type StreamEvent =
   | { type: 'user_message'; data: Message }
+  | { type: 'comparison'; data: ComparisonEvent }
   | { type: 'assistant_message'; data: AssistantMessageEvent }
   | { type: 'delta'; data: ContentEvent }
   | { type: 'reasoning'; data: ContentEvent }
-  | { type: 'usage'; data: Usage }
-  | { type: 'sources'; data: { sources: Source[] } }
+  | { type: 'usage'; data: Usage & Tagged }
+  | { type: 'sources'; data: { sources: Source[] } & Tagged }
   | { type: 'done'; data: DoneEvent }
   | { type: 'error'; data: StreamErrorEvent };

@@ -34,6 +34,7 @@ function message(i: number, partial: Partial<ViewMessage> = {}): ViewMessage {
     updatedAt: '2025-01-01T00:00:01Z',
     generation: null,
     attachments: [],
+    comparisonId: null,
   };
   return {
     ...base,

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Model } from '../api/types';
 import { EndFollower, isUpKey } from '../lib/autoScroll';
-import type { SiblingPosition } from '../lib/thread';
+import type { Choices, SiblingPosition } from '../lib/thread';
 import type { ViewMessage } from '../state/chat';
+import { CompareGroup, type CompareActions, type CompareGroupData } from './CompareView';
 import { ArrowDownIcon } from './icons';
 import { InlineError, MessageView, type MessageActions } from './MessageView';
 
@@ -21,7 +22,15 @@ interface ChatViewProps {
   sendError: string | null;
   /** A message to scroll to and highlight (opened from a search result). */
   focusId?: string | null;
+  /** The conversation's comparisons, by id: an answer of one shows the whole group, side by side. */
+  groups?: ReadonlyMap<string, CompareGroupData>;
+  compareActions?: CompareActions;
+  /** The versions picked at each fork: a comparison marks the picked answer. */
+  choices?: Choices;
 }
+
+const NO_GROUPS: ReadonlyMap<string, CompareGroupData> = new Map();
+const NO_CHOICES: Choices = {};
 
 /**
  * A long conversation opens with its last WINDOW messages rendered; earlier ones are added
@@ -68,6 +77,9 @@ export function ChatView({
   loadError,
   sendError,
   focusId = null,
+  groups = NO_GROUPS,
+  compareActions,
+  choices = NO_CHOICES,
 }: ChatViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const column = useRef<HTMLDivElement>(null);
@@ -202,17 +214,36 @@ export function ChatView({
           </div>
         )}
         {loadError && <InlineError message={loadError} />}
-        {shown.map((m) => (
-          <MessageView
-            key={m.id}
-            message={m}
-            models={models}
-            siblings={siblings.get(m.id)}
-            actions={actions}
-            busy={busy}
-            focused={m.id === focusId}
-          />
-        ))}
+        {shown.map((m) => {
+          const group = m.comparisonId === null ? undefined : groups.get(m.comparisonId);
+          if (group && compareActions && actions && m.parentId !== null) {
+            return (
+              <CompareGroup
+                key={`compare-${group.comparison.id}`}
+                group={group}
+                currentId={m.id}
+                siblings={siblings.get(m.id)}
+                picked={m.parentId in choices || group.comparison.chosenId !== null}
+                models={models}
+                actions={actions}
+                compareActions={compareActions}
+                busy={busy}
+                focusId={focusId}
+              />
+            );
+          }
+          return (
+            <MessageView
+              key={m.id}
+              message={m}
+              models={models}
+              siblings={siblings.get(m.id)}
+              actions={actions}
+              busy={busy}
+              focused={m.id === focusId}
+            />
+          );
+        })}
         {sendError && (
           <div className={lastIsAssistant ? 'send-error' : 'send-error after-user'}>
             <InlineError message={sendError} />

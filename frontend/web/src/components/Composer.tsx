@@ -9,7 +9,7 @@ import {
 } from 'react';
 import { fileSize } from '../lib/format';
 import type { DraftAttachment } from '../state/attachments';
-import { ArrowUpIcon, CloseIcon, FileIcon, PaperclipIcon, StopIcon } from './icons';
+import { ArrowUpIcon, CloseIcon, ColumnsIcon, FileIcon, PaperclipIcon, StopIcon } from './icons';
 
 interface ComposerProps {
   value: string;
@@ -33,6 +33,11 @@ interface ComposerProps {
   onRemoveAttachment?: (attachment: DraftAttachment) => void;
   /** Why the files cannot be sent as they are (e.g. the model takes no images); blocks sending. */
   attachmentWarning?: string | null;
+  /** Compare mode is on: the question goes to several models at once. */
+  comparing?: boolean;
+  onToggleCompare?: () => void;
+  /** Why the question cannot be sent now (e.g. the comparison's models are not picked yet). */
+  blocked?: string | null;
 }
 
 /** What the file picker offers (the server decides from the bytes; this only filters the list). */
@@ -70,6 +75,9 @@ export const Composer = memo(function Composer({
   onAttach,
   onRemoveAttachment,
   attachmentWarning = null,
+  comparing = false,
+  onToggleCompare,
+  blocked = null,
 }: ComposerProps) {
   const ownRef = useRef<HTMLTextAreaElement>(null);
   const ref = inputRef ?? ownRef;
@@ -85,7 +93,11 @@ export const Composer = memo(function Composer({
   const uploading = attachments.some((a) => a.status === 'uploading');
   const ready = attachments.some((a) => a.status === 'ready');
   const canSend =
-    (value.trim() !== '' || ready) && !sending && !uploading && attachmentWarning === null;
+    (value.trim() !== '' || ready) &&
+    !sending &&
+    !uploading &&
+    attachmentWarning === null &&
+    blocked === null;
 
   /** A pasted image (a screenshot) or file is attached; pasted text goes in as text. */
   function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
@@ -189,7 +201,7 @@ export const Composer = memo(function Composer({
           {attachmentWarning}
         </p>
       )}
-      <form className="composer" onSubmit={submit}>
+      <form className={comparing ? 'composer comparing' : 'composer'} onSubmit={submit}>
         {onAttach && (
           <>
             <button
@@ -218,12 +230,33 @@ export const Composer = memo(function Composer({
             />
           </>
         )}
+        {onToggleCompare && (
+          <button
+            type="button"
+            className={`composer-tool${comparing ? ' on' : ''}`}
+            data-testid="compare-toggle"
+            aria-pressed={comparing}
+            aria-label="Compare models"
+            title="Compare: send the question to 2 to 4 models at once"
+            onClick={onToggleCompare}
+          >
+            <ColumnsIcon width={18} height={18} />
+          </button>
+        )}
         <textarea
           ref={ref}
           data-testid="composer-input"
           className="composer-input"
           rows={1}
-          placeholder={streaming ? 'Type the next message (sent when the answer ends)' : 'Message'}
+          placeholder={
+            streaming
+              ? comparing
+                ? 'The answers are being written'
+                : 'Type the next message (sent when the answer ends)'
+              : comparing
+                ? 'Ask all the models at once'
+                : 'Message'
+          }
           aria-label="Message"
           value={value}
           onChange={(e) => onChange(e.target.value)}
@@ -248,9 +281,9 @@ export const Composer = memo(function Composer({
             type="submit"
             className="composer-button"
             data-testid="send-button"
-            aria-label={sending ? 'Sending' : 'Send'}
+            aria-label={sending ? 'Sending' : comparing ? 'Send to every model' : 'Send'}
             aria-busy={sending}
-            title="Send (Enter)"
+            title={blocked ?? 'Send (Enter)'}
             disabled={!canSend}
           >
             {sending ? <span className="spinner" aria-hidden="true" /> : <ArrowUpIcon />}

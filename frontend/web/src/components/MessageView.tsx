@@ -58,7 +58,7 @@ export function InlineError({ message }: { message: string }) {
 }
 
 /** A duration: "85 ms", "2.4 s", "12 s". */
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
@@ -173,7 +173,7 @@ export interface MessageActions {
   choose: (fork: string, id: string) => void;
 }
 
-function SiblingNav({
+export function SiblingNav({
   position,
   choose,
 }: {

@@ -22,6 +22,10 @@ interface ModelPickerProps {
   defaultModel: string | null;
   onToggleFavorite: (modelId: string, favorite: boolean) => void;
   onSetDefault: (modelId: string | null) => void;
+  /** The trigger's test id (default `model-picker`): a second picker on the page has its own. */
+  testId?: string;
+  /** Names the trigger for assistive technology (e.g. "Model 2 of the comparison"). */
+  ariaLabel?: string;
 }
 
 const CONTEXT_CHOICES = [8_000, 32_000, 128_000, 200_000, 1_000_000];
@@ -57,6 +61,8 @@ export const ModelPicker = memo(function ModelPicker({
   defaultModel,
   onToggleFavorite,
   onSetDefault,
+  testId = 'model-picker',
+  ariaLabel,
 }: ModelPickerProps) {
   const [open, setOpen] = useState(false);
   const [filters, setFilters] = useState<ModelFilters>(NO_FILTERS);
@@ -145,7 +151,8 @@ export const ModelPicker = memo(function ModelPicker({
       <button
         type="button"
         className="model-trigger"
-        data-testid="model-picker"
+        data-testid={testId}
+        aria-label={ariaLabel ? `${ariaLabel}: ${label}` : undefined}
         aria-haspopup="listbox"
         aria-expanded={open}
         title={error ?? selected?.id ?? undefined}

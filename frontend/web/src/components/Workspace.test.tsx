@@ -62,6 +62,7 @@ function message(partial: Partial<Message> & Pick<Message, 'id' | 'role' | 'cont
     updatedAt: '2025-01-01T00:00:01Z',
     generation: null,
     attachments: [],
+    comparisonId: null,
     ...partial,
   };
 }
@@ -248,6 +249,7 @@ describe('Workspace', () => {
     routes.set('GET /api/conversations/c1', () =>
       Response.json({
         conversation,
+        comparisons: [],
         messages: [
           userMsg,
           message({
@@ -358,6 +360,7 @@ describe('Workspace', () => {
       loads++;
       return Response.json({
         conversation,
+        comparisons: [],
         // Saved a moment ago while streaming; complete once it has ended.
         messages: [
           question,
@@ -407,6 +410,7 @@ describe('Workspace', () => {
     routes.set('GET /api/conversations/c1', () =>
       Response.json({
         conversation,
+        comparisons: [],
         messages: [
           question,
           message({
@@ -467,6 +471,7 @@ describe('Workspace', () => {
     routes.set('GET /api/conversations/c1', () =>
       Response.json({
         conversation,
+        comparisons: [],
         messages: [
           question,
           message({
@@ -586,6 +591,7 @@ describe('Workspace', () => {
           titlePending: !named,
         },
         messages: [],
+        comparisons: [],
       });
     });
     await render();
@@ -670,6 +676,149 @@ describe('Workspace', () => {
     stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
     stream.close();
     await waitFor(() => $('send-button') !== null, 'the end');
+  });
+
+  it('compares two models side by side, stops one, and continues with the answer chosen', async () => {
+    const stream = controllableStream();
+    const sent: Record<string, unknown> = {};
+    const body = (init: RequestInit | undefined) =>
+      JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as unknown;
+    routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
+    routes.set('POST /api/conversations/c1/compare', (init) => {
+      sent['compare'] = body(init);
+      return stream.response;
+    });
+    routes.set('POST /api/generations/g2/stop', () => {
+      stream.send('done', {
+        messageId: 'a2',
+        finishReason: null,
+        status: 'stopped',
+        model: 'anthropic/claude-sonnet',
+        provider: null,
+      });
+      return Response.json({ stopped: true });
+    });
+    const question = message({ id: 'm1', role: 'user', content: 'Which is better?' });
+    const answer = (id: string, model: string, content: string, status: Message['status']) =>
+      message({
+        id,
+        parentId: 'm1',
+        role: 'assistant',
+        content,
+        model,
+        status,
+        comparisonId: 'k1',
+        createdAt: id === 'a1' ? '2025-01-01T00:00:02.001Z' : '2025-01-01T00:00:02.002Z',
+      });
+    const comparison = {
+      id: 'k1',
+      questionId: 'm1',
+      answerIds: ['a1', 'a2'],
+      chosenId: null as string | null,
+      chosenAt: null as string | null,
+      createdAt: '2025-01-01T00:00:02Z',
+    };
+    routes.set('GET /api/conversations/c1', () =>
+      Response.json({
+        conversation,
+        comparisons: [comparison],
+        messages: [
+          question,
+          answer('a1', 'openai/gpt-4o', 'Left **answer**', 'complete'),
+          answer('a2', 'anthropic/claude-sonnet', 'Right', 'stopped'),
+        ],
+      }),
+    );
+    routes.set('POST /api/conversations/c1/comparisons/k1/choose', (init) => {
+      sent['choose'] = body(init);
+      comparison.chosenId = 'a1';
+      comparison.chosenAt = '2025-01-01T00:01:00Z';
+      return Response.json({ comparison, conversation });
+    });
+
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    act(() => $('compare-toggle')!.click());
+    // The current model and another one, each in a picker of its own.
+    expect($('compare-model-1')?.textContent).toBe('GPT-4o');
+    expect($('compare-model-2')?.textContent).toBe('Claude Sonnet');
+    const input = $('composer-input')!;
+    type(input, 'Which is better?');
+    press(input, 'Enter');
+    await waitFor(() => sent['compare'] !== undefined, 'the comparison request');
+    expect(sent['compare']).toEqual({
+      content: 'Which is better?',
+      models: ['openai/gpt-4o', 'anthropic/claude-sonnet'],
+      parentId: null,
+    });
+
+    stream.send('user_message', question);
+    stream.send('comparison', {
+      id: 'k1',
+      questionId: 'm1',
+      answers: [
+        { messageId: 'a1', generationId: 'g1', model: 'openai/gpt-4o' },
+        { messageId: 'a2', generationId: 'g2', model: 'anthropic/claude-sonnet' },
+      ],
+    });
+    stream.send('delta', { messageId: 'a1', content: 'Left **answer**' });
+    stream.send('delta', { messageId: 'a2', content: 'Right' });
+    await waitFor(() => $$('compare-column').length === 2, 'two columns');
+    await waitFor(
+      () => $$('compare-column')[1]?.textContent?.includes('Right') === true,
+      'the second answer',
+    );
+    const [left, right] = $$('compare-column');
+    expect(left!.querySelector('[data-testid="compare-model"]')?.textContent).toBe('GPT-4o');
+    expect(left!.querySelector('.markdown strong')?.textContent).toBe('answer');
+    expect(left!.textContent).not.toContain('Right');
+    expect(left!.querySelector('[data-testid="compare-live-stats"]')?.textContent).toContain(
+      'to first token',
+    );
+    expect(right!.querySelector('[data-testid="compare-model"]')?.textContent).toBe(
+      'Claude Sonnet',
+    );
+
+    // One answer stopped, the other goes on to its end.
+    await act(async () => {
+      (right!.querySelector('[data-testid="compare-stop"]') as HTMLElement).click();
+      await Promise.resolve();
+    });
+    await waitFor(() => calls.includes('POST /api/generations/g2/stop'), 'the stop call');
+    await waitFor(() => right!.textContent?.includes('Stopped') === true, 'the answer stopped');
+    expect(left!.querySelector('[data-testid="compare-stop"]')).not.toBeNull();
+    stream.send('done', {
+      messageId: 'a1',
+      finishReason: 'stop',
+      status: 'complete',
+      model: 'openai/gpt-4o',
+      provider: null,
+    });
+    stream.close();
+    await waitFor(() => $('send-button') !== null, 'the stream to end');
+    await waitFor(() => $$('compare-choose').length === 2, 'a choice on each answer');
+
+    await act(async () => {
+      $$('compare-choose')[0]!.click();
+      await Promise.resolve();
+    });
+    await waitFor(() => $('compare-chosen') !== null, 'the chosen mark');
+    expect(sent['choose']).toEqual({ messageId: 'a1' });
+    expect($('compare-chosen')?.closest('[data-testid="compare-column"]')).toBe(
+      $$('compare-column')[0],
+    );
+    expect($('compare-hint')?.textContent).toBe('Continuing with GPT-4o');
+    // The next question continues from the chosen answer.
+    routes.set('POST /api/conversations/c1/messages', (init) => {
+      sent['next'] = body(init);
+      return Response.json({ error: { code: 'x', message: 'not now' } }, { status: 400 });
+    });
+    act(() => $('compare-close')!.click());
+    type($('composer-input')!, 'Go on');
+    press($('composer-input')!, 'Enter');
+    await waitFor(() => sent['next'] !== undefined, 'the next question');
+    expect(sent['next']).toMatchObject({ content: 'Go on', parentId: 'a1' });
+    await waitFor(() => $('message-error')?.textContent === 'not now', 'the refusal');
   });
 
   it('shows search results with the matches marked, user text as text', async () => {

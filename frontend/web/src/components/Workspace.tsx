@@ -11,6 +11,7 @@ import {
 import { api } from '../api/client';
 import type {
   Attachment,
+  Comparison,
   Conversation,
   Health,
   Model,
@@ -38,7 +39,7 @@ import { useStableCallback } from '../lib/stableCallback';
 import { nextThemeChoice, useTheme, type ThemeChoice } from '../lib/theme';
 import { activePath, branchOf, choicesShowing, ROOT_FORK, type Choices } from '../lib/thread';
 import { readChoices, saveChoices } from '../lib/branches';
-import { TEMPORARY, useChats, type ViewMessage } from '../state/chat';
+import { TEMPORARY, useChats, type Thread, type ViewMessage } from '../state/chat';
 import { useAttachmentDrafts, type DraftAttachment } from '../state/attachments';
 import { useConversationList } from '../state/conversations';
 import { useFolders } from '../state/folders';
@@ -46,6 +47,8 @@ import { usePresets } from '../state/presets';
 import { AccountPage } from './AccountPage';
 import { AdminPage } from './AdminPage';
 import { ChatView } from './ChatView';
+import { CompareBar, compareProblem } from './CompareBar';
+import type { CompareActions, CompareGroupData } from './CompareView';
 import { ConversationExport } from './ConversationExport';
 import type { MessageActions } from './MessageView';
 import { Composer } from './Composer';
@@ -88,6 +91,35 @@ function saveLastModel(id: string): void {
 }
 
 const messageOf = errorText;
+
+/**
+ * A local choice of "no version in particular" at a fork whose comparison has a chosen answer:
+ * the newest version shows there (a regenerate's), not the chosen one. Matches no message id.
+ */
+const NEWEST = '';
+
+/** The answer chosen at each compared question (the backend's record), by question id. */
+function chosenOf(thread: Thread | undefined): Record<string, string> {
+  const chosen: Record<string, string> = {};
+  for (const c of thread?.comparisons ?? [])
+    if (c.chosenId !== null) chosen[c.questionId] = c.chosenId;
+  return chosen;
+}
+
+/** Each comparison of the thread with its answers, in the order of its models. */
+function compareGroups(thread: Thread | undefined): Map<string, CompareGroupData> {
+  const groups = new Map<string, CompareGroupData>();
+  if (!thread || thread.comparisons.length === 0) return groups;
+  const byId = new Map(thread.messages.map((m) => [m.id, m]));
+  for (const comparison of thread.comparisons) {
+    const answers = comparison.answerIds.flatMap((id) => {
+      const answer = byId.get(id);
+      return answer ? [answer] : [];
+    });
+    if (answers.length > 0) groups.set(comparison.id, { comparison, answers });
+  }
+  return groups;
+}
 
 const THEME_LABEL: Record<ThemeChoice, string> = {
   system: 'Theme: system',
@@ -176,6 +208,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const [titlePolls, setTitlePolls] = useState(0);
   /** The branch chosen at each fork, per conversation (kept in localStorage too). */
   const [choiceMap, setChoiceMap] = useState<Record<string, Choices>>({});
+  /** Compare mode: the models of the next question, one per slot; null when off. */
+  const [compareSlots, setCompareSlots] = useState<Array<string | null> | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -288,10 +322,13 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
         : null,
     [reveal, routeId, thread],
   );
+  // The versions shown: a comparison's chosen answer by default, what this browser picked over it.
   const choices = useMemo(() => {
     const remembered = routeId ? (choiceMap[routeId] ?? readChoices(routeId)) : {};
-    return revealed ? { ...remembered, ...revealed } : remembered;
-  }, [routeId, choiceMap, revealed]);
+    const picked = { ...chosenOf(thread), ...remembered };
+    return revealed ? { ...picked, ...revealed } : picked;
+  }, [routeId, choiceMap, revealed, thread]);
+  const groups = useMemo(() => compareGroups(thread), [thread]);
   const branch = useMemo(
     () => branchOf(thread?.messages ?? [], choices),
     [thread?.messages, choices],
@@ -442,6 +479,29 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     onConversation(await api.updateConversation(routeId, settings));
   }
 
+  /** Compare mode, in a conversation (a temporary chat has none to keep a comparison in). */
+  const comparing = compareSlots !== null && !temporary;
+  /** The models of a comparison ready to send, or null (compare mode off, or slots not ready). */
+  const compareModels =
+    comparing && compareProblem(compareSlots) === null
+      ? compareSlots.filter((m): m is string => m !== null)
+      : null;
+
+  function toggleCompare() {
+    if (compareSlots !== null) {
+      setCompareSlots(null);
+      return;
+    }
+    // The current model and another one: a favourite first, else the next in the catalog.
+    const first = currentModel;
+    const second =
+      preferences.favorites.find((id) => id !== first && models.some((m) => m.id === id)) ??
+      models.find((m) => m.id !== first)?.id ??
+      null;
+    setCompareSlots([first, second]);
+    composerRef.current?.focus();
+  }
+
   /** Enter in the composer: sends, or queues while this conversation's answer streams. */
   function submit() {
     const content = draft;
@@ -450,6 +510,12 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     );
     if (content.trim() === '' && ready.length === 0) return;
     if (attached.some((a) => a.status === 'uploading') || attachmentWarning) return;
+    if (comparing) {
+      // A comparison is not queued: it is sent once its models are picked and nothing runs.
+      if (compareModels === null || run !== undefined) return;
+      void send(routeId, content, true, ready, compareModels);
+      return;
+    }
     if (run !== undefined) {
       // Files wait in the box for the answer's end: only text is queued.
       if (attached.length > 0) return;
@@ -506,6 +572,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     content: string,
     fromDraft: boolean,
     attachments: Attachment[] = [],
+    /** Compare mode: the question goes to these models at once. */
+    compared?: string[],
   ) {
     if ((content.trim() === '' && attachments.length === 0) || sending) return;
     if (target === TEMPORARY) {
@@ -514,7 +582,8 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     }
     setSending(true);
     setNewChatError(null);
-    const model = target === null ? currentModel : (meta[target]?.model ?? currentModel);
+    const model =
+      compared?.[0] ?? (target === null ? currentModel : (meta[target]?.model ?? currentModel));
     let cid = target;
     if (cid === null) {
       try {
@@ -552,13 +621,12 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     }
     const id = cid;
     // The branch shown in that conversation (a queued message may go to another one).
-    const last = branchOf(chats.threads[id]?.messages ?? [], choiceMap[id] ?? readChoices(id))
+    const last = branchOf(chats.threads[id]?.messages ?? [], choicesOf(id))
       .path.filter((m) => !m.pending)
       .at(-1);
-    const accepted = await chats.send({
+    const request = {
       conversationId: id,
       content,
-      model,
       parentId: last?.id ?? null,
       attachments,
       onOpen: () => {
@@ -570,7 +638,10 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
             attachments.map((a) => a.id),
           );
       },
-    });
+    };
+    const accepted = compared
+      ? await chats.compare({ ...request, models: compared })
+      : await chats.send({ ...request, model });
     setSending(false);
     if (!accepted && !fromDraft) {
       // Refused (the reason is shown): the text goes back into the box rather than being lost.
@@ -617,18 +688,33 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
     });
   }
 
+  /** The versions shown in a conversation: a comparison's chosen answer, else this browser's pick. */
+  function choicesOf(cid: string): Choices {
+    return { ...chosenOf(chats.threads[cid]), ...(choiceMap[cid] ?? readChoices(cid)) };
+  }
+
   /** Shows `id` at the fork `fork` (null: drops the choice, so the newest branch shows). */
   function choose(cid: string, fork: string, id: string | null) {
     // The branch a search result revealed becomes the remembered one, then this choice applies.
     const shown = cid === routeId ? revealed : null;
+    const chosen = chosenOf(chats.threads[cid]);
     setReveal(null);
     setChoiceMap((prev) => {
       const next: Record<string, string> = { ...(prev[cid] ?? readChoices(cid)), ...shown };
-      if (id === null) delete next[fork];
-      else next[fork] = id;
+      if (id !== null) next[fork] = id;
+      else if (fork in chosen) next[fork] = NEWEST;
+      else delete next[fork];
       saveChoices(cid, next);
       return { ...prev, [cid]: next };
     });
+  }
+
+  /** "Continue with this answer": shown here, and recorded as the comparison's choice. */
+  function chooseAnswer(comparison: Comparison, messageId: string) {
+    const cid = routeId;
+    if (cid === null) return;
+    choose(cid, comparison.questionId, messageId);
+    void chats.chooseAnswer(cid, comparison.id, messageId);
   }
 
   /** A new version of a question: its sibling (same parent), then its answer. */
@@ -832,6 +918,16 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
   const onStop = useStableCallback(() => {
     if (runKey !== null) void chats.stop(runKey);
   });
+  const onChooseAnswer = useStableCallback(chooseAnswer);
+  const onStopAnswer = useStableCallback((messageId: string) => {
+    if (routeId) void chats.stopAnswer(routeId, messageId);
+  });
+  const compareActions = useMemo<CompareActions>(
+    () => ({ choose: onChooseAnswer, stopAnswer: onStopAnswer, stopAll: onStop }),
+    [onChooseAnswer, onStopAnswer, onStop],
+  );
+  const onToggleCompare = useStableCallback(toggleCompare);
+  const onCloseCompare = useCallback(() => setCompareSlots(null), []);
 
   // Keyboard shortcuts (lib/shortcuts.ts; listed in the dialog that Mod+/ opens).
   const onShortcut = useStableCallback((event: KeyboardEvent) => {
@@ -1094,8 +1190,25 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
               loadError={thread?.loadError ?? null}
               sendError={sendError}
               focusId={focus?.conversationId === routeId ? focus.messageId : null}
+              groups={groups}
+              compareActions={compareActions}
+              choices={choices}
             />
             <div className="composer-wrap">
+              {comparing && (
+                <CompareBar
+                  slots={compareSlots}
+                  onChange={setCompareSlots}
+                  onClose={onCloseCompare}
+                  models={models}
+                  loading={modelsLoading}
+                  error={modelsError}
+                  favorites={preferences.favorites}
+                  defaultModel={preferences.defaultModel}
+                  onToggleFavorite={onToggleFavorite}
+                  onSetDefault={onSetDefault}
+                />
+              )}
               <Composer
                 value={draft}
                 onChange={setDraft}
@@ -1113,11 +1226,25 @@ export default function Workspace({ user, onSignedOut }: WorkspaceProps) {
                 onAttach={temporary ? undefined : onAttach}
                 onRemoveAttachment={onRemoveAttachment}
                 attachmentWarning={attachmentWarning}
+                comparing={comparing}
+                // A temporary chat has no conversation to keep a comparison in.
+                onToggleCompare={temporary ? undefined : onToggleCompare}
+                blocked={
+                  !comparing
+                    ? null
+                    : run !== undefined
+                      ? 'The answers are being written'
+                      : compareProblem(compareSlots)
+                }
               />
               <p className="composer-hint">
                 {run
-                  ? 'Enter to queue the next message · Esc to stop'
-                  : 'Enter to send · Shift+Enter for a new line'}{' '}
+                  ? comparing
+                    ? 'Esc to stop every answer'
+                    : 'Enter to queue the next message · Esc to stop'
+                  : comparing
+                    ? 'Enter to send to every model · Shift+Enter for a new line'
+                    : 'Enter to send · Shift+Enter for a new line'}{' '}
                 ·{' '}
                 <button type="button" className="link-button" onClick={() => setHelpOpen(true)}>
                   Shortcuts

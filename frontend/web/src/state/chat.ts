@@ -3,12 +3,14 @@ import {
   ApiError,
   api,
   streamAnswer,
+  streamCompare,
   streamMessage,
   streamTemporary,
   type StreamHandlers,
 } from '../api/client';
 import type {
   Attachment,
+  Comparison,
   Conversation,
   GenerationParams,
   Message,
@@ -29,10 +31,29 @@ export interface ViewMessage extends Message {
   servedBy?: { model: string; provider: string | null };
   /** Sent by this tab, not yet confirmed by the backend. */
   pending?: boolean;
+  /** While it streams: what this tab has counted of it (until the saved figures come). */
+  live?: LiveFigures;
+}
+
+/**
+ * An answer's figures as this tab sees it being written: each piece of text received is about
+ * a token (OpenRouter streams one or a few per chunk), timed with `performance.now()`.
+ */
+export interface LiveFigures {
+  /** When this tab started following it. */
+  since: number;
+  /** Followed from its start (a new answer), so `firstAt - since` is its time to first token. */
+  fromStart: boolean;
+  /** Pieces of text (answer and reasoning) received. */
+  pieces: number;
+  firstAt: number | null;
+  lastAt: number | null;
 }
 
 export interface Thread {
   messages: ViewMessage[];
+  /** The conversation's comparisons (a question sent to several models at once). */
+  comparisons: Comparison[];
   /** A failure that belongs to no assistant message (e.g. the send was refused). */
   sendError: string | null;
   loading: boolean;
@@ -43,9 +64,17 @@ export interface Running {
   generationId: string | null;
   assistantId: string | null;
   stopping: boolean;
+  /** A comparison being written: its id and each answer's generation, by message id. */
+  comparison?: { id: string; generations: Record<string, string> };
 }
 
-const EMPTY_THREAD: Thread = { messages: [], sendError: null, loading: false, loadError: null };
+const EMPTY_THREAD: Thread = {
+  messages: [],
+  comparisons: [],
+  sendError: null,
+  loading: false,
+  loadError: null,
+};
 
 /**
  * The key of the temporary chat's thread and run, beside the conversations' (which are UUIDs).
@@ -75,6 +104,46 @@ function localId(prefix: string): string {
 
 const errorMessage = errorText;
 
+/** An answer to follow over its reattach stream. */
+interface FollowedAnswer {
+  messageId: string;
+  generationId: string;
+  comparisonId: string | null;
+}
+
+function liveFrom(since: number, fromStart: boolean): LiveFigures {
+  return { since, fromStart, pieces: 0, firstAt: null, lastAt: null };
+}
+
+/** An answer that has just started, empty and streaming, followed from its start. */
+function newAnswer(
+  cid: string,
+  id: string,
+  parentId: string,
+  model: string,
+  comparisonId: string | null,
+  createdAt = new Date().toISOString(),
+): ViewMessage {
+  return {
+    id,
+    conversationId: cid,
+    parentId,
+    role: 'assistant',
+    content: '',
+    reasoning: null,
+    sources: null,
+    model,
+    status: 'streaming',
+    error: null,
+    createdAt,
+    updatedAt: createdAt,
+    generation: null,
+    attachments: [],
+    comparisonId,
+    live: liveFrom(performance.now(), true),
+  };
+}
+
 function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
 }
@@ -88,6 +157,17 @@ export interface SendOptions {
   /** Files uploaded for this message (sent by id). */
   attachments?: Attachment[];
   /** The backend accepted the message and the answer started streaming. */
+  onOpen: () => void;
+}
+
+export interface CompareOptions {
+  conversationId: string;
+  content: string;
+  /** 2 to 4 distinct model ids, in the order their answers are shown. */
+  models: string[];
+  parentId: string | null;
+  /** Files uploaded for this question (sent by id, to every model). */
+  attachments?: Attachment[];
   onOpen: () => void;
 }
 
@@ -158,10 +238,8 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
    * (their final save failed) is not followed again, so a reload cannot loop.
    */
   const gone = useRef(new Set<string>());
-  /** `resume`, for `load` (which it calls in turn once the answer has ended). */
-  const resumeRef = useRef<(id: string, assistantId: string, generationId: string) => void>(
-    () => undefined,
-  );
+  /** `resume`, for `load` (which it calls in turn once the answers have ended). */
+  const resumeRef = useRef<(id: string, answers: FollowedAnswer[]) => void>(() => undefined);
 
   useEffect(() => {
     onConversationRef.current = onConversation;
@@ -220,17 +298,31 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
           updateThread(id, (t) => ({ ...t, loading: false }));
           return;
         }
-        updateThread(id, (t) => ({ ...t, messages: detail.messages, loading: false }));
-        // An answer still being written (in another tab, or before a reload): follow it live.
-        const streaming = detail.messages.filter(
-          (m) =>
-            m.role === 'assistant' &&
-            m.status === 'streaming' &&
-            m.generation !== null &&
-            !gone.current.has(m.generation.id),
+        updateThread(id, (t) => ({
+          ...t,
+          messages: detail.messages,
+          comparisons: detail.comparisons,
+          loading: false,
+        }));
+        // Answers still being written (in another tab, or before a reload): follow them live,
+        // every answer of a comparison at once, else the newest.
+        const streaming = detail.messages.flatMap((m) =>
+          m.role === 'assistant' &&
+          m.status === 'streaming' &&
+          m.generation !== null &&
+          !gone.current.has(m.generation.id)
+            ? [{ messageId: m.id, generationId: m.generation.id, comparisonId: m.comparisonId }]
+            : [],
         );
         const last = streaming.at(-1);
-        if (last?.generation) resumeRef.current(id, last.id, last.generation.id);
+        if (last) {
+          resumeRef.current(
+            id,
+            last.comparisonId === null
+              ? [last]
+              : streaming.filter((a) => a.comparisonId === last.comparisonId),
+          );
+        }
       } catch (err) {
         if (isAbort(err)) return;
         updateThread(id, (t) => ({ ...t, loading: false, loadError: errorMessage(err) }));
@@ -258,6 +350,8 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       };
       let cancelFrame: (() => void) | null = null;
       let shownAt = -Infinity;
+      /** Pieces gathered since the last update, and when the first and last of them came. */
+      const counted = { pieces: 0, firstAt: null as number | null, lastAt: 0 };
 
       const flush = (): void => {
         cancelFrame?.();
@@ -267,16 +361,31 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
         pending.content = null;
         pending.reasoning = null;
         shownAt = performance.now();
+        const { pieces, firstAt, lastAt } = counted;
+        counted.pieces = 0;
+        counted.firstAt = null;
         updateMessage(cid, messageId, (m) => ({
           ...m,
           ...(content && { content: content.whole ? content.text : m.content + content.text }),
           ...(reasoning && {
             reasoning: reasoning.whole ? reasoning.text : (m.reasoning ?? '') + reasoning.text,
           }),
+          ...(m.live && {
+            live: {
+              ...m.live,
+              pieces: m.live.pieces + pieces,
+              firstAt: m.live.firstAt ?? firstAt,
+              lastAt,
+            },
+          }),
         }));
       };
 
       const gather = (field: 'content' | 'reasoning', piece: string): void => {
+        const now = performance.now();
+        counted.pieces += 1;
+        counted.firstAt ??= now;
+        counted.lastAt = now;
         const whole = replace[field];
         replace[field] = false;
         const current = pending[field];
@@ -345,6 +454,10 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
    */
   const follow = useCallback(
     async (cid: string, messageId: string, generationId: string, signal: AbortSignal) => {
+      // Counted from now: what was written before comes as one piece.
+      updateMessage(cid, messageId, (m) =>
+        m.live ? m : { ...m, live: liveFrom(performance.now(), false) },
+      );
       const writer = answerWriter(cid, messageId);
       let end: Awaited<ReturnType<typeof followGeneration>>;
       try {
@@ -364,16 +477,32 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     [answerWriter, updateMessage],
   );
 
-  /** Follows an answer found streaming when the conversation loaded; then reloads it. */
+  /**
+   * Follows answers found streaming when the conversation loaded (one, or every answer of a
+   * comparison, at once); then reloads it.
+   */
   const resume = useCallback(
-    (cid: string, messageId: string, generationId: string) => {
-      if (runningRef.current[cid]) return;
+    (cid: string, answers: FollowedAnswer[]) => {
+      const last = answers.at(-1);
+      if (runningRef.current[cid] || !last) return;
       const controller = new AbortController();
       controllers.current.set(cid, controller);
-      setRun(cid, { generationId, assistantId: messageId, stopping: false });
+      setRun(cid, {
+        generationId: last.generationId,
+        assistantId: last.messageId,
+        stopping: false,
+        ...(last.comparisonId !== null && {
+          comparison: {
+            id: last.comparisonId,
+            generations: Object.fromEntries(answers.map((a) => [a.messageId, a.generationId])),
+          },
+        }),
+      });
       void (async () => {
         try {
-          await follow(cid, messageId, generationId, controller.signal);
+          await Promise.all(
+            answers.map((a) => follow(cid, a.messageId, a.generationId, controller.signal)),
+          );
         } catch {
           return; // aborted: the tab left the conversation or signed out
         } finally {
@@ -401,7 +530,9 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
   /**
    * Streams an answer into the thread `key`: the answer to a question sent (shown at once,
    * pending until the backend accepts it), or a new or continued answer on an existing message
-   * (regenerate, continue). Every answer this tab starts is streamed here.
+   * (regenerate, continue); or a comparison's answers, each added as its `comparison` event
+   * names them and written from the events that name it (`messageId`). Every answer this tab
+   * starts is streamed here.
    */
   const exchange = useCallback(
     async (options: Exchange): Promise<boolean> => {
@@ -425,6 +556,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
           updatedAt: now,
           generation: null,
           attachments: question.attachments,
+          comparisonId: null,
           pending: true,
         };
         updateThread(cid, (t) => ({
@@ -442,8 +574,16 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
 
       let opened = false;
       let userId: string | null = null;
+      /** The answers being written, by message id: one, or a comparison's. */
+      const answers = new Map<string, { generationId: string; writer: AnswerWriter }>();
       // Set from the stream's events: a cast keeps TypeScript from narrowing it to null.
       let answer = null as { id: string; generationId: string; writer: AnswerWriter } | null;
+      let comparing = false;
+      /** The answer an event is for: the one it names (a comparison's), else the one answer. */
+      const answerFor = (event: StreamEvent) => {
+        const named = 'messageId' in event.data ? event.data.messageId : undefined;
+        return (named === undefined ? undefined : answers.get(named)) ?? answer ?? undefined;
+      };
 
       const onEvent = (event: StreamEvent): void => {
         switch (event.type) {
@@ -454,9 +594,52 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             updateMessage(cid, tempId, () => saved);
             break;
           }
+          case 'comparison': {
+            comparing = true;
+            const { id, answers: started } = event.data;
+            const parent = userId ?? tempId ?? '';
+            // A millisecond apart, as the backend stores them: the models' order is kept.
+            const base = Date.now();
+            const added = started.map((a, i) =>
+              newAnswer(cid, a.messageId, parent, a.model, id, new Date(base + i).toISOString()),
+            );
+            for (const a of started) {
+              answers.set(a.messageId, {
+                generationId: a.generationId,
+                writer: answerWriter(cid, a.messageId),
+              });
+            }
+            const comparison: Comparison = {
+              id,
+              questionId: parent,
+              answerIds: started.map((a) => a.messageId),
+              chosenId: null,
+              chosenAt: null,
+              createdAt: new Date(base).toISOString(),
+            };
+            updateThread(cid, (t) => ({
+              ...t,
+              messages: [...t.messages, ...added],
+              comparisons: [...t.comparisons, comparison],
+            }));
+            const last = started.at(-1);
+            run = {
+              ...run,
+              generationId: last?.generationId ?? null,
+              assistantId: last?.messageId ?? null,
+              comparison: {
+                id,
+                generations: Object.fromEntries(started.map((a) => [a.messageId, a.generationId])),
+              },
+            };
+            setRun(cid, { ...run, stopping: runningRef.current[cid]?.stopping ?? false });
+            break;
+          }
           case 'assistant_message': {
+            if (comparing) break; // each answer was added with its comparison
             const id = event.data.messageId;
             answer = { id, generationId: event.data.generationId, writer: answerWriter(cid, id) };
+            answers.set(id, answer);
             if (on?.kind === 'continue') {
               // The figures shown become this call's (live usage, then the reload's latest
               // generation): the earlier call's "cut at the token limit" no longer holds.
@@ -467,41 +650,33 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
                 generation: null,
                 usage: undefined,
                 servedBy: undefined,
+                live: liveFrom(performance.now(), false),
               }));
             } else {
-              const at = new Date().toISOString();
-              const assistant: ViewMessage = {
-                id,
-                conversationId: cid,
-                parentId: on?.messageId ?? userId ?? tempId,
-                role: 'assistant',
-                content: '',
-                reasoning: null,
-                sources: null,
-                model: event.data.model,
-                status: 'streaming',
-                error: null,
-                createdAt: at,
-                updatedAt: at,
-                generation: null,
-                attachments: [],
-              };
+              const parent = on?.messageId ?? userId ?? tempId ?? '';
+              const assistant = newAnswer(cid, id, parent, event.data.model, null);
               updateThread(cid, (t) => ({ ...t, messages: [...t.messages, assistant] }));
             }
             run = { ...run, generationId: answer.generationId, assistantId: id };
-            setRun(cid, run);
+            setRun(cid, { ...run, stopping: runningRef.current[cid]?.stopping ?? false });
             break;
           }
-          case 'error':
-            if (answer === null) {
+          case 'error': {
+            const target = answerFor(event);
+            if (target === undefined) {
               const message = event.data.message;
               updateThread(cid, (t) => ({ ...t, sendError: message }));
-            } else answer.writer.apply(event);
+            } else target.writer.apply(event);
             break;
+          }
           default:
-            answer?.writer.apply(event);
+            answerFor(event)?.writer.apply(event);
         }
       };
+      const flushAll = () => {
+        for (const a of answers.values()) a.writer.flush();
+      };
+      const unfinished = () => [...answers].filter(([, a]) => !a.writer.ended);
 
       /** The stream broke off before the answer's end. */
       let lost = false;
@@ -519,10 +694,10 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             },
             onEvent,
           });
-          answer?.writer.flush();
-          lost = answer !== null && !answer.writer.ended;
+          flushAll();
+          lost = unfinished().length > 0;
         } catch (err) {
-          answer?.writer.flush();
+          flushAll();
           if (!opened) {
             // Refused before any stream: drop the optimistic message; the draft stays put.
             updateThread(cid, (t) => ({
@@ -530,24 +705,31 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               messages: t.messages.filter((m) => m.id !== tempId),
               sendError: isAbort(err) ? null : (options.refusal ?? errorMessage)(err),
             }));
-          } else if (answer !== null) {
+          } else if (answers.size > 0) {
             if (isAbort(err)) {
-              const id = answer.id;
-              updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
-            } else lost = !answer.writer.ended;
+              for (const [id] of unfinished()) {
+                updateMessage(cid, id, (m) => ({ ...m, status: 'stopped', error: null }));
+              }
+            } else lost = unfinished().length > 0;
           } else if (!isAbort(err)) {
             updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
           }
         }
-        if (lost && answer !== null) {
+        if (lost) {
           if (temporary) {
             // Its stream was its only reader: the backend has stopped it.
-            updateMessage(cid, answer.id, (m) =>
-              m.status === 'streaming' ? { ...m, status: 'interrupted', error: TEMPORARY_LOST } : m,
-            );
+            for (const [id] of unfinished()) {
+              updateMessage(cid, id, (m) =>
+                m.status === 'streaming'
+                  ? { ...m, status: 'interrupted', error: TEMPORARY_LOST }
+                  : m,
+              );
+            }
           } else {
-            // Reattach to it: it goes on server-side.
-            await follow(cid, answer.id, answer.generationId, controller.signal).catch(
+            // Reattach to each (every answer of a comparison at once): they go on server-side.
+            await Promise.all(
+              unfinished().map(([id, a]) => follow(cid, id, a.generationId, controller.signal)),
+            ).catch(
               () => undefined, // aborted: the tab left the conversation or signed out
             );
           }
@@ -585,6 +767,61 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       });
     },
     [exchange],
+  );
+
+  /**
+   * Sends a question to 2 to 4 models at once and streams their answers side by side, as
+   * send() streams one (exchange): the question shows at once, each answer as the
+   * `comparison` event names them. Reloads the conversation at the end.
+   */
+  const compare = useCallback(
+    (options: CompareOptions): Promise<boolean> => {
+      const { conversationId, content, models, parentId } = options;
+      const attachments = options.attachments ?? [];
+      return exchange({
+        key: conversationId,
+        question: { content, parentId, attachments },
+        onOpen: options.onOpen,
+        temporary: false,
+        open: (handlers) =>
+          streamCompare(
+            conversationId,
+            {
+              content,
+              models,
+              parentId,
+              ...(attachments.length > 0 ? { attachmentIds: attachments.map((a) => a.id) } : {}),
+            },
+            handlers,
+          ),
+      });
+    },
+    [exchange],
+  );
+
+  /**
+   * Chooses the comparison's answer the conversation continues with: recorded by the backend
+   * (the conversation takes its model), and kept in the thread.
+   */
+  const chooseAnswer = useCallback(
+    async (cid: string, comparisonId: string, messageId: string): Promise<boolean> => {
+      try {
+        const { comparison, conversation } = await api.chooseAnswer(cid, comparisonId, messageId);
+        updateThread(cid, (t) => ({
+          ...t,
+          comparisons: t.comparisons.map((c) => (c.id === comparison.id ? comparison : c)),
+        }));
+        onConversationRef.current(conversation);
+        return true;
+      } catch (err) {
+        updateThread(cid, (t) => ({
+          ...t,
+          sendError: `Could not choose the answer: ${errorMessage(err)}`,
+        }));
+        return false;
+      }
+    },
+    [updateThread],
   );
 
   /**
@@ -677,7 +914,9 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
         return;
       }
       try {
-        await api.stopGeneration(run.generationId);
+        // A comparison: every answer of it still being written.
+        if (run.comparison) await api.stopComparison(conversationId, run.comparison.id);
+        else await api.stopGeneration(run.generationId);
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) return; // it had already finished
         const current = runningRef.current[conversationId];
@@ -689,6 +928,24 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       }
     },
     [setRun, updateThread],
+  );
+
+  /** Stops one answer of the comparison being written; the others go on. */
+  const stopAnswer = useCallback(
+    async (conversationId: string, messageId: string): Promise<void> => {
+      const generationId = runningRef.current[conversationId]?.comparison?.generations[messageId];
+      if (generationId === undefined) return;
+      try {
+        await api.stopGeneration(generationId);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return; // it had already finished
+        updateThread(conversationId, (t) => ({
+          ...t,
+          sendError: `Could not stop the answer: ${errorMessage(err)}`,
+        }));
+      }
+    },
+    [updateThread],
   );
 
   const forget = useCallback((id: string) => {
@@ -716,10 +973,13 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
     load,
     initThread,
     send,
+    compare,
+    chooseAnswer,
     answerOn,
     deleteMessage,
     sendTemporary,
     stop,
+    stopAnswer,
     forget,
     clearSendError,
   };
