@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../test-support/context.js';
+import { PNG } from '../attachments/fixtures.js';
 import {
   buildUser,
   createConversation,
   setupAdmin,
+  uploadAttachment,
   type SignedInUser,
 } from '../test-support/factories.js';
 import {
@@ -219,6 +221,52 @@ describe('POST /api/conversations/:id/compare', () => {
       expect(body['models']).toBeUndefined();
       expect(body['provider']).toEqual({ sort: 'price' });
     }
+  });
+
+  it('sends the question’s files to every model, once each model takes them', async () => {
+    ctx = await startTestApp();
+    const alice = await setupAdmin(ctx.app, 'alice');
+    const id = await createConversation(ctx.app, alice, { model: 'openai/gpt-4o-mini' });
+    const image = await uploadAttachment(ctx.app, alice, 'pixel.png', PNG);
+    const before = await counts();
+    const upstreamBefore = chatRequests().length;
+
+    // A model without image input among them: refused before anything is stored or sent.
+    const refused = await compare(alice, id, {
+      content: 'What is this?',
+      models: ['openai/gpt-4o-mini', 'fake/echo'],
+      attachmentIds: [image],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('attachment.images_unsupported');
+    expect(await counts()).toEqual(before);
+    expect(chatRequests().length).toBe(upstreamBefore);
+
+    const models = ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku'];
+    const { status, events } = await compare(alice, id, {
+      content: 'What is this?',
+      models,
+      attachmentIds: [image],
+    });
+    expect(status).toBe(200);
+    expect(events[0]!.data.attachments.map((a: { id: string }) => a.id)).toEqual([image]);
+    const sent = chatRequests().slice(upstreamBefore);
+    expect(sent.map((r) => (r.body as { model: string }).model).sort()).toEqual([...models].sort());
+    for (const request of sent) {
+      expect(request.parts).toEqual([
+        expect.objectContaining({ type: 'image', mediaType: 'image/png' }),
+      ]);
+    }
+    for (const answer of events.find((e) => e.event === 'comparison')!.data.answers) {
+      expect(textOf(eventsOf(events, answer.messageId))).toContain(
+        `[image image/png, ${PNG.length} bytes]`,
+      );
+    }
+    // The question holds its file once, as a send's does.
+    const [question] = (await detailOf(id, alice)).messages as unknown as Array<{
+      attachments: Array<{ id: string }>;
+    }>;
+    expect(question!.attachments.map((a) => a.id)).toEqual([image]);
   });
 
   it('keeps the other answers going when one model fails, each with its own end', async () => {
