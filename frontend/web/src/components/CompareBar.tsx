@@ -84,9 +84,11 @@ export const CompareBar = memo(function CompareBar({
           type="button"
           className="button small ghost"
           data-testid="compare-add"
+          aria-label="Add a model"
+          title="Add a model"
           onClick={() => onChange([...slots, null])}
         >
-          <PlusIcon width={14} height={14} /> Add model
+          <PlusIcon width={14} height={14} /> Add
         </button>
       )}
       {problem && (

@@ -400,6 +400,98 @@ describe('Workspace', () => {
     expect(calls.filter((c) => c === 'GET /api/generations/g1/stream')).toHaveLength(1);
   });
 
+  it('reattaches to every answer of a comparison still streaming when the conversation opens', async () => {
+    window.history.replaceState(null, '', '/c/c1');
+    const streams = { g1: controllableStream(), g2: controllableStream() };
+    const generation = (id: string) => ({
+      id,
+      model: 'openai/gpt-4o',
+      provider: null,
+      upstreamId: null,
+      promptTokens: null,
+      completionTokens: null,
+      reasoningTokens: null,
+      cost: null,
+      timeToFirstTokenMs: null,
+      durationMs: null,
+      finishReason: null,
+    });
+    const answer = (id: string, model: string, status: Message['status'], content: string) =>
+      message({
+        id,
+        parentId: 'm1',
+        role: 'assistant',
+        content,
+        model,
+        status,
+        comparisonId: 'k1',
+        createdAt: id === 'a1' ? '2025-01-01T00:00:02.001Z' : '2025-01-01T00:00:02.002Z',
+        generation: generation(id === 'a1' ? 'g1' : 'g2'),
+      });
+    let loads = 0;
+    routes.set('GET /api/conversations/c1', () => {
+      loads++;
+      const status = loads === 1 ? 'streaming' : 'complete';
+      return Response.json({
+        conversation,
+        comparisons: [
+          {
+            id: 'k1',
+            questionId: 'm1',
+            answerIds: ['a1', 'a2'],
+            chosenId: null,
+            chosenAt: null,
+            createdAt: '2025-01-01T00:00:02Z',
+          },
+        ],
+        messages: [
+          message({ id: 'm1', role: 'user', content: 'Which?' }),
+          answer('a1', 'openai/gpt-4o', status, loads === 1 ? 'Le' : 'Left'),
+          answer('a2', 'anthropic/claude-sonnet', status, loads === 1 ? 'Ri' : 'Right'),
+        ],
+      });
+    });
+    routes.set('GET /api/generations/g1/stream', () => streams.g1.response);
+    routes.set('GET /api/generations/g2/stream', () => streams.g2.response);
+    routes.set('POST /api/conversations/c1/comparisons/k1/stop', () => {
+      for (const [g, stream] of Object.entries(streams)) {
+        const messageId = g === 'g1' ? 'a1' : 'a2';
+        stream.send('done', { messageId, finishReason: null, status: 'stopped' });
+        stream.close();
+      }
+      return Response.json({ stopped: 2 });
+    });
+
+    await render();
+    await waitFor(
+      () =>
+        calls.includes('GET /api/generations/g1/stream') &&
+        calls.includes('GET /api/generations/g2/stream'),
+      'both reattached',
+    );
+    await waitFor(() => $$('compare-column').length === 2, 'side by side');
+    for (const [g, stream] of Object.entries(streams)) {
+      const messageId = g === 'g1' ? 'a1' : 'a2';
+      stream.send('assistant_message', { messageId, generationId: g, model: 'openai/gpt-4o' });
+      stream.send('delta', { content: g === 'g1' ? 'Left' : 'Right' });
+    }
+    await waitFor(
+      () =>
+        $$('compare-column')[0]?.textContent?.includes('Left') === true &&
+        $$('compare-column')[1]?.textContent?.includes('Right') === true,
+      'each answer its own text',
+    );
+    // Stop (the composer's) stops every answer of the comparison.
+    await act(async () => {
+      $('stop-button')!.click();
+      await Promise.resolve();
+    });
+    await waitFor(() => calls.includes('POST /api/conversations/c1/comparisons/k1/stop'), 'stop');
+    await waitFor(() => loads === 2, 'the reload');
+    await waitFor(() => $('send-button') !== null, 'the end');
+    expect($$('compare-choose')).toHaveLength(2);
+  });
+
   it('reattaches when the answer stream drops mid-way and shows the rest once', async () => {
     const first = controllableStream();
     const again = controllableStream();
