@@ -223,6 +223,34 @@ describe('POST /api/conversations/:id/compare', () => {
     }
   });
 
+  it('sends every model the conversation’s system prompt and the parameters it takes', async () => {
+    ctx = await startTestApp();
+    const alice = await setupAdmin(ctx.app, 'alice');
+    const id = await createConversation(ctx.app, alice, {
+      model: 'fake/reasoning',
+      systemPrompt: 'Answer in one line.',
+      params: { temperature: 0.4, reasoningEffort: 'high' },
+    });
+    const { status } = await compare(alice, id, {
+      content: 'Compare with settings',
+      models: ['fake/reasoning', 'anthropic/claude-3.5-haiku'],
+    });
+    expect(status).toBe(200);
+    const sent = new Map(
+      chatRequests().map((r) => {
+        const body = r.body as Record<string, unknown>;
+        return [body['model'] as string, body];
+      }),
+    );
+    for (const body of sent.values()) {
+      expect(lines(body)).toEqual(['system: Answer in one line.', 'user: Compare with settings']);
+      expect(body['temperature']).toBe(0.4);
+    }
+    // Each model gets what its catalog entry lists: the fake haiku takes no reasoning effort.
+    expect(sent.get('fake/reasoning')?.['reasoning']).toEqual({ effort: 'high' });
+    expect(sent.get('anthropic/claude-3.5-haiku')?.['reasoning']).toBeUndefined();
+  });
+
   it('sends the question’s files to every model, once each model takes them', async () => {
     ctx = await startTestApp();
     const alice = await setupAdmin(ctx.app, 'alice');

@@ -300,7 +300,10 @@ export function createChatService({
     // is saved: a failure here leaves nothing behind.
     const messages = await attachments.upstreamMessages(userId, branch);
     const demand = comparing
-      ? { sends: models.length, reserveUsd: await promptCost(models, messages) }
+      ? {
+          sends: models.length,
+          reserveUsd: await promptCost(models, messages, conversation.systemPrompt),
+        }
       : undefined;
     const { admitted, fallbackModels } = await admit(
       userId,
@@ -492,13 +495,14 @@ export function createChatService({
 
   /**
    * What the prompts of a comparison cost at least: each model's input price (from the
-   * catalog) times the prompt's estimated tokens (a token per 4 characters of its text, as a
-   * rough rule; files not counted). Also checks that each model is in the catalog
-   * (model.unknown otherwise).
+   * catalog) times the prompt's estimated tokens (a token per 4 characters of its text, the
+   * system prompt's included, as a rough rule; files not counted). Also checks that each
+   * model is in the catalog (model.unknown otherwise).
    */
   async function promptCost(
     models: readonly string[],
     messages: readonly ChatMessage[],
+    systemPrompt: string | null,
   ): Promise<number> {
     if (!catalog) return 0;
     const known = await catalog(models);
@@ -509,7 +513,7 @@ export function createChatService({
         `The model ${missing} is not in the model catalog: choose one the model picker lists.`,
       );
     }
-    let chars = 0;
+    let chars = systemPrompt?.trim() ? systemPrompt.length : 0;
     for (const m of messages) {
       if (typeof m.content === 'string') chars += m.content.length;
       else for (const part of m.content) if (part.type === 'text') chars += part.text.length;
