@@ -37,6 +37,7 @@ import type { TemporaryChatBody } from './schemas.js';
 import { chatRequest, hasParams, type SupportedParameters } from './request.js';
 import { temporaryHistory } from './temporary.js';
 import type { UsageFiller } from '../usage/fill.js';
+import { estimateTokens, promptCharacters } from '../usage/figures.js';
 
 export interface ChatDeps {
   db: Database;
@@ -496,8 +497,8 @@ export function createChatService({
   /**
    * What the prompts of a comparison cost at least: each model's input price (from the
    * catalog) times the prompt's estimated tokens (a token per 4 characters of its text, the
-   * system prompt's included, as a rough rule; files not counted). Also checks that each
-   * model is in the catalog (model.unknown otherwise).
+   * system prompt's included, as the usage figures estimate them; files not counted). Also
+   * checks that each model is in the catalog (model.unknown otherwise).
    */
   async function promptCost(
     models: readonly string[],
@@ -513,12 +514,9 @@ export function createChatService({
         `The model ${missing} is not in the model catalog: choose one the model picker lists.`,
       );
     }
-    let chars = systemPrompt?.trim() ? systemPrompt.length : 0;
-    for (const m of messages) {
-      if (typeof m.content === 'string') chars += m.content.length;
-      else for (const part of m.content) if (part.type === 'text') chars += part.text.length;
-    }
-    const tokens = Math.ceil(chars / 4);
+    // Counted as the usage figures estimate a call's tokens (usage/figures.ts).
+    const system = systemPrompt?.trim() ? systemPrompt.length : 0;
+    const tokens = estimateTokens(system + promptCharacters(messages));
     return models.reduce((sum, model) => sum + tokens * known.get(model)!.promptUsdPerToken, 0);
   }
 
