@@ -83,16 +83,46 @@ describe('messages in Chromium', () => {
     await byTestId('setup-submit').click();
     await byTestId('composer-input').waitFor();
     await pickModelIn(page, 'fake/echo');
-    await send('First question [fake chunks=6 delay=20]');
-
+    // The conversation's reload after the answer is held back: what the stats show then came
+    // from the stream itself (its `usage` and `done` events), as a live answer shows them.
+    let releaseReload = () => {};
+    const held = new Promise<void>((resolve) => (releaseReload = resolve));
+    let reloadsHeld = 0;
+    await page.route(/\/api\/conversations\/[^/?]+$/, async (route) => {
+      if (route.request().method() !== 'GET') return route.fallback();
+      reloadsHeld += 1;
+      await held;
+      await route.fallback();
+    });
+    await byTestId('composer-input').fill('First question [fake chunks=6 delay=20]');
+    await byTestId('send-button').click();
     const stats = lastAnswer().getByTestId('message-stats');
-    expect(await stats.locator('.meta-model').textContent()).toMatch(/echo/i);
-    expect(await stats.locator('.meta-tokens').textContent()).toMatch(/\d+ in · 6 out/);
-    expect(await stats.locator('.meta-cost').textContent()).toMatch(/\$/);
-    expect(await stats.locator('.meta-ttft').textContent()).toMatch(
-      /^\d+(\.\d)? m?s to first token$/,
+    await stats.locator('.meta-speed').waitFor({ timeout: 15_000 });
+    expect(reloadsHeld).toBeGreaterThan(0);
+    const live = {
+      model: await stats.locator('.meta-model').textContent(),
+      tokens: await stats.locator('.meta-tokens').textContent(),
+      cost: await stats.locator('.meta-cost').textContent(),
+      ttft: await stats.locator('.meta-ttft').textContent(),
+      speed: await stats.locator('.meta-speed').textContent(),
+    };
+    expect(live.model).toMatch(/echo/i);
+    expect(live.tokens).toMatch(/\d+ in · 6 out/);
+    expect(live.cost).toMatch(/\$/);
+    expect(live.ttft).toMatch(/^\d+(\.\d)? m?s to first token$/);
+    expect(live.speed).toMatch(/^\d+(\.\d)? tok\/s$/);
+    const reloaded = page.waitForResponse(
+      (r) => /\/api\/conversations\/[^/?]+$/.test(r.url()) && r.request().method() === 'GET',
     );
-    expect(await stats.locator('.meta-speed').textContent()).toMatch(/^\d+(\.\d)? tok\/s$/);
+    releaseReload();
+    await reloaded;
+    await page.unroute(/\/api\/conversations\/[^/?]+$/);
+    await expect.poll(() => byTestId('stop-button').count()).toBe(0);
+
+    // The saved figures, once reloaded, are the ones the stream told.
+    for (const [key, text] of Object.entries(live)) {
+      expect(await stats.locator(`.meta-${key}`).textContent()).toBe(text);
+    }
   });
 
   it('regenerates with another model as a second version, with its reasoning collapsible', async () => {

@@ -83,6 +83,14 @@ describe('POST /api/conversations/:id/messages', () => {
     expect(reply.generation.upstreamId).toMatch(/^gen-/);
     expect(reply.generation.provider).toBeTruthy();
     expect(reply.generation.timeToFirstTokenMs).toBeGreaterThanOrEqual(0);
+    // The `done` event tells the saved times, so a live answer shows them without a reload.
+    const done = events.at(-1)?.data;
+    expect(done).toMatchObject({
+      messageId: reply.id,
+      timeToFirstTokenMs: reply.generation.timeToFirstTokenMs,
+      durationMs: reply.generation.durationMs,
+    });
+    expect(done.durationMs).toBeGreaterThanOrEqual(done.timeToFirstTokenMs);
   });
 
   it('saves each of many answers started at once with its own question, text and usage', async () => {

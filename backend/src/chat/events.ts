@@ -23,6 +23,9 @@ export type GenerationEvent =
         /** The model that answered (a fallback when the first failed) and the provider that served it. */
         model: string;
         provider: string | null;
+        /** As saved with the generation: from the request to the first token, and to the end. */
+        timeToFirstTokenMs: number | null;
+        durationMs: number;
       };
     }
   | { event: 'error'; data: { code: string; message: string } };

@@ -225,8 +225,9 @@ export class Generation {
             ? 'interrupted'
             : 'complete';
     flusher.forget(this.messageId);
-    const timeToFirstTokenMs = firstTokenAt === null ? null : firstTokenAt - startedAt;
-    const durationMs = performance.now() - startedAt;
+    // Whole milliseconds, as saved and as the `done` event tells them.
+    const timeToFirstTokenMs = firstTokenAt === null ? null : Math.round(firstTokenAt - startedAt);
+    const durationMs = Math.round(performance.now() - startedAt);
     // When the turn could not be saved nothing was accepted (the caller got the save's
     // error) and there is no row to finish.
     const discarded = await this.saved.then(
@@ -260,8 +261,8 @@ export class Generation {
           answeredModel,
           usage: settled.usage,
           usageSource: settled.source,
-          timeToFirstTokenMs: timeToFirstTokenMs === null ? null : Math.round(timeToFirstTokenMs),
-          durationMs: Math.round(durationMs),
+          timeToFirstTokenMs,
+          durationMs,
           finishReason,
           now: new Date().toISOString(),
         });
@@ -279,7 +280,7 @@ export class Generation {
         status,
         errorCode: upstreamErrorCode,
         finishReason,
-        durationMs: Math.round(durationMs),
+        durationMs,
       },
       'generation ended',
     );
@@ -311,6 +312,8 @@ export class Generation {
           status: status === 'stopped' ? 'stopped' : 'complete',
           model: answeredModel ?? this.model,
           provider,
+          timeToFirstTokenMs,
+          durationMs,
         },
       });
     }

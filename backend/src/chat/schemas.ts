@@ -95,7 +95,7 @@ export const StreamDescription = `A text/event-stream. Events, each \`data\` one
 - \`reasoning\`: \`{ content }\`, reasoning text to append
 - \`usage\`: \`{ promptTokens, completionTokens, reasoningTokens, cost }\`
 - \`sources\`: \`{ sources: [{ url, title }] }\`, every web page cited so far (replaces the list)
-- \`done\`: \`{ messageId, finishReason, status, model, provider }\`, status \`complete\` or \`stopped\`; \`model\` answered (a fallback when the first failed), served by \`provider\` (null when upstream named none)
+- \`done\`: \`{ messageId, finishReason, status, model, provider, timeToFirstTokenMs, durationMs }\`, status \`complete\` or \`stopped\`; \`model\` answered (a fallback when the first failed), served by \`provider\` (null when upstream named none); the times (whole ms, \`timeToFirstTokenMs\` null when no token came) are those saved with the generation
 - \`error\`: \`{ code, message }\`; the partial answer is kept with status \`error\``;
 
 export const ReattachDescription = `A text/event-stream of a running answer, from its start:

@@ -5378,7 +5378,7 @@ export interface paths {
                  *     - `reasoning`: `{ content }`, reasoning text to append
                  *     - `usage`: `{ promptTokens, completionTokens, reasoningTokens, cost }`
                  *     - `sources`: `{ sources: [{ url, title }] }`, every web page cited so far (replaces the list)
-                 *     - `done`: `{ messageId, finishReason, status, model, provider }`, status `complete` or `stopped`; `model` answered (a fallback when the first failed), served by `provider` (null when upstream named none)
+                 *     - `done`: `{ messageId, finishReason, status, model, provider, timeToFirstTokenMs, durationMs }`, status `complete` or `stopped`; `model` answered (a fallback when the first failed), served by `provider` (null when upstream named none); the times (whole ms, `timeToFirstTokenMs` null when no token came) are those saved with the generation
                  *     - `error`: `{ code, message }`; the partial answer is kept with status `error`
                  */
                 200: {

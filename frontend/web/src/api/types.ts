@@ -175,6 +175,9 @@ export interface DoneEvent {
   model: string;
   /** The provider that served the answer; null when upstream named none. */
   provider: string | null;
+  /** As saved with the generation (whole ms); null when no token came. */
+  timeToFirstTokenMs: number | null;
+  durationMs: number;
 }
 
 export interface StreamErrorEvent extends Tagged {

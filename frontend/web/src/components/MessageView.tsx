@@ -104,8 +104,8 @@ function AssistantMeta({ message, modelName }: { message: ViewMessage; modelName
   const completion = generation?.completionTokens ?? message.usage?.completionTokens;
   const reasoning = generation?.reasoningTokens ?? message.usage?.reasoningTokens;
   const cost = formatCost(generation?.cost ?? message.usage?.cost ?? null);
-  const firstToken = generation?.timeToFirstTokenMs ?? null;
-  const duration = generation?.durationMs ?? null;
+  const firstToken = generation?.timeToFirstTokenMs ?? message.servedBy?.timeToFirstTokenMs ?? null;
+  const duration = generation?.durationMs ?? message.servedBy?.durationMs ?? null;
   // Each part is marked by a class (meta-model, meta-provider…), not a data-* attribute: the
   // rendering test allows no data-* in an answer but the app's own test ids.
   const parts: Array<{ key: string; text: string; title?: string }> = [];

@@ -27,8 +27,16 @@ import { followGeneration } from './follow';
 /** A message as shown: the saved one, plus live usage while it streams. */
 export interface ViewMessage extends Message {
   usage?: Usage;
-  /** The model and provider that answered, from the stream's `done` (until the saved generation is loaded). */
-  servedBy?: { model: string; provider: string | null };
+  /**
+   * The model and provider that answered and its times, from the stream's `done` (until the
+   * saved generation is loaded).
+   */
+  servedBy?: {
+    model: string;
+    provider: string | null;
+    timeToFirstTokenMs: number | null;
+    durationMs: number | null;
+  };
   /** Sent by this tab, not yet confirmed by the backend. */
   pending?: boolean;
   /** While it streams: what this tab has counted of it (until the saved figures come). */
@@ -423,11 +431,20 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             }
             case 'done': {
               writer.ended = true;
-              const { status, model, provider } = event.data;
+              const { status, model, provider, timeToFirstTokenMs, durationMs } = event.data;
               updateMessage(cid, messageId, (m) => ({
                 ...m,
                 status,
-                ...(model ? { servedBy: { model, provider: provider ?? null } } : {}),
+                ...(model
+                  ? {
+                      servedBy: {
+                        model,
+                        provider: provider ?? null,
+                        timeToFirstTokenMs: timeToFirstTokenMs ?? null,
+                        durationMs: durationMs ?? null,
+                      },
+                    }
+                  : {}),
               }));
               break;
             }

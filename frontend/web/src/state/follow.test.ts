@@ -13,7 +13,15 @@ const start: StreamEvent = {
 const delta = (content: string): StreamEvent => ({ type: 'delta', data: { content } });
 const done: StreamEvent = {
   type: 'done',
-  data: { messageId: 'a1', finishReason: 'stop', status: 'complete', model: 'm', provider: 'P' },
+  data: {
+    messageId: 'a1',
+    finishReason: 'stop',
+    status: 'complete',
+    model: 'm',
+    provider: 'P',
+    timeToFirstTokenMs: 40,
+    durationMs: 200,
+  },
 };
 const networkDown = () => Promise.reject(new ApiError(0, 'network', 'Cannot reach the server.'));
 
