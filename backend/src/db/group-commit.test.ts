@@ -98,6 +98,23 @@ describe('createGroupCommit', () => {
     expect(batches).toEqual([[1, 2, -3, 4], [1], [2], [-3], [4]]);
     expect(await saved()).toEqual([1, 2, 4]);
   });
+
+  it('fails a batch whose transaction could not begin, and runs the next items in a new one', async () => {
+    let refuse = true;
+    // BEGIN refused (an I/O error, the database closed): the batch's work never runs.
+    const flaky: Database = {
+      ...db,
+      transaction: (work) =>
+        refuse ? Promise.reject(new Error('IO Error: cannot begin')) : db.transaction(work),
+    };
+    const submit = createGroupCommit(flaky, insertAll);
+    await expect(submit(1)).rejects.toThrow(/cannot begin/);
+    refuse = false;
+    // Before the fix this joined the failed batch and never settled.
+    await submit(2);
+    expect(batches).toEqual([[2]]);
+    expect(await saved()).toEqual([2]);
+  });
 });
 
 describe('valuesList', () => {

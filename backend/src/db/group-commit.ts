@@ -46,6 +46,9 @@ export function createGroupCommit<T>(
         for (const waiter of batch) waiter.resolve();
       },
       async (error: unknown) => {
+        // Failed before its work ran (BEGIN refused, the database closed): the batch never
+        // closed itself, and later items must not join a batch that will never run.
+        if (open === batch) open = null;
         if (batch.length === 1) {
           batch[0]!.reject(error);
           return;
