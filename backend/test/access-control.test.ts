@@ -517,12 +517,15 @@ describe('a second user tries the first user’s ids on every route', () => {
     );
     expect(victimStream.status).toBe(200);
     let deltas = 0;
+    let saved = false;
     const reader = victimStream.events[Symbol.asyncIterator]();
-    while (deltas < 3) {
+    // Three chunks written and the question saved (its user_message may follow the chunks).
+    while (deltas < 3 || !saved) {
       const next = await reader.next();
       if (next.done) throw new Error('the running answer ended early');
       victimEvents.push(next.value);
       if (next.value.event === 'delta') deltas++;
+      if (next.value.event === 'user_message') saved = true;
     }
     const started = victimEvents.find((e) => e.event === 'assistant_message')!.data;
     ids.runningGeneration = started.generationId;

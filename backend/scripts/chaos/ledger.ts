@@ -15,7 +15,7 @@ export interface AckedUserMessage {
   user: number;
   conversationId: string;
   content: string;
-  /** Known once the `user_message` event arrived; a 200 stream start alone acknowledges it. */
+  /** From the `user_message` event, which acknowledges it (the question committed); null: matched by its text. */
   id: string | null;
 }
 

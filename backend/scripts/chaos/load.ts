@@ -102,7 +102,7 @@ async function send(
   const chunks = slow ? random.int(3, 30) : random.int(1, 12);
   const delay = slow ? random.int(5, 25) : random.int(0, 3);
   const words = Array.from({ length: random.int(1, 8) }, () => random.pick(WORDS)).join(' ');
-  // Unique, so that a message acknowledged only by its 200 can be found by its text.
+  // Unique, so that each message can also be found by its text.
   const content = `u${user.index} r${context.round} #${conversation.sent} ${random.int(0, 1e9)} ${words} [fake chunks=${chunks} delay=${delay}]`;
   let acked: AckedUserMessage | null = null;
   let answer: CutAnswer | null = null;
@@ -113,15 +113,19 @@ async function send(
     conversation.id,
     { content },
     {
-      onStatus(status) {
-        if (status !== 200) return;
-        acked = { user: user.index, conversationId: conversation.id, content, id: null };
-        ledger.userMessages.push(acked);
-      },
       onEvent(event) {
         switch (event.event) {
+          // The acknowledgement: the question and its answer's row are committed. (The stream
+          // opens before, and its first tokens may come first.)
           case 'user_message':
-            if (acked) acked.id = event.data.id;
+            acked = {
+              user: user.index,
+              conversationId: conversation.id,
+              content,
+              id: event.data.id as string,
+            };
+            ledger.userMessages.push(acked);
+            if (answer) ledger.cut.set(answer.messageId, answer);
             break;
           case 'assistant_message':
             answer = {
@@ -130,7 +134,7 @@ async function send(
               messageId: event.data.messageId,
               seen: '',
             };
-            ledger.cut.set(answer.messageId, answer);
+            if (acked) ledger.cut.set(answer.messageId, answer);
             break;
           case 'delta':
             if (answer) answer.seen += event.data.content;

@@ -36,13 +36,17 @@ describe('POST /api/conversations/:id/messages', () => {
       postMessage(ctx.baseUrl, admin.cookie, id, { content: 'Hello, DuckDB!' }),
     );
 
-    expect(events.map((e) => e.event)).toEqual([
-      'user_message',
+    // The stream opens as the answer runs: the saved question (`user_message`, once
+    // committed) may come after the first deltas, but always before the answer's end.
+    const names = events.map((e) => e.event);
+    expect(names.filter((name) => name !== 'user_message')).toEqual([
       'assistant_message',
       ...events.filter((e) => e.event === 'delta').map(() => 'delta'),
       'usage',
       'done',
     ]);
+    expect(names.filter((name) => name === 'user_message')).toHaveLength(1);
+    expect(names.indexOf('user_message')).toBeLessThan(names.indexOf('done'));
     const answer = deltas(events);
     expect(answer).toContain('You said: Hello, DuckDB!');
     const usage = events.find((e) => e.event === 'usage')?.data;
@@ -113,7 +117,9 @@ describe('POST /api/conversations/:id/messages', () => {
       expect(messages).toHaveLength(6);
       expect(saved.title).toMatch(/^question \d+$/);
       for (const question of messages.filter((m: { role: string }) => m.role === 'user')) {
-        const sent = streams.find((events) => events[0]?.data.id === question.id)!;
+        const sent = streams.find(
+          (events) => events.find((e) => e.event === 'user_message')?.data.id === question.id,
+        )!;
         const answer = messages.find((m: { parentId: string }) => m.parentId === question.id);
         expect(sends.some((s) => s.id === id && s.content === question.content)).toBe(true);
         expect(answer).toMatchObject({
@@ -262,7 +268,8 @@ describe('POST /api/conversations/:id/messages', () => {
     const events = await collect(
       postMessage(ctx.baseUrl, admin.cookie, id, { content: 'hi [fake status=402]' }),
     );
-    expect(events.map((e) => e.event)).toEqual(['user_message', 'assistant_message', 'error']);
+    // The error is held until the question's commit is told: the question is kept.
+    expect(events.map((e) => e.event)).toEqual(['assistant_message', 'user_message', 'error']);
     expect(events[2]?.data.code).toBe('upstream.insufficient_credits');
     const { messages } = await conversation(id);
     expect(messages[0].content).toBe('hi [fake status=402]');

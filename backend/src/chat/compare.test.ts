@@ -450,7 +450,7 @@ describe('choosing an answer', () => {
       postMessage(ctx.baseUrl, alice.cookie, id, { content: 'go on [fake delay=1]' }),
     );
     expect(next.at(-1)?.event).toBe('done');
-    expect(next[0]!.data).toMatchObject({ parentId: a!.id });
+    expect(next.find((e) => e.event === 'user_message')!.data).toMatchObject({ parentId: a!.id });
     const request = chatRequests().at(-1)!;
     expect((request.body as { model: string }).model).toBe('fake/slow');
     expect(lines(request.body)).toEqual([

@@ -225,9 +225,12 @@ describe('DELETE /api/conversations/:id/messages/:messageId', () => {
       content: 'long [fake chunks=400 delay=20]',
     });
     let question = '';
+    let written = false;
     for await (const event of events) {
       if (event.event === 'user_message') question = event.data.id as string;
-      if (event.event === 'delta') break;
+      if (event.event === 'delta') written = true;
+      // The question saved and the answer being written (in either order).
+      if (question !== '' && written) break;
     }
     const response = await ctx.app.inject({
       method: 'DELETE',

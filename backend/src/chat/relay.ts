@@ -16,9 +16,22 @@ const HEARTBEAT_MS = 15_000;
  * Call it synchronously after checking the generation runs: it ends the response at once when
  * the generation has already ended (the client then loads the saved message).
  */
-export function relayGeneration(res: ServerResponse, sse: SseWriter, generation: Generation): void {
-  relayGenerations(res, sse, [generation], { tagged: false });
+export function relayGeneration(
+  res: ServerResponse,
+  sse: SseWriter,
+  generation: Generation,
+  confirmation?: Promise<Confirmation>,
+): void {
+  relayGenerations(res, sse, [generation], { tagged: false, confirmation });
 }
+
+/**
+ * How a send's stream tells that its question was committed (`user_message`, the saved
+ * question) or could not be (`error`: nothing was kept, the answer stopped).
+ */
+export type Confirmation =
+  | { event: 'user_message'; data: unknown }
+  | { event: 'error'; data: { code: string; message: string } };
 
 /**
  * Relays several generations (a comparison's answers) to one SSE response, interleaved as
@@ -31,12 +44,25 @@ export function relayGenerations(
   res: ServerResponse,
   sse: SseWriter,
   generations: readonly Generation[],
-  { tagged }: { tagged: boolean },
+  {
+    tagged,
+    confirmation,
+  }: {
+    tagged: boolean;
+    /**
+     * A send's: the answer streams while its question commits, and the stream's end waits for
+     * the commit's word. Its `done` or `error` is held until `user_message` has been written;
+     * a failed commit ends the stream with its `error` (the answer was stopped, nothing kept).
+     */
+    confirmation?: Promise<Confirmation> | undefined;
+  },
 ): void {
   const heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
   const detachers: Array<() => void> = [];
   let running = 0;
   let ended = false;
+  /** Ends held until the commit's word came (a send's only). */
+  let held: Array<() => void> | null = confirmation === undefined ? null : [];
   const end = (): void => {
     if (ended) return;
     ended = true;
@@ -48,25 +74,41 @@ export function relayGenerations(
   const write = (generation: Generation, event: GenerationEvent): void => {
     sse.send(event.event, tagged ? { ...event.data, messageId: generation.messageId } : event.data);
   };
+  const finish = (generation: Generation, event: GenerationEvent): void => {
+    write(generation, event);
+    running -= 1;
+    if (running === 0) end();
+  };
+  const deliver = (generation: Generation, event: GenerationEvent): void => {
+    if (event.event !== 'done' && event.event !== 'error') write(generation, event);
+    else if (held !== null) held.push(() => finish(generation, event));
+    else finish(generation, event);
+  };
 
   // Listeners run from each generation's loop, never inside attach(): the past events below
   // are written before any live one.
   for (const generation of generations) {
-    const attached = generation.attach((event) => {
-      write(generation, event);
-      if (event.event === 'done' || event.event === 'error') {
-        running -= 1;
-        if (running === 0) end();
-      }
-    });
+    const attached = generation.attach((event) => deliver(generation, event));
     if (attached === null) continue;
     running += 1;
     detachers.push(attached.detach);
-    for (const event of attached.past) write(generation, event);
+    for (const event of attached.past) deliver(generation, event);
   }
-  if (running === 0) {
+  if (running === 0 && confirmation === undefined) {
     end();
     return;
   }
   res.on('close', end);
+  void confirmation?.then((word) => {
+    if (ended) return;
+    sse.send(word.event, word.data);
+    if (word.event === 'error') {
+      end();
+      return;
+    }
+    const ends = held ?? [];
+    held = null;
+    for (const endOne of ends) endOne();
+    if (running === 0) end();
+  });
 }

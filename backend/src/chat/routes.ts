@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses, ErrorResponse, IdParams } from '../http/schemas.js';
+import { describeError } from '../http/error-handler.js';
 import { openSse } from '../http/sse.js';
-import { relayGeneration, relayGenerations } from './relay.js';
+import { relayGeneration, relayGenerations, type Confirmation } from './relay.js';
 import {
   AnswerStreamDescription,
   ChooseAnswerBody,
@@ -21,7 +22,6 @@ import {
   TemporaryStreamDescription,
 } from './schemas.js';
 import type { Generation } from './generation.js';
-import type { Message } from '../conversations/schemas.js';
 import type { ChatService } from './service.js';
 
 export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = async (
@@ -52,17 +52,31 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
       },
     },
     async (request, reply) => {
-      // Validation, ownership and the saved user message all happen before the stream
-      // opens, so their errors are plain JSON answers. The answer is already running: what
-      // it wrote meanwhile comes first, as the relay's snapshot.
-      const { userMessage, generation } = await chat.send(
-        request.user.id,
-        request.params.id,
-        request.body,
-        request.id,
-      );
-
-      streamAnswer(reply, request.id, generation, userMessage);
+      // Validation, ownership, the model and the admission gate come before the stream
+      // opens, so their errors are plain JSON answers. The stream opens as soon as the answer
+      // runs, while the question commits (the first token never waits for a commit); the
+      // saved question (`user_message`) follows once committed, always before the answer's
+      // end. Should the commit fail, the stream ends with its error and nothing was kept.
+      let started = false;
+      let settle: (word: Confirmation) => void = () => undefined;
+      const confirmation = new Promise<Confirmation>((resolve) => (settle = resolve));
+      try {
+        const { userMessage } = await chat.send(
+          request.user.id,
+          request.params.id,
+          request.body,
+          request.id,
+          (generation) => {
+            started = true;
+            streamAnswer(reply, request.id, generation, confirmation);
+          },
+        );
+        settle({ event: 'user_message', data: userMessage });
+      } catch (error) {
+        if (!started) throw error;
+        request.log.error({ err: error }, 'the question could not be saved');
+        settle({ event: 'error', data: describeError(error as FastifyError) });
+      }
     },
   );
 
@@ -99,7 +113,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
         request.body,
         request.id,
       );
-      streamAnswer(reply, request.id, generation, null);
+      streamAnswer(reply, request.id, generation);
     },
   );
 
@@ -117,7 +131,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
     async (request, reply) => {
       const { id, messageId } = request.params;
       const generation = await chat.continueAnswer(request.user.id, id, messageId, request.id);
-      streamAnswer(reply, request.id, generation, null);
+      streamAnswer(reply, request.id, generation);
     },
   );
 
@@ -234,7 +248,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
     },
     async (request, reply) => {
       const generation = await chat.sendTemporary(request.user.id, request.body, request.id);
-      streamAnswer(reply, request.id, generation, null);
+      streamAnswer(reply, request.id, generation);
     },
   );
 };
@@ -249,12 +263,11 @@ function streamAnswer(
   reply: FastifyReply,
   requestId: string,
   generation: Generation,
-  userMessage: Message | null,
+  confirmation?: Promise<Confirmation>,
 ): void {
   reply.hijack();
   const res = reply.raw;
   const sse = openSse(res, { 'x-request-id': requestId });
-  if (userMessage) sse.send('user_message', userMessage);
   sse.send('assistant_message', {
     messageId: generation.messageId,
     generationId: generation.id,
@@ -267,5 +280,5 @@ function streamAnswer(
     res.on('close', stopUnread);
     if (res.destroyed) stopUnread();
   }
-  relayGeneration(res, sse, generation);
+  relayGeneration(res, sse, generation, confirmation);
 }

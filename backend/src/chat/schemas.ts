@@ -88,9 +88,9 @@ export const TemporaryStreamDescription = `A text/event-stream, as for POST /api
 
 Nothing of the chat is stored or logged: only the answer's generation row (model, provider, tokens, cost, timings; purpose \`temporary\`), so it counts in usage and budgets. Closing the stream stops the answer (no reattach: GET /api/generations/{id}/stream answers 404).`;
 
-export const StreamDescription = `A text/event-stream. Events, each \`data\` one JSON object:
-- \`user_message\`: the saved user message (a Message)
-- \`assistant_message\`: \`{ messageId, generationId, model }\`
+export const StreamDescription = `A text/event-stream, opened as soon as the answer runs (its first tokens do not wait for the question's commit). Events, each \`data\` one JSON object:
+- \`assistant_message\`: \`{ messageId, generationId, model }\` (first)
+- \`user_message\`: the saved user message (a Message): the acknowledgement that the question is committed; it may follow the first \`delta\` events and always comes before \`done\` or \`error\`. A stream that ends with \`error\` and no \`user_message\` kept nothing (the commit failed)
 - \`delta\`: \`{ content }\`, text to append to the answer
 - \`reasoning\`: \`{ content }\`, reasoning text to append
 - \`usage\`: \`{ promptTokens, completionTokens, reasoningTokens, cost }\`

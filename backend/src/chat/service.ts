@@ -219,6 +219,12 @@ export function createChatService({
     /** The text so far of an answer this call continues; null for a new answer. */
     initial?: { content: string; reasoning: string | null; sources: Source[] | null } | null;
     onSaved?: (finished: FinishedGeneration) => void;
+    /**
+     * Called once the answer runs, before its rows are committed: a send's stream opens here,
+     * so the first token does not wait for the commit (the stream then tells the commit's
+     * outcome). Without it the caller gets the answer only once committed.
+     */
+    onStart?: ((generation: Generation) => void) | undefined;
     requestId: string | undefined;
   }): Promise<Generation> {
     const { admitted, userId, conversationId, messageId } = answer;
@@ -264,6 +270,7 @@ export function createChatService({
     );
     registry.add(generation);
     generation.start(answer.requestId);
+    answer.onStart?.(generation);
     try {
       await saved;
     } catch (error) {
@@ -291,6 +298,7 @@ export function createChatService({
     content: string,
     attached: SendAttachments | null,
     requestId: string | undefined,
+    onStart?: (generation: Generation) => void,
   ): Promise<{ userMessage: Message; comparisonId: string | null; generations: Generation[] }> {
     const conversationId = conversation.id;
     const question: BranchMessage = attached
@@ -385,6 +393,7 @@ export function createChatService({
             supported: supported[i] ?? null,
           }),
           commit: () => saved,
+          onStart,
           onSaved: (finished) => {
             if (titled || title === null || finished.status !== 'complete') return;
             titled = true;
@@ -444,6 +453,7 @@ export function createChatService({
     input: { content: string; parentId?: string | null; attachmentIds?: string[] },
     ask: { kind: 'send'; model?: string } | { kind: 'compare'; models: string[] },
     requestId: string | undefined,
+    onStart?: (generation: Generation) => void,
   ) {
     const attachmentIds = input.attachmentIds ?? [];
     if (input.content === '' && attachmentIds.length === 0) {
@@ -486,6 +496,7 @@ export function createChatService({
         input.content,
         attached,
         requestId,
+        onStart,
       );
       committed = true;
       return turn;
@@ -525,7 +536,8 @@ export function createChatService({
 
     /**
      * Sends the user's message and starts its answer (launch): returned once the message (with
-     * its attachments) and the answer's row (status streaming) are committed.
+     * its attachments) and the answer's row (status streaming) are committed. `onStart` gets
+     * the answer as soon as it runs, before that commit (the route streams it from there).
      */
     async send(
       userId: string,
@@ -537,6 +549,7 @@ export function createChatService({
         attachmentIds?: string[];
       },
       requestId?: string,
+      onStart?: (generation: Generation) => void,
     ): Promise<Turn> {
       const turn = await sendTurn(
         userId,
@@ -544,6 +557,7 @@ export function createChatService({
         input,
         { kind: 'send', ...(input.model === undefined ? {} : { model: input.model }) },
         requestId,
+        onStart,
       );
       return { userMessage: turn.userMessage, generation: turn.generations[0]! };
     },

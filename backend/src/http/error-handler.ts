@@ -7,7 +7,7 @@ import { API_SECURITY_HEADERS } from './security-headers.js';
 /** Maps every error to `{ error: { code, message } }`, in this one place. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { code, message } = describe(error);
+    const { code, message } = describeError(error);
     const entry = errorCatalog[code];
     const status = error instanceof AppError ? error.status : entry.status;
     if (entry.level === 'error') request.log.error({ err: error }, message);
@@ -88,7 +88,8 @@ export function clientErrorHandler(
   socket.destroy(error);
 }
 
-function describe(error: FastifyError): { code: ErrorCode; message: string } {
+/** An error's code and safe message, as every error answer carries them. */
+export function describeError(error: FastifyError): { code: ErrorCode; message: string } {
   if (error instanceof AppError) return { code: error.code, message: error.message };
   if (error.validation) {
     const where = error.validationContext ?? 'request';

@@ -9,7 +9,7 @@ import {
 } from '../../../tools/fake-openrouter/src/server.js';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { openDatabase, type Database } from '../db/connection.js';
+import { openDatabase, type Database, type ObservableDatabase } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import type { LogSettings } from '../http/logging.js';
 import { createKeyring, type Keyring } from '../keys/crypto.js';
@@ -50,6 +50,8 @@ export async function startTestApp(
      * Timeouts and retries of the upstream client. By default the production values, except a
      * 10 ms backoff (capped at 100 ms) so that retried failures do not slow tests down.
      */
+    /** What the app gets as its database (e.g. one whose writes fail on demand); the real one by default. */
+    wrapDb?: (db: ObservableDatabase) => ObservableDatabase;
     upstream?: Pick<
       OpenRouterClientOptions,
       | 'connectTimeoutMs'
@@ -87,7 +89,7 @@ export async function startTestApp(
   });
   const app = await buildApp({
     config,
-    db,
+    db: options.wrapDb ? options.wrapDb(db) : db,
     openrouter,
     keyring: options.keyring ?? createKeyring(randomBytes(32)),
     logger: options.logger ?? false,

@@ -5371,9 +5371,9 @@ export interface paths {
             };
             responses: {
                 /**
-                 * @description A text/event-stream. Events, each `data` one JSON object:
-                 *     - `user_message`: the saved user message (a Message)
-                 *     - `assistant_message`: `{ messageId, generationId, model }`
+                 * @description A text/event-stream, opened as soon as the answer runs (its first tokens do not wait for the question's commit). Events, each `data` one JSON object:
+                 *     - `assistant_message`: `{ messageId, generationId, model }` (first)
+                 *     - `user_message`: the saved user message (a Message): the acknowledgement that the question is committed; it may follow the first `delta` events and always comes before `done` or `error`. A stream that ends with `error` and no `user_message` kept nothing (the commit failed)
                  *     - `delta`: `{ content }`, text to append to the answer
                  *     - `reasoning`: `{ content }`, reasoning text to append
                  *     - `usage`: `{ promptTokens, completionTokens, reasoningTokens, cost }`

@@ -232,6 +232,39 @@ describe('Workspace', () => {
     expect(window.location.pathname).toBe('/c/c1');
   });
 
+  it('takes the question back out, keeps the draft and shows the error when it could not be saved after its answer started', async () => {
+    const stream = controllableStream();
+    routes.set('POST /api/conversations', () => Response.json(conversation, { status: 201 }));
+    routes.set('POST /api/conversations/c1/messages', () => stream.response);
+    routes.set('GET /api/conversations/c1', () =>
+      Response.json({ conversation, comparisons: [], messages: [] }),
+    );
+    await render();
+    await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
+    const input = $('composer-input')!;
+    type(input, 'Keep me');
+    press(input, 'Enter');
+    await waitFor(() => $('stop-button') !== null, 'the stream');
+    stream.send('assistant_message', {
+      messageId: 'a1',
+      generationId: 'g1',
+      model: 'openai/gpt-4o',
+    });
+    stream.send('delta', { content: 'Half an ' });
+    await waitFor(
+      () => $('message-assistant')?.textContent?.includes('Half an') === true,
+      'a token',
+    );
+    // The commit failed: the stream ends with an error and no user_message.
+    stream.send('error', { code: 'internal', message: 'Something went wrong on the server.' });
+    stream.close();
+    await waitFor(() => $('message-error') !== null, 'the error');
+    expect($('message-error')?.textContent).toBe('Something went wrong on the server.');
+    expect($$('message-user')).toHaveLength(0);
+    expect($$('message-assistant')).toHaveLength(0);
+    expect(($('composer-input') as HTMLTextAreaElement).value).toBe('Keep me');
+  });
+
   it('streams an answer token by token, stops it, and shows its status and cost', async () => {
     const stream = controllableStream();
     let sentBody: unknown;
@@ -288,10 +321,6 @@ describe('Workspace', () => {
     press(input, 'Enter');
 
     await waitFor(() => $('stop-button') !== null, 'the stop button');
-    await waitFor(
-      () => ($('composer-input') as HTMLTextAreaElement).value === '',
-      'the draft to clear',
-    );
     // A first message: its parent is null (a root of the tree).
     expect(sentBody).toEqual({
       content: '<b>Hi</b> *there*',
@@ -299,7 +328,7 @@ describe('Workspace', () => {
       parentId: null,
     });
 
-    stream.send('user_message', userMsg);
+    // The answer streams before the backend says the question is saved (`user_message`).
     stream.send('assistant_message', {
       messageId: 'a1',
       generationId: 'g1',
@@ -310,9 +339,19 @@ describe('Workspace', () => {
     // User messages are plain text: no HTML, no Markdown.
     expect($('message-user')?.textContent).toBe('<b>Hi</b> *there*');
     expect($('message-user')?.querySelector('b, em')).toBeNull();
-
     stream.send('delta', { content: 'Hello ' });
     await waitFor(() => $('message-assistant')?.textContent?.trim() === 'Hello', 'the first token');
+    // Not yet accepted: the text stays in the composer.
+    expect(($('composer-input') as HTMLTextAreaElement).value).toBe('<b>Hi</b> *there*');
+
+    stream.send('user_message', userMsg);
+    await waitFor(
+      () => ($('composer-input') as HTMLTextAreaElement).value === '',
+      'the draft to clear',
+    );
+    // The saved question took the optimistic one's place, with the answer under it.
+    expect($$('message-user')).toHaveLength(1);
+    expect($('message-assistant')?.textContent?.trim()).toBe('Hello');
     stream.send('delta', { content: '**world**' });
     await waitFor(() => $('message-assistant')?.querySelector('strong') !== null, 'markdown');
 

@@ -204,7 +204,11 @@ interface Exchange {
    * `messageId` (a new branch); `continue` writes on the answer `messageId` in place.
    */
   on?: { kind: 'regenerate' | 'continue'; messageId: string };
-  /** The backend accepted the request and the answer started streaming. */
+  /**
+   * The backend accepted the request: a question once its stream tells it was saved
+   * (`user_message`, which may follow the answer's first tokens); anything else once its
+   * stream opens. A question never accepted stays with the caller (e.g. in the composer).
+   */
   onOpen?: () => void;
   /** Posts the request; the answer's events go to the handlers. */
   open: (handlers: StreamHandlers) => Promise<void>;
@@ -590,6 +594,16 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
       setRun(cid, run);
 
       let opened = false;
+      // A conversation's question is accepted once the stream says it was saved.
+      const confirms = question !== null && !temporary;
+      let accepted = false;
+      const accept = () => {
+        if (accepted) return;
+        accepted = true;
+        options.onOpen?.();
+      };
+      /** The stream's error before the question was saved: nothing was kept. */
+      let refused: string | null = null;
       let userId: string | null = null;
       /** The answers being written, by message id: one, or a comparison's. */
       const answers = new Map<string, { generationId: string; writer: AnswerWriter }>();
@@ -608,7 +622,14 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             if (tempId === null) break;
             userId = event.data.id;
             const saved = event.data;
-            updateMessage(cid, tempId, () => saved);
+            // The answer may have started under the optimistic question: it moves to the saved one.
+            updateThread(cid, (t) => ({
+              ...t,
+              messages: t.messages.map((m) =>
+                m.id === tempId ? saved : m.parentId === tempId ? { ...m, parentId: saved.id } : m,
+              ),
+            }));
+            accept();
             break;
           }
           case 'comparison': {
@@ -679,6 +700,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             break;
           }
           case 'error': {
+            if (confirms && !accepted) refused = event.data.message;
             const target = answerFor(event);
             if (target === undefined) {
               const message = event.data.message;
@@ -707,7 +729,7 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
               if (temporary && tempId !== null) {
                 updateMessage(cid, tempId, (m) => ({ ...m, pending: false }));
               }
-              options.onOpen?.();
+              if (!confirms) accept();
             },
             onEvent,
           });
@@ -732,6 +754,18 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
             updateThread(cid, (t) => ({ ...t, sendError: errorMessage(err) }));
           }
         }
+        if (refused !== null) {
+          // The question could not be saved (the stream said so before accepting it): it and
+          // its stopped answer leave the thread; the caller keeps the text to send again.
+          const dropped = new Set<string>([tempId ?? '', ...answers.keys()]);
+          const message = refused;
+          updateThread(cid, (t) => ({
+            ...t,
+            messages: t.messages.filter((m) => !dropped.has(m.id)),
+            sendError: message,
+          }));
+          lost = false;
+        }
         if (lost) {
           if (temporary) {
             // Its stream was its only reader: the backend has stopped it.
@@ -755,8 +789,8 @@ export function useChats(onConversation: (conversation: Conversation) => void) {
         controllers.current.delete(cid);
         setRun(cid, null);
       }
-      if (opened && !temporary) await load(cid);
-      return opened;
+      if (opened && !temporary && refused === null) await load(cid);
+      return accepted;
     },
     [answerWriter, follow, load, setRun, updateMessage, updateThread],
   );
