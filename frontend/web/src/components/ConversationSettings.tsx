@@ -1,6 +1,7 @@
 import { memo, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Model, ProviderRouting } from '../api/types';
 import { errorText } from '../lib/errors';
+import { FormActions } from './FormActions';
 
 export interface RoutingSettings {
   fallbackModels: string[];
@@ -278,24 +279,13 @@ export const ConversationSettings = memo(function ConversationSettings({
               />
             </label>
           </div>
-          {error && (
-            <p className="form-error" role="alert" data-testid="routing-error">
-              {error}
-            </p>
-          )}
-          <div className="settings-actions">
-            <button type="button" className="button" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-            <button
-              type="submit"
-              className="button primary"
-              data-testid="routing-save"
-              disabled={saving}
-            >
-              {saving ? 'Saving…' : 'Save'}
-            </button>
-          </div>
+          <FormActions
+            error={error}
+            errorTestId="routing-error"
+            saving={saving}
+            saveTestId="routing-save"
+            onCancel={() => setOpen(false)}
+          />
         </form>
       )}
     </div>

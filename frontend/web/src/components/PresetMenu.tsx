@@ -5,6 +5,7 @@ import { paramsForm, paramsOf, paramsSummary, type ParamKey, type ParamsForm } f
 import type { Presets } from '../state/presets';
 import { ParamsFields } from './ParamsFields';
 import type { PromptValue } from './PromptSettings';
+import { FormActions } from './FormActions';
 
 /** What a preset holds, as the current chat has it: the start of a new preset. */
 export interface CurrentSettings extends PromptValue {
@@ -298,24 +299,14 @@ export const PresetMenu = memo(function PresetMenu({
                   setDraft({ ...draft, params: { ...draft.params, [key]: v } })
                 }
               />
-              {error && (
-                <p className="form-error" role="alert" data-testid="preset-error">
-                  {error}
-                </p>
-              )}
-              <div className="settings-actions">
-                <button type="button" className="button" onClick={() => setDraft(null)}>
-                  Cancel
-                </button>
-                <button
-                  type="submit"
-                  className="button primary"
-                  data-testid="preset-form-save"
-                  disabled={busy}
-                >
-                  {busy ? 'Saving…' : 'Save preset'}
-                </button>
-              </div>
+              <FormActions
+                error={error}
+                errorTestId="preset-error"
+                saving={busy}
+                saveLabel="Save preset"
+                saveTestId="preset-form-save"
+                onCancel={() => setDraft(null)}
+              />
             </form>
           )}
         </div>

@@ -3,6 +3,7 @@ import type { GenerationParams, Model } from '../api/types';
 import { errorText } from '../lib/errors';
 import { hasParams, paramsForm, paramsOf, type ParamKey, type ParamsForm } from '../lib/params';
 import { ParamsFields } from './ParamsFields';
+import { FormActions } from './FormActions';
 
 export interface PromptValue {
   systemPrompt: string | null;
@@ -114,24 +115,13 @@ export const PromptSettings = memo(function PromptSettings({
             idPrefix="param"
             onChange={(key: ParamKey, v: string) => setForm((prev) => ({ ...prev, [key]: v }))}
           />
-          {error && (
-            <p className="form-error" role="alert" data-testid="prompt-error">
-              {error}
-            </p>
-          )}
-          <div className="settings-actions">
-            <button type="button" className="button" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-            <button
-              type="submit"
-              className="button primary"
-              data-testid="prompt-save"
-              disabled={saving}
-            >
-              {saving ? 'Saving…' : 'Save'}
-            </button>
-          </div>
+          <FormActions
+            error={error}
+            errorTestId="prompt-error"
+            saving={saving}
+            saveTestId="prompt-save"
+            onCancel={() => setOpen(false)}
+          />
         </form>
       )}
     </div>
