@@ -1,127 +1,29 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Model, User } from '../api/types';
-import Workspace from './Workspace';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { controllableStream, gpt4o, workspaceHarness } from '../test-support/workspace';
 
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+// The temporary chat in the workspace, against a fetch that answers per route: what is sent,
+// what is shown, and that nothing else is asked for.
 
-// The temporary chat in the workspace, against a fetch that answers per route (as in
-// Workspace.test.tsx): what is sent, what is shown, and that nothing else is asked for.
-
-const user: User = { id: 'u', username: 'ada', role: 'admin', createdAt: '2025-01-01T00:00:00Z' };
-const models: Model[] = [
-  {
-    id: 'openai/gpt-4o',
-    name: 'GPT-4o',
-    description: '',
-    contextLength: 128000,
-    pricing: { prompt: '0.0000025', completion: '0.00001' },
-    inputModalities: ['text'],
-    outputModalities: ['text'],
-    supportedParameters: [],
-  },
-];
-
-/** A stream the test writes to, event by event. */
-function controllableStream() {
-  const encoder = new TextEncoder();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-  });
-  return {
-    response: new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
-    send(event: string, data: unknown) {
-      controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-    },
-    close: () => controller.close(),
-    fail: () => controller.error(new TypeError('network error')),
-  };
-}
-
-type Route = (init: RequestInit | undefined) => Response | Promise<Response>;
-
-let routes: Map<string, Route>;
-let calls: string[];
 /** The JSON bodies posted to /api/chat/temporary, in order. */
-let temporaryBodies: unknown[];
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  window.history.replaceState(null, '', '/');
-  calls = [];
-  temporaryBodies = [];
-  routes = new Map<string, Route>([
-    ['GET /api/models', () => Response.json({ models, fetchedAt: null, stale: false })],
-    ['GET /api/models/preferences', () => Response.json({ favorites: [], defaultModel: null })],
-    [
-      'GET /api/health',
-      () => Response.json({ status: 'ok', database: 'ok', upstreamKeyConfigured: true }),
-    ],
-    [
-      'GET /api/conversations?limit=30',
-      () => Response.json({ conversations: [], nextCursor: null }),
-    ],
-    ['GET /api/folders', () => Response.json({ folders: [] })],
-    ['GET /api/presets', () => Response.json({ presets: [] })],
-  ]);
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      const key = `${init?.method ?? 'GET'} ${url}`;
-      calls.push(key);
-      if (key === 'POST /api/chat/temporary') {
-        temporaryBodies.push(JSON.parse(typeof init?.body === 'string' ? init.body : 'null'));
-      }
-      const route = routes.get(key);
-      if (!route) return Response.json({ error: { code: 'test', message: key } }, { status: 404 });
-      return route(init);
-    }),
-  );
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
+const temporaryBodies: unknown[] = [];
+const harness = workspaceHarness({
+  models: [gpt4o],
+  upstreamKeyConfigured: true,
+  onRequest(key, init) {
+    if (key === 'POST /api/chat/temporary') {
+      temporaryBodies.push(JSON.parse(typeof init?.body === 'string' ? init.body : 'null'));
+    }
+  },
 });
-
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
+const { routes, calls, $, $$, waitFor } = harness;
+beforeEach(() => {
+  temporaryBodies.length = 0;
 });
 
 async function render() {
-  await act(async () => {
-    root.render(<Workspace user={user} onSignedOut={() => undefined} />);
-    await Promise.resolve();
-  });
+  await harness.render();
   await waitFor(() => $('model-picker')?.textContent === 'GPT-4o', 'the models');
-}
-
-function $(testId: string): HTMLElement | null {
-  return container.querySelector(`[data-testid="${testId}"]`);
-}
-
-function $$(testId: string): HTMLElement[] {
-  return [...container.querySelectorAll<HTMLElement>(`[data-testid="${testId}"]`)];
-}
-
-async function waitFor(check: () => boolean, what: string) {
-  for (let i = 0; i < 100; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-    });
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function ask(text: string) {

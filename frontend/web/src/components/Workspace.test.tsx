@@ -1,27 +1,11 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation, Message, Model, User } from '../api/types';
+import { describe, expect, it, vi } from 'vitest';
+import type { Conversation, Message, Model } from '../api/types';
 import { LiveMarkdown } from '../lib/liveMarkdown';
-import Workspace from './Workspace';
+import { controllableStream, gpt4o, workspaceHarness } from '../test-support/workspace';
 
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
-
-const user: User = { id: 'u', username: 'ada', role: 'admin', createdAt: '2025-01-01T00:00:00Z' };
 const models: Model[] = [
-  {
-    id: 'openai/gpt-4o',
-    name: 'GPT-4o',
-    description: '',
-    contextLength: 128000,
-    pricing: { prompt: '0.0000025', completion: '0.00001' },
-    inputModalities: ['text'],
-    outputModalities: ['text'],
-    supportedParameters: [],
-  },
+  gpt4o,
   {
     id: 'anthropic/claude-sonnet',
     name: 'Claude Sonnet',
@@ -67,120 +51,10 @@ function message(partial: Partial<Message> & Pick<Message, 'id' | 'role' | 'cont
   };
 }
 
-/** A stream the test writes to, event by event. */
-function controllableStream() {
-  const encoder = new TextEncoder();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-  });
-  return {
-    response: new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
-    send(event: string, data: unknown) {
-      controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-    },
-    close() {
-      controller.close();
-    },
-    /** Several events in one network chunk, as when they arrive faster than they are read. */
-    sendMany(events: Array<[string, unknown]>) {
-      const text = events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join('');
-      controller.enqueue(encoder.encode(text));
-    },
-    /** The connection breaks off, as when the network goes. */
-    fail() {
-      controller.error(new TypeError('network error'));
-    },
-  };
-}
-
-type Route = (init: RequestInit | undefined) => Response | Promise<Response>;
-
-let routes: Map<string, Route>;
-let calls: string[];
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  window.history.replaceState(null, '', '/');
-  calls = [];
-  routes = new Map<string, Route>([
-    ['GET /api/models', () => Response.json({ models, fetchedAt: null, stale: false })],
-    ['GET /api/models/preferences', () => Response.json({ favorites: [], defaultModel: null })],
-    [
-      'GET /api/health',
-      () => Response.json({ status: 'ok', database: 'ok', upstreamKeyConfigured: false }),
-    ],
-    [
-      'GET /api/conversations?limit=30',
-      () => Response.json({ conversations: [], nextCursor: null }),
-    ],
-    ['GET /api/folders', () => Response.json({ folders: [] })],
-    ['GET /api/presets', () => Response.json({ presets: [] })],
-  ]);
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      const key = `${init?.method ?? 'GET'} ${url}`;
-      calls.push(key);
-      const route = routes.get(key);
-      if (!route) return Response.json({ error: { code: 'test', message: key } }, { status: 404 });
-      return route(init);
-    }),
-  );
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
+const { routes, calls, container, $, $$, waitFor, render, type, press } = workspaceHarness({
+  models,
+  upstreamKeyConfigured: false,
 });
-
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  vi.unstubAllGlobals();
-});
-
-async function render() {
-  await act(async () => {
-    root.render(<Workspace user={user} onSignedOut={() => undefined} />);
-    await Promise.resolve();
-  });
-}
-
-function $(testId: string): HTMLElement | null {
-  return container.querySelector(`[data-testid="${testId}"]`);
-}
-
-function $$(testId: string): HTMLElement[] {
-  return [...container.querySelectorAll<HTMLElement>(`[data-testid="${testId}"]`)];
-}
-
-async function waitFor(check: () => boolean, what: string) {
-  for (let i = 0; i < 100; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-    });
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function type(el: HTMLElement, value: string) {
-  const textarea = el as HTMLTextAreaElement;
-  act(() => {
-    // The prototype's setter, so React notices the change as it would a user's typing.
-    Reflect.set(HTMLTextAreaElement.prototype, 'value', value, textarea);
-    textarea.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
-
-function press(el: HTMLElement, key: string, shiftKey = false) {
-  act(() => {
-    el.dispatchEvent(new KeyboardEvent('keydown', { key, shiftKey, bubbles: true }));
-  });
-}
 
 describe('Workspace', () => {
   it('shows the no-key notice when no OpenRouter key is configured', async () => {
@@ -660,7 +534,7 @@ describe('Workspace', () => {
         }
       }
     });
-    observer.observe(container, { childList: true, subtree: true });
+    observer.observe(container(), { childList: true, subtree: true });
     let text = '';
     const answer = () => $('message-assistant')!;
     for (const piece of pieces) {
@@ -733,17 +607,17 @@ describe('Workspace', () => {
     await waitFor(() => $('stop-button') !== null, 'the stream');
     expect(created).toEqual({ model: 'openai/gpt-4o' });
     // Until the conversation is read again, the sidebar shows the question's first words.
-    expect(container.querySelector('.conversation-link')?.textContent).toBe('hello world');
+    expect(container().querySelector('.conversation-link')?.textContent).toBe('hello world');
     stream.send('done', { messageId: 'a1', finishReason: 'stop', status: 'complete' });
     stream.close();
-    const title = () => container.querySelector('.topbar-title')?.textContent;
+    const title = () => container().querySelector('.topbar-title')?.textContent;
     for (let i = 0; i < 300 && title() !== 'Greeting The World'; i++) {
       await act(async () => {
         await new Promise((r) => setTimeout(r, 10));
       });
     }
     expect(title()).toBe('Greeting The World');
-    expect(container.querySelector('.conversation-link')?.textContent).toBe('Greeting The World');
+    expect(container().querySelector('.conversation-link')?.textContent).toBe('Greeting The World');
     // No longer pending: no more reads.
     await act(async () => {
       await new Promise((r) => setTimeout(r, 900));
