@@ -263,6 +263,13 @@ const PREPARED_READS_PER_CONNECTION = 256;
  * batch size: a cache of their own keeps them from pushing the reads' plans out.
  */
 const PREPARED_WRITES_PER_CONNECTION = 64;
+/**
+ * A prepared statement costs ~10 KB of native memory per row of a batched write (2 MB for 200
+ * rows: the plan holds every parameter). Kept, the large batches of heavy load would hold
+ * ~100 MB (64 sizes); they are prepared for one run instead, which costs little next to
+ * writing that many rows. The small batches of ordinary load stay cached.
+ */
+const MAX_CACHED_WRITE_PARAMS = 256;
 
 /** A small LRU of prepared statements on one connection. */
 function preparedCache(connection: DuckDBConnection, capacity: number) {
@@ -294,7 +301,17 @@ function queryable(connection: DuckDBConnection): Queryable {
   const writes = preparedCache(connection, PREPARED_WRITES_PER_CONNECTION);
   const execute = async (sql: string, params: SqlParam[]): Promise<DuckDBMaterializedResult> => {
     if (params.length === 0) return connection.run(sql);
-    const stmt = await (isPlainSelect(sql) ? reads : writes)(sql);
+    const read = isPlainSelect(sql);
+    if (!read && params.length > MAX_CACHED_WRITE_PARAMS) {
+      const once = await connection.prepare(sql);
+      try {
+        once.bind(params as DuckDBValue[]);
+        return await once.run();
+      } finally {
+        once.destroySync();
+      }
+    }
+    const stmt = await (read ? reads : writes)(sql);
     stmt.bind(params as DuckDBValue[]);
     return stmt.run();
   };
@@ -306,13 +323,7 @@ function queryable(connection: DuckDBConnection): Queryable {
     one: async <T extends object>(sql: string, params?: SqlParam[]): Promise<T | undefined> =>
       (await all<T>(sql, params))[0],
     run: async (sql, params = []) => {
-      if (params.length === 0) {
-        await connection.run(sql);
-        return;
-      }
-      const stmt = await writes(sql);
-      stmt.bind(params as DuckDBValue[]);
-      await stmt.run();
+      await execute(sql, params);
     },
   };
 }

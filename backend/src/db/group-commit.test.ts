@@ -99,6 +99,18 @@ describe('createGroupCommit', () => {
     expect(await saved()).toEqual([1, 2, 4]);
   });
 
+  it('writes a batch too large to keep prepared (prepared for its run alone), twice', async () => {
+    const submit = createGroupCommit(db, insertAll, { maxBatch: 1000 });
+    for (const start of [0, 1000]) {
+      const release = holdQueue();
+      const pending = Array.from({ length: 300 }, (_, i) => submit(start + i));
+      release();
+      await Promise.all(pending);
+    }
+    expect(batches.map((b) => b.length)).toEqual([300, 300]);
+    expect(await saved()).toHaveLength(600);
+  });
+
   it('fails a batch whose transaction could not begin, and runs the next items in a new one', async () => {
     let refuse = true;
     // BEGIN refused (an I/O error, the database closed): the batch's work never runs.
