@@ -11,6 +11,7 @@ import type { Database } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import { attachment } from '../transfer/filename.js';
 import { createUsageRepo, reportQueries, type UsageRange, type UsageScope } from './repo.js';
+import type { UsageRollup } from './rollup/service.js';
 import type {
   ConversationsUsage,
   DailyUsage,
@@ -58,11 +59,14 @@ export function createUsageService(deps: {
   db: Database;
   budgets: Pick<BudgetsService, 'mine'>;
   now?: () => Date;
+  /** Refreshed in the background when a report finds it old (rollup/service.ts). */
+  rollup?: Pick<UsageRollup, 'nudge'>;
 }) {
   const repo = createUsageRepo(deps.db);
   const now = deps.now ?? (() => new Date());
 
   async function resolve(viewer: Viewer, query: UsageQuery): Promise<Resolved> {
+    deps.rollup?.nudge();
     const today = dayOf(now());
     const toDay = query.to ?? today;
     const to = parseDay(toDay, 'to');
