@@ -22,20 +22,6 @@ export const DAY = `epoch_ms(created_at) // 86400000`;
 const SOURCE = `CASE WHEN usage_source IS NULL THEN 'none'
   WHEN usage_source = 'estimate' THEN 'estimate' ELSE 'recorded' END`;
 
-/** The rollup's state, read inside a report's statement (one snapshot with the rows). */
-const CLOSED_BEFORE = `(SELECT closed_before FROM usage_rollup_state WHERE id = 1)`;
-
-/** A rollup row's day is answered by the rollup. */
-export const IN_ROLLUP = (day: string) =>
-  `${day} < ${CLOSED_BEFORE} AND ${day} NOT IN (SELECT day FROM usage_dirty_days)`;
-
-/**
- * A generations row is not in the rollup: its day is open or dirty. (`created_at >=` the first
- * open day's midnight is `day >=` it, and lets DuckDB skip the older row groups.)
- */
-export const NOT_IN_ROLLUP = `(created_at >= to_timestamp(${CLOSED_BEFORE} * 86400)
-  OR ${DAY} IN (SELECT day FROM usage_dirty_days))`;
-
 /** usage_daily's value columns, in order. */
 export const DAILY_COLUMNS = `day, model, kind, error_code, source, generations, prompt_tokens,
   completion_tokens, reasoning_tokens, cached_tokens, cost_usd`;
