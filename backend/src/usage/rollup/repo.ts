@@ -61,18 +61,21 @@ export const BUCKET_VALUE = (bucket: string) =>
 /**
  * usage_latency_daily's rows (without `day` unless `byDay`) of the generations matching
  * `where` that have a time to first token (the latency report's rows): one histogram of it
- * ('ttft'), one of tokens per second where known ('tps').
+ * ('ttft'), one of tokens per second where known ('tps'). One scan of the rows for both (each
+ * row paired with both metrics): two scans, one per metric, took twice as long.
  */
 export function latencyRowsOf(where: string, byDay: boolean): string {
-  const day = byDay ? `${DAY} AS day, ` : '';
-  const groupDay = byDay ? `${DAY}, ` : '';
-  const of = (metric: string, column: string, extra: string) =>
-    `SELECT ${day}model, COALESCE(provider, '') AS provider, '${metric}' AS metric,
-            ${bucketOf(column)} AS bucket, CAST(count(*) AS BIGINT) AS generations
-     FROM generations WHERE ${where} AND time_to_first_token_ms IS NOT NULL ${extra}
-     GROUP BY ${groupDay}model, COALESCE(provider, ''), ${bucketOf(column)}`;
-  return `${of('ttft', 'time_to_first_token_ms', '')}
-          UNION ALL ${of('tps', 'tokens_per_second', 'AND tokens_per_second IS NOT NULL')}`;
+  const day = byDay ? `day, ` : '';
+  return `SELECT ${day}model, provider, metric, bucket, CAST(count(*) AS BIGINT) AS generations
+          FROM (SELECT ${byDay ? `${DAY} AS day, ` : ''}model,
+                       COALESCE(provider, '') AS provider, m.metric,
+                       CASE WHEN m.metric = 'ttft' THEN ${bucketOf('time_to_first_token_ms')}
+                            WHEN tokens_per_second IS NOT NULL
+                              THEN ${bucketOf('tokens_per_second')} END AS bucket
+                FROM generations CROSS JOIN (VALUES ('ttft'), ('tps')) m(metric)
+                WHERE ${where} AND time_to_first_token_ms IS NOT NULL) r
+          WHERE bucket IS NOT NULL
+          GROUP BY ${day}model, provider, metric, bucket`;
 }
 
 /** Per conversation (day and user too when `byDay`) of the generations matching `where`. */
@@ -222,7 +225,11 @@ export function createRollupRepo(db: Queryable) {
         params,
       );
       await db.run('DELETE FROM usage_dirty_days');
-      await db.run('UPDATE usage_rollup_state SET closed_before = $1 WHERE id = 1', [to]);
+      // Never backwards (a second refresh that read an older state sums a superset again).
+      await db.run(
+        'UPDATE usage_rollup_state SET closed_before = greatest(closed_before, $1) WHERE id = 1',
+        [to],
+      );
     },
   };
 }
