@@ -101,7 +101,7 @@ function parts(scope: UsageScope, range: UsageRange, view: RollupView) {
     `${a}created_at >= to_timestamp(${$(first)} * 86400)
      AND ${a}created_at < to_timestamp(${$(last)} * 86400)
      AND ${a}imported IS NOT TRUE${user(`${a}user_id`)}`;
-  // [from, closedTo) is the rollup's (but its dirty days), [openFrom, to) the raw rows'.
+  // [from, closedTo) is the rollup's (but its dirty days), [closedTo, to) the raw rows'.
   const closedTo = Math.max(from, Math.min(to, view.closedBefore));
   const dirty = view.dirty.filter((d) => d >= from && d < closedTo);
   const list = () => dirty.map((d) => $(d)).join(', ');
@@ -118,7 +118,7 @@ function parts(scope: UsageScope, range: UsageRange, view: RollupView) {
      */
     edgesAs(alias: string) {
       const windows = [
-        ...view.edges.filter((d) => d >= from && d < Math.min(to, closedTo)).map((d) => [d, d + 1]),
+        ...view.edges.filter((d) => d >= from && d < closedTo).map((d) => [d, d + 1]),
         ...(closedTo < to ? [[closedTo, to]] : []),
       ];
       if (windows.length === 0) return `${rows(to, to, `${alias}.`)}`;
