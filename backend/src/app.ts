@@ -62,6 +62,7 @@ import { createModelPreferencesService, createModelsService } from './models/ser
 import { opsRoutes } from './ops/routes.js';
 import { transferRoutes } from './transfer/routes.js';
 import { createUsageFiller, type UsageFillerDeps } from './usage/fill.js';
+import { createUsageRollup } from './usage/rollup/service.js';
 import { adminUsageRoutes, usageRoutes } from './usage/routes.js';
 import { createUsageService } from './usage/service.js';
 import { createTransferService } from './transfer/service.js';
@@ -197,6 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const modelAccess = createModelAccess({ settings, roleOf: (userId) => auth.roleOf(userId) });
   const modelPreferences = createModelPreferencesService({ db, modelAccess, now });
   const usageFill = createUsageFiller({ db, log: app.log, delaysMs: deps.usageFillDelaysMs });
+  const usageRollup = createUsageRollup({ db, log: app.log });
   const titles = createTitler({
     db,
     log: app.log,
@@ -268,7 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(attachmentRoutes, { attachments });
     await api.register(chatRoutes, { chat });
     await api.register(generationRoutes, { chat });
-    const usage = createUsageService({ db, budgets, now });
+    const usage = createUsageService({ db, budgets, now, rollup: usageRollup });
     await api.register(usageRoutes, { usage });
     await api.register(adminUsageRoutes, { usage });
     await api.register(transferRoutes, {
@@ -303,6 +305,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const estimated = await usageFill.recover();
     if (estimated > 0)
       app.log.info({ estimated }, 'generations left without a cost were priced from the catalog');
+    // The usage reports' rollup is brought up to date before the first request (the first
+    // start on a large database sums every closed day once), then every ten minutes.
+    await usageRollup.refresh();
+    usageRollup.start();
   });
   // Before the server stops: new requests are refused (503) and running answers get a
   // bounded time to finish; the sockets close after this hook.
@@ -311,6 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await chat.shutdown(deps.shutdownGraceMs ?? config.shutdownGraceMs);
     await titles.close();
     await usageFill.close();
+    await usageRollup.close();
   });
   return app;
 }

@@ -199,6 +199,13 @@ async function generate(
              FROM bench_msgs WHERE i % 2 = 1)
        ORDER BY ts`,
     );
+    // Rows written behind the backend's back into days its usage rollup closed at the
+    // migrating start: marked dirty, as every writer of generations does (migration 014).
+    await run(
+      c,
+      `INSERT INTO usage_dirty_days (day)
+       SELECT DISTINCT epoch_ms(created_at) // 86400000 FROM generations`,
+    );
     await run(c, 'CHECKPOINT');
     const rows: Record<string, number> = {};
     for (const t of ['users', 'sessions', 'conversations', 'messages', 'generations']) {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/connection.js';
 import type { Role } from '../auth/repo.js';
+import { forgetUser } from '../usage/rollup/repo.js';
 
 export type AdminUserRow = {
   id: string;
@@ -62,7 +63,7 @@ export function createAdminRepo(db: Queryable) {
      * Deletes the user and everything they own: generations, messages, comparisons, conversations, folders, sessions,
      * their own OpenRouter key (sealed, but still theirs), their spending limit, their favourite
      * models and default model, their presets, their attachments' rows (the files go once this
-     * has committed).
+     * has committed), their usage rollup rows. Run it in a transaction.
      */
     async deleteUser(id: string) {
       const tables = [
@@ -79,6 +80,8 @@ export function createAdminRepo(db: Queryable) {
         'user_model_defaults',
         'presets',
       ];
+      // Their rows of the usage rollup go too (before their generations: it reads their days).
+      await forgetUser(db, id);
       for (const table of tables) {
         await db.run(`DELETE FROM ${table} WHERE user_id = $1`, [id]);
       }

@@ -7,6 +7,8 @@ import { valuesList } from '../db/values.js';
 import type { ContextRow } from '../conversations/cache.js';
 import { byMessage, createAttachmentsRepo } from '../attachments/repo.js';
 import type { GenerationKind, UsageSource } from '../usage/figures.js';
+import { GRACE_MS, earlierDays } from '../usage/rollup/days.js';
+import { markDays } from '../usage/rollup/repo.js';
 
 /** An answer started on a turn's question: its message (status streaming) and generation rows. */
 export interface NewTurnAnswer {
@@ -444,6 +446,17 @@ export function createChatRepo(db: Queryable) {
           generations.params,
         );
       }
+      // An answer that began before midnight (UTC) updates a row of a day the usage rollup may
+      // have summed: that day is marked in this transaction. Its row was stamped when the turn
+      // was sent, at most the grace before the upstream call began (usage/rollup/days.ts). No
+      // statement at all for the answers of the rest of the day.
+      await markDays(
+        db,
+        finished.flatMap((g) => {
+          const end = Date.parse(g.now);
+          return earlierDays(end - g.durationMs - GRACE_MS, end);
+        }),
+      );
     },
 
     /** One message of the user's conversation, for regenerate and continue; undefined otherwise. */

@@ -1,6 +1,7 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
 import type { Source } from '../openrouter/types.js';
 import type { UsageSource } from '../usage/figures.js';
+import { markConversation } from '../usage/rollup/repo.js';
 import type {
   Comparison,
   Conversation,
@@ -426,6 +427,8 @@ export function createConversationsRepo(db: Queryable) {
         userId,
       ]);
       if (!owned) return false;
+      // Its days leave the usage rollup until summed again (the caller's transaction).
+      await markConversation(db, userId, id);
       await db.run('DELETE FROM generations WHERE conversation_id = $1 AND user_id = $2', [
         id,
         userId,

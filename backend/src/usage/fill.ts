@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connection.js';
 import { isAppError } from '../errors.js';
 import type { OpenRouterClient } from '../openrouter/types.js';
-import { createUsageRepo } from './repo.js';
+import { createUsageRepo, type UsageRepo } from './repo.js';
 
 /** A saved generation whose figures are estimates (usage_source 'estimate'). */
 export interface FillJob {
@@ -44,7 +44,12 @@ const LOOKUP_TIMEOUT_MS = 10_000;
  * left without a cost by a crash is estimated at the next start (`recover`).
  */
 export function createUsageFiller(deps: UsageFillerDeps) {
-  const repo = createUsageRepo(deps.db);
+  // Each write in its own transaction: it may mark its row's day dirty in the usage rollup
+  // (repo.ts), and the mark must commit with the change.
+  const inTransaction = <T>(work: (repo: UsageRepo) => Promise<T>) =>
+    deps.db.transaction((tx) => work(createUsageRepo(tx)));
+  const estimate = (generationId: string) =>
+    inTransaction((repo) => repo.applyEstimate(generationId));
   const delaysMs = deps.delaysMs ?? [500, 1000, 2000, 4000, 8000, 16_000];
   const concurrency = deps.concurrency ?? 4;
   const maxQueued = deps.maxQueued ?? 10_000;
@@ -77,11 +82,11 @@ export function createUsageFiller(deps: UsageFillerDeps) {
   async function fill(job: FillJob): Promise<void> {
     const found = await stats(job);
     if (found !== null && found.totalCost !== null) {
-      const costs = await repo.applyStats(job.generationId, found);
+      const costs = await inTransaction((repo) => repo.applyStats(job.generationId, found));
       if (costs !== null) job.recordCost((costs.after ?? 0) - (costs.before ?? 0));
       return;
     }
-    job.recordCost(await repo.applyEstimate(job.generationId));
+    job.recordCost(await estimate(job.generationId));
   }
 
   function pump(): void {
@@ -107,8 +112,7 @@ export function createUsageFiller(deps: UsageFillerDeps) {
       if (closing.signal.aborted) return;
       if (queue.length >= maxQueued) {
         // Too many waiting: this one is priced from the catalog now.
-        const task = repo
-          .applyEstimate(job.generationId)
+        const task = estimate(job.generationId)
           .then(job.recordCost, (error: unknown) => {
             deps.log.warn({ err: error, generationId: job.generationId }, 'usage fill failed');
           })
@@ -127,7 +131,7 @@ export function createUsageFiller(deps: UsageFillerDeps) {
 
     /** At start-up: estimated rows a crash left without a cost are priced from the catalog. */
     recover(): Promise<number> {
-      return repo.estimateMissingCosts();
+      return inTransaction((repo) => repo.estimateMissingCosts());
     },
 
     /** At shutdown, before the database closes: lookups stop, waiting rows are estimated. */
@@ -135,7 +139,7 @@ export function createUsageFiller(deps: UsageFillerDeps) {
       closing.abort();
       await Promise.allSettled([...tasks]);
       for (const job of queue.splice(0)) {
-        await repo.applyEstimate(job.generationId).then(job.recordCost, (error: unknown) => {
+        await estimate(job.generationId).then(job.recordCost, (error: unknown) => {
           deps.log.warn({ err: error, generationId: job.generationId }, 'usage fill failed');
         });
       }

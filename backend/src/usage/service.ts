@@ -10,7 +10,14 @@ import { monthOf } from '../budgets/month.js';
 import type { Database } from '../db/connection.js';
 import { AppError } from '../errors.js';
 import { attachment } from '../transfer/filename.js';
-import { createUsageRepo, reportQueries, type UsageRange, type UsageScope } from './repo.js';
+import {
+  createUsageRepo,
+  reportQueries,
+  type RollupView,
+  type UsageRange,
+  type UsageScope,
+} from './repo.js';
+import type { UsageRollup } from './rollup/service.js';
 import type {
   ConversationsUsage,
   DailyUsage,
@@ -40,6 +47,8 @@ interface Resolved {
   username: string | null;
   days: { from: string; to: string };
   range: UsageRange;
+  /** What the usage rollup holds (repo.ts, RollupView). */
+  view: RollupView;
 }
 
 /** A file to send, deleted once sent (or once the response is gone). */
@@ -58,11 +67,14 @@ export function createUsageService(deps: {
   db: Database;
   budgets: Pick<BudgetsService, 'mine'>;
   now?: () => Date;
+  /** Refreshed in the background when a report finds it old (rollup/service.ts). */
+  rollup?: Pick<UsageRollup, 'nudge'>;
 }) {
   const repo = createUsageRepo(deps.db);
   const now = deps.now ?? (() => new Date());
 
   async function resolve(viewer: Viewer, query: UsageQuery): Promise<Resolved> {
+    deps.rollup?.nudge();
     const today = dayOf(now());
     const toDay = query.to ?? today;
     const to = parseDay(toDay, 'to');
@@ -79,12 +91,13 @@ export function createUsageService(deps: {
       else if (await repo.userExists(query.user)) userId = query.user;
       else throw new AppError('user.not_found');
     }
-    const users = userId === null ? [] : await repo.users();
+    const [users, view] = await Promise.all([userId === null ? [] : repo.users(), repo.view()]);
     return {
       scope: { userId },
       username: users.find((u) => u.id === userId)?.username ?? null,
       days: { from: dayOf(new Date(from)), to: dayOf(new Date(to)) },
       range: { from: new Date(from).toISOString(), to: new Date(to + DAY_MS).toISOString() },
+      view,
     };
   }
 
@@ -102,9 +115,10 @@ export function createUsageService(deps: {
       const month = monthOf(at);
       const todayStart = new Date(Date.parse(`${dayOf(at)}T00:00:00.000Z`));
       const [kinds, recent, budget] = await Promise.all([
-        repo.totalsByKind(r.scope, r.range),
+        repo.totalsByKind(r.scope, r.range, r.view),
         repo.todayAndMonth(
           r.scope,
+          r.view,
           month.start,
           todayStart.toISOString(),
           new Date(todayStart.getTime() + DAY_MS).toISOString(),
@@ -158,7 +172,7 @@ export function createUsageService(deps: {
         cached_tokens: number;
         cost_usd: number;
         estimated_cost_usd: number;
-      }>(reportQueries.daily(r.scope, r.range));
+      }>(reportQueries.daily(r.scope, r.range, r.view));
       return {
         scope: scopeOf(r),
         rows: rows.map((row) => ({
@@ -187,7 +201,7 @@ export function createUsageService(deps: {
         tps_p50: number | null;
         tps_p90: number | null;
         tps_p99: number | null;
-      }>(reportQueries.latency(r.scope, r.range));
+      }>(reportQueries.latency(r.scope, r.range, r.view));
       return {
         scope: scopeOf(r),
         rows: rows.map((row) => ({
@@ -216,7 +230,7 @@ export function createUsageService(deps: {
         generations: number;
         tokens: number;
         cost_usd: number;
-      }>(reportQueries.conversations(r.scope, r.range, query.limit));
+      }>(reportQueries.conversations(r.scope, r.range, r.view, query.limit));
       return {
         scope: scopeOf(r),
         rows: rows.map((row) => ({
@@ -237,7 +251,7 @@ export function createUsageService(deps: {
         model: string;
         error_code: string;
         generations: number;
-      }>(reportQueries.errors(r.scope, r.range));
+      }>(reportQueries.errors(r.scope, r.range, r.view));
       return {
         scope: scopeOf(r),
         rows: rows.map((row) => ({
@@ -259,7 +273,7 @@ export function createUsageService(deps: {
         list_price_usd: number;
         difference_usd: number;
         unpriced: number;
-      }>(reportQueries.prices(r.scope, r.range));
+      }>(reportQueries.prices(r.scope, r.range, r.view));
       return {
         scope: scopeOf(r),
         rows: rows.map((row) => ({
@@ -285,7 +299,7 @@ export function createUsageService(deps: {
           tokens: number;
           cost_usd: number;
           errors: number;
-        }>(reportQueries.users(r.range)),
+        }>(reportQueries.users(r.range, r.view)),
         repo.users(),
       ]);
       return {
@@ -315,10 +329,10 @@ export function createUsageService(deps: {
       const { report: name } = query;
       const report =
         name === 'users'
-          ? reportQueries.users(r.range)
+          ? reportQueries.users(r.range, r.view)
           : name === 'conversations'
-            ? reportQueries.conversations(r.scope, r.range, query.limit)
-            : reportQueries[name as SimpleReport](r.scope, r.range);
+            ? reportQueries.conversations(r.scope, r.range, r.view, query.limit)
+            : reportQueries[name as SimpleReport](r.scope, r.range, r.view);
       const file = path.join(tmpdir(), `ai-usage-${randomUUID()}.${query.format}`);
       try {
         await repo.copyTo(report, file, query.format);

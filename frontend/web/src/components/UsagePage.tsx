@@ -343,7 +343,7 @@ function Reports({ reports, query }: { reports: Reports; query: string }) {
         }
         table={
           <DataTable
-            caption="Latency percentiles"
+            caption="Latency percentiles (each within 1 % of the exact value)"
             testId="table-latency"
             head={[
               'Model',
