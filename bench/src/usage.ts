@@ -326,7 +326,9 @@ export function usageMarkdown(r: UsageReport): string {
   const lines = [
     `File ${r.file}: ${fmt(r.fileMb, 0)} MB; ${Object.entries(r.rows)
       .map(([t, n]) => `${n.toLocaleString('en')} ${t}`)
-      .join(', ')}; generated in ${fmt(r.generateMs / 1000, 1)} s; the backend's start on it (which sums the usage rollup) took ${fmt(r.startMs / 1000, 1)} s.\n`,
+      .join(
+        ', ',
+      )}; generated in ${fmt(r.generateMs / 1000, 1)} s; the backend's start on it (which sums the usage rollup) took ${fmt(r.startMs / 1000, 1)} s.\n`,
     table(
       ['report', 'call', 'rows in range', 'calls', 'p50 ms', 'p99 ms', 'max ms', '≤ 100 ms p50'],
       r.timings.map((t) => [
