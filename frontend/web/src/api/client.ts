@@ -352,24 +352,36 @@ async function deliver(
 }
 
 /**
- * POSTs a message and reads the text/event-stream answer. Rejects with an ApiError (with the
- * backend's own message) when the request is refused before any stream starts; resolves when
- * the stream ends.
+ * POSTs `body` (JSON; none when undefined) and reads the text/event-stream answer: onOpen once
+ * the stream starts, then each event. Rejects with an ApiError when refused before any stream
+ * starts; resolves when the stream ends.
+ */
+async function postStream(path: string, body: unknown, handlers: StreamHandlers): Promise<void> {
+  const init: RequestInit = {
+    method: 'POST',
+    headers:
+      body === undefined
+        ? { accept: 'text/event-stream' }
+        : { accept: 'text/event-stream', 'content-type': 'application/json' },
+  };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (handlers.signal) init.signal = handlers.signal;
+  const stream = await openStream(path, init);
+  handlers.onOpen();
+  await deliver(stream, handlers.onEvent);
+}
+
+/**
+ * POSTs a message and reads the text/event-stream answer (its `user_message`, the saved
+ * question, may follow the first tokens). Rejects with an ApiError (with the backend's own
+ * message) when the request is refused before any stream starts; resolves when the stream ends.
  */
 export async function streamMessage(
   conversationId: string,
   body: SendMessageBody,
   handlers: StreamHandlers,
 ): Promise<void> {
-  const init: RequestInit = {
-    method: 'POST',
-    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-  if (handlers.signal) init.signal = handlers.signal;
-  const stream = await openStream(`/api/conversations/${enc(conversationId)}/messages`, init);
-  handlers.onOpen();
-  await deliver(stream, handlers.onEvent);
+  await postStream(`/api/conversations/${enc(conversationId)}/messages`, body, handlers);
 }
 
 /**
@@ -383,15 +395,7 @@ export async function streamCompare(
   body: CompareBody,
   handlers: StreamHandlers,
 ): Promise<void> {
-  const init: RequestInit = {
-    method: 'POST',
-    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-  if (handlers.signal) init.signal = handlers.signal;
-  const stream = await openStream(`/api/conversations/${enc(conversationId)}/compare`, init);
-  handlers.onOpen();
-  await deliver(stream, handlers.onEvent);
+  await postStream(`/api/conversations/${enc(conversationId)}/compare`, body, handlers);
 }
 
 /**
@@ -405,21 +409,11 @@ export async function streamAnswer(
   action: { kind: 'regenerate'; body: RegenerateBody } | { kind: 'continue' },
   handlers: StreamHandlers,
 ): Promise<void> {
-  const init: RequestInit = {
-    method: 'POST',
-    headers:
-      action.kind === 'regenerate'
-        ? { accept: 'text/event-stream', 'content-type': 'application/json' }
-        : { accept: 'text/event-stream' },
-  };
-  if (action.kind === 'regenerate') init.body = JSON.stringify(action.body);
-  if (handlers.signal) init.signal = handlers.signal;
-  const stream = await openStream(
+  await postStream(
     `/api/conversations/${enc(conversationId)}/messages/${enc(messageId)}/${action.kind}`,
-    init,
+    action.kind === 'regenerate' ? action.body : undefined,
+    handlers,
   );
-  handlers.onOpen();
-  await deliver(stream, handlers.onEvent);
 }
 
 /**
@@ -432,15 +426,7 @@ export async function streamTemporary(
   body: TemporaryChatBody,
   handlers: StreamHandlers,
 ): Promise<void> {
-  const init: RequestInit = {
-    method: 'POST',
-    headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-  if (handlers.signal) init.signal = handlers.signal;
-  const stream = await openStream('/api/chat/temporary', init);
-  handlers.onOpen();
-  await deliver(stream, handlers.onEvent);
+  await postStream('/api/chat/temporary', body, handlers);
 }
 
 /**
