@@ -148,7 +148,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const now = deps.now ?? (() => new Date());
   const DAY_MS = 24 * 3600 * 1000;
-  const audit = createAuditLog({ db, log: app.log, now });
+  const audit = createAuditLog({
+    db,
+    log: app.log,
+    now,
+    retentionDays: config.auditRetentionDays,
+  });
   const settings = createSettingsService(db, now);
   const auth = createAuthService(db, {
     now,
@@ -282,20 +287,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(opsRoutes, { db, auth, attachmentsDir: config.attachmentsDir });
 
-  // Uploads never sent expire; checked hourly (and at start, below).
-  const attachmentSweep = setInterval(() => {
+  // Hourly (and at start, below): uploads never sent expire, and audit entries past their
+  // retention go.
+  const pruneAudit = async () => {
+    const deleted = await audit.prune();
+    if (deleted > 0) app.log.info({ deleted }, 'audit log entries past their retention deleted');
+  };
+  const housekeeping = setInterval(() => {
     attachments.sweepAbandoned().catch((error: unknown) => {
       app.log.warn({ err: error }, 'the sweep of abandoned attachments failed');
     });
+    pruneAudit().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'pruning the audit log failed');
+    });
   }, 3600_000);
-  attachmentSweep.unref();
-  app.addHook('onClose', async () => clearInterval(attachmentSweep));
+  housekeeping.unref();
+  app.addHook('onClose', async () => clearInterval(housekeeping));
 
   app.addHook('onReady', async () => {
     // Files left without a row by a crash, and abandoned rows, go before any request.
     const swept = await attachments.sweep();
     if (swept.rows > 0 || swept.files > 0)
       app.log.info(swept, 'abandoned attachments and orphan attachment files removed');
+    await pruneAudit();
     const interrupted = await chat.recoverInterrupted();
     if (interrupted > 0)
       app.log.warn(

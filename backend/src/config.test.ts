@@ -14,7 +14,14 @@ describe('loadConfig', () => {
       upstreamIdleTimeoutMs: 120_000,
       upstreamMaxRetries: 2,
       healthDbStuckMs: 60_000,
+      auditRetentionDays: 365,
     });
+  });
+
+  it('reads the audit log retention in days, 0 for forever', () => {
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '90' }).auditRetentionDays).toBe(90);
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '0' }).auditRetentionDays).toBe(0);
+    expect(() => loadConfig({ AUDIT_RETENTION_DAYS: 'a year' })).toThrow(/AUDIT_RETENTION_DAYS/);
   });
 
   it('reads how long a database call may run before health says stuck', () => {
@@ -56,6 +63,7 @@ describe('loadConfig', () => {
         HEALTH_DB_STUCK_MS: '999',
         DUCKDB_CHECKPOINT_THRESHOLD: 'tiny',
         DUCKDB_MEMORY_LIMIT: 'lots',
+        AUDIT_RETENTION_DAYS: '-5',
       });
     expect(attempt).toThrow(ConfigError);
     try {
@@ -75,6 +83,7 @@ describe('loadConfig', () => {
         'HEALTH_DB_STUCK_MS',
         'DUCKDB_CHECKPOINT_THRESHOLD',
         'DUCKDB_MEMORY_LIMIT',
+        'AUDIT_RETENTION_DAYS',
       ])
         expect(problems).toContain(name);
     }

@@ -58,6 +58,8 @@ export interface Config {
   secretKey: Buffer | undefined;
   /** SECRET_KEY_PREVIOUS: earlier keys, still accepted for decryption after a rotation. */
   secretKeyPrevious: Buffer[];
+  /** Audit log entries older than this many days are deleted (hourly); 0 keeps them all. */
+  auditRetentionDays: number;
   /** Messages a user may send per minute (429 past it); 0 turns the limit off. */
   chatRateLimitPerMinute: number;
   /** IMPORT_MAX_MB: the largest import file accepted (POST /api/import), in bytes. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     signinFailuresPerAddress: integer('SIGNIN_FAILURES_PER_ADDRESS', 50, 1, 100_000),
     secretKey: secretKey ?? undefined,
     secretKeyPrevious,
+    auditRetentionDays: integer('AUDIT_RETENTION_DAYS', 365, 0, 36_500),
     chatRateLimitPerMinute: integer('CHAT_RATE_LIMIT_PER_MINUTE', 30, 0, 100_000),
     // The file is parsed in memory: JSON.parse takes several times its size.
     importMaxBytes: integer('IMPORT_MAX_MB', 64, 1, 1024) * 1024 * 1024,

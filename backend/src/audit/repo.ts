@@ -38,6 +38,15 @@ export function createAuditRepo(db: Queryable) {
       );
     },
 
+    /** Deletes the entries older than `before`; returns how many. */
+    async deleteOlderThan(before: string): Promise<number> {
+      const rows = await db.all<{ id: string }>(
+        'DELETE FROM audit_log WHERE created_at < CAST($1 AS TIMESTAMPTZ) RETURNING id',
+        [before],
+      );
+      return rows.length;
+    },
+
     /** Newest first; `before` is the (created_at, id) of the last entry of the previous page. */
     list(limit: number, before: { at: string; id: string } | null): Promise<AuditRow[]> {
       const columns = `a.id, a.created_at, a.actor_id, actor.username AS actor_username, a.action,

@@ -24,6 +24,8 @@ export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
   /** Newest first, `limit` per page. */
   list(limit: number, cursor: string | undefined): Promise<AuditPage>;
+  /** Deletes the entries past the retention (none when it is 0); returns how many. */
+  prune(): Promise<number>;
 }
 
 const SECRET_FIELD = /pass(word)?|token|secret|api_?key|^key$|cookie|hash/i;
@@ -32,6 +34,8 @@ export function createAuditLog(deps: {
   db: Database;
   log: FastifyBaseLogger;
   now?: () => Date;
+  /** Days an entry is kept (AUDIT_RETENTION_DAYS); 0: forever. */
+  retentionDays?: number;
 }): AuditLog {
   const repo = createAuditRepo(deps.db);
   const now = deps.now ?? (() => new Date());
@@ -54,6 +58,12 @@ export function createAuditLog(deps: {
       } catch (error) {
         deps.log.error({ err: error, action: event.action }, 'audit log write failed');
       }
+    },
+
+    async prune() {
+      const days = deps.retentionDays ?? 0;
+      if (days === 0) return 0;
+      return repo.deleteOlderThan(new Date(now().getTime() - days * 86_400_000).toISOString());
     },
 
     async list(limit, cursor) {

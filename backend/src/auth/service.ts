@@ -55,6 +55,7 @@ export interface AuthOptions {
 const noAudit: AuditLog = {
   record: async () => undefined,
   list: async () => ({ entries: [], nextCursor: null }),
+  prune: async () => 0,
 };
 
 export function createAuthService(db: Database, options: AuthOptions = {}) {
