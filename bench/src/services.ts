@@ -212,15 +212,19 @@ export interface BackendOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof for a profile of the backend under load. */
   nodeArgs?: string[];
+  /** The Node binary (default: the one running the bench). */
+  node?: string;
+  /** The directory with the backend's package.json, node_modules and dist/ (default: the release's). */
+  root?: string;
 }
 
 export async function startBackend(o: BackendOptions): Promise<{ service: Service; url: string }> {
   const port = await freePort();
   const service = startProcess(
     'backend',
-    process.execPath,
+    o.node ?? process.execPath,
     [...(o.nodeArgs ?? []), 'dist/main.js'],
-    path.join(releaseRoot, 'backend'),
+    o.root ?? path.join(releaseRoot, 'backend'),
     {
       ...baseEnv(),
       PORT: String(port),
