@@ -54,15 +54,45 @@ export async function createConversations(
   return ids;
 }
 
+/** The backend's /metrics text (Prometheus), or '' when it does not answer. */
+export async function scrape(backendUrl: string): Promise<string> {
+  try {
+    return await (await fetch(`${backendUrl}/metrics`)).text();
+  } catch {
+    return '';
+  }
+}
+
+/** One sample value of a scrape (the first, whatever its labels), or NaN. */
+export function sampleOf(text: string, name: string): number {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([^\\s]+)`, 'm').exec(text);
+  return match ? Number(match[1]) : NaN;
+}
+
 /** One Prometheus sample value from the backend's /metrics, or NaN. */
 export async function metric(backendUrl: string, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`${backendUrl}/metrics`)).text();
-    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([^\\s]+)`, 'm').exec(text);
-    return match ? Number(match[1]) : NaN;
-  } catch {
-    return NaN;
+  return sampleOf(await scrape(backendUrl), name);
+}
+
+/** Where the backend's memory is, from one scrape: V8's heap and DuckDB's own accounting, in MB. */
+export interface BackendMemory {
+  heapTotalMb: number;
+  heapUsedMb: number;
+  /** duckdb_memory_bytes by tag (ART_INDEX, BASE_TABLE, IN_MEMORY_TABLE, …), tags over 0. */
+  duckdbMb: Record<string, number>;
+}
+
+export function backendMemory(text: string): BackendMemory {
+  const duckdbMb: Record<string, number> = {};
+  for (const m of text.matchAll(/^duckdb_memory_bytes\{tag="(\w+)"\} (\S+)/gm)) {
+    const value = Number(m[2]) / 1048576;
+    if (value > 0) duckdbMb[m[1]!] = value;
   }
+  return {
+    heapTotalMb: sampleOf(text, 'nodejs_heap_size_total_bytes') / 1048576,
+    heapUsedMb: sampleOf(text, 'nodejs_heap_size_used_bytes') / 1048576,
+    duckdbMb,
+  };
 }
 
 export interface DbCalls {

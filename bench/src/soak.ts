@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
-import { metric, setupAdmin } from './api.js';
+import { backendMemory, metric, sampleOf, scrape, setupAdmin, type BackendMemory } from './api.js';
 import { PhaseMeter, snapshot, type PhaseResult, type ProcGroup } from './procs.js';
 import {
   crashed,
@@ -38,6 +38,8 @@ export interface SoakSample {
   fds: Record<string, number>;
   /** The backend's nodejs_eventloop_lag_p99_seconds since the previous scrape, in ms. */
   backendLoopP99Ms: number;
+  /** The backend's V8 heap and DuckDB memory at this sample (the same scrape). */
+  backendMemory: BackendMemory;
   streamsDone: number;
 }
 
@@ -218,11 +220,13 @@ export async function soakBench(o: SoakOptions): Promise<SoakReport> {
       while (performance.now() < deadline) {
         await sleep(sampleEvery);
         const { rssMb, fds } = snap();
+        const metrics = await scrape(backend.url);
         samples.push({
           atS: (performance.now() - started) / 1000,
           rssMb,
           fds,
-          backendLoopP99Ms: (await metric(backend.url, 'nodejs_eventloop_lag_p99_seconds')) * 1000,
+          backendLoopP99Ms: sampleOf(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+          backendMemory: backendMemory(metrics),
           streamsDone: streams,
         });
         const last = samples.at(-1);
@@ -305,6 +309,36 @@ export async function soakBench(o: SoakOptions): Promise<SoakReport> {
   }
 }
 
+/** The backend's RSS split into V8's heap, DuckDB's own accounting and the rest (code, allocators). */
+function backendMemoryLine(warmed: SoakSample | undefined, last: SoakSample | undefined): string {
+  if (!warmed?.backendMemory || !last?.backendMemory) return '';
+  const parts = (s: SoakSample) => {
+    const m = s.backendMemory;
+    const duckdb = Object.values(m.duckdbMb).reduce((a, b) => a + b, 0);
+    return {
+      heap: m.heapTotalMb,
+      used: m.heapUsedMb,
+      duckdb,
+      rest: (s.rssMb.backend ?? NaN) - m.heapTotalMb - duckdb,
+    };
+  };
+  const describe = (s: SoakSample) => {
+    const p = parts(s);
+    const tags = Object.entries(s.backendMemory.duckdbMb)
+      .sort((a, b) => b[1] - a[1])
+      .map(([tag, v]) => `${tag} ${fmt(v, 0)}`)
+      .join(', ');
+    return `V8 heap ${fmt(p.heap, 0)} MB (${fmt(p.used, 0)} used, garbage included), DuckDB ${fmt(p.duckdb, 0)} MB (${tags}), the rest ${fmt(p.rest, 0)} MB`;
+  };
+  const a = parts(warmed);
+  const b = parts(last);
+  const delta = (x: number) => `${x >= 0 ? '+' : ''}${fmt(x, 0)}`;
+  return (
+    `Backend memory from its /metrics: at ${fmt(warmed.atS, 0)} s ${describe(warmed)}; at the end ${describe(last)}. ` +
+    `Growth after warm-up: V8 heap ${delta(b.heap - a.heap)} MB, DuckDB ${delta(b.duckdb - a.duckdb)} MB, the rest (code, Node's and the C allocator's memory) ${delta(b.rest - a.rest)} MB.`
+  );
+}
+
 export function soakMarkdown(r: SoakReport): string {
   const names = Object.keys(r.baseline.rssMb);
   const warmed = r.samples.find((s) => s.atS >= r.warmedAtS) ?? r.samples[0];
@@ -352,6 +386,7 @@ export function soakMarkdown(r: SoakReport): string {
           `${n} ${t === null ? `**not within ${r.options.fdWaitSeconds} s**` : `after ${fmt(t, 0)} s`}`,
       )
       .join(', ')} (nginx keeps idle connections to the frontend for its keepalive_timeout, 60 s).`,
+    backendMemoryLine(warmed, last),
     `Backend event-loop delay (nodejs_eventloop_lag_p99_seconds, scraped every ${fmt((r.samples[1]?.atS ?? 0) - (r.samples[0]?.atS ?? 0), 0)} s, each scrape the p99 since the previous one): median of scrapes ${fmt(r.loopP99Ms.p50, 1)} ms, worst ${fmt(r.loopP99Ms.max, 1)} ms.`,
     `Probe latency once a second (a rough event-loop check; the frontend has no /metrics): frontend GET /favicon.svg p50 ${fmt(r.probes.frontend.p50, 1)} ms, p99 ${fmt(r.probes.frontend.p99, 1)} ms; backend GET /api/health p50 ${fmt(r.probes.backend.p50, 1)} ms, p99 ${fmt(r.probes.backend.p99, 1)} ms.`,
     `CPU over the soak per answer: backend ${fmt((r.phase.groups.backend?.cpuMs ?? 0) / r.streams, 2)} ms, frontend ${fmt((r.phase.groups.frontend?.cpuMs ?? 0) / r.streams, 2)} ms, nginx ${fmt((r.phase.groups.nginx?.cpuMs ?? 0) / r.streams, 2)} ms.`,
