@@ -1,6 +1,7 @@
-import { memo, useEffect, useRef, useState, type FormEvent } from 'react';
+import { memo, useRef, useState, type FormEvent } from 'react';
 import type { Model, ProviderRouting } from '../api/types';
 import { errorText } from '../lib/errors';
+import { useDismiss } from '../lib/useDismiss';
 import { FormActions } from './FormActions';
 
 export interface RoutingSettings {
@@ -96,15 +97,9 @@ export const ConversationSettings = memo(function ConversationSettings({
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const rootRef = useRef<HTMLDivElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
 
-  useEffect(() => {
-    if (!open) return;
-    const onPointer = (event: PointerEvent) => {
-      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', onPointer);
-    return () => document.removeEventListener('pointerdown', onPointer);
-  }, [open]);
+  useDismiss(open, setOpen, rootRef, openerRef);
 
   function toggle() {
     if (!open) {
@@ -150,6 +145,7 @@ export const ConversationSettings = memo(function ConversationSettings({
       <button
         type="button"
         className={`settings-button${routed ? ' on' : ''}`}
+        ref={openerRef}
         data-testid="conversation-settings"
         aria-expanded={open}
         onClick={toggle}

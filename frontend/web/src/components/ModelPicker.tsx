@@ -9,6 +9,7 @@ import {
   type ModelFilters,
 } from '../lib/modelFilter';
 import { ChevronDownIcon } from './icons';
+import { useDismiss } from '../lib/useDismiss';
 
 interface ModelPickerProps {
   models: Model[];
@@ -80,14 +81,7 @@ export const ModelPicker = memo(function ModelPicker({
     [models, filters, favorites],
   );
 
-  useEffect(() => {
-    if (!open) return;
-    const onPointer = (event: PointerEvent) => {
-      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', onPointer);
-    return () => document.removeEventListener('pointerdown', onPointer);
-  }, [open]);
+  useDismiss(open, setOpen, rootRef);
 
   useEffect(() => {
     if (!open) return;

@@ -1,6 +1,7 @@
-import { memo, useEffect, useRef, useState, type FormEvent } from 'react';
+import { memo, useRef, useState, type FormEvent } from 'react';
 import type { Model, Preset } from '../api/types';
 import { errorText } from '../lib/errors';
+import { useDismiss } from '../lib/useDismiss';
 import { paramsForm, paramsOf, paramsSummary, type ParamKey, type ParamsForm } from '../lib/params';
 import type { Presets } from '../state/presets';
 import { ParamsFields } from './ParamsFields';
@@ -62,15 +63,9 @@ export const PresetMenu = memo(function PresetMenu({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const rootRef = useRef<HTMLDivElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
 
-  useEffect(() => {
-    if (!open) return;
-    const onPointer = (event: PointerEvent) => {
-      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', onPointer);
-    return () => document.removeEventListener('pointerdown', onPointer);
-  }, [open]);
+  useDismiss(open, setOpen, rootRef, openerRef);
 
   function toggle() {
     if (!open) {
@@ -148,6 +143,7 @@ export const PresetMenu = memo(function PresetMenu({
       <button
         type="button"
         className={`settings-button${applied ? ' on' : ''}`}
+        ref={openerRef}
         data-testid="presets-button"
         aria-expanded={open}
         onClick={toggle}

@@ -1,6 +1,7 @@
-import { memo, useEffect, useRef, useState, type FormEvent } from 'react';
+import { memo, useRef, useState, type FormEvent } from 'react';
 import type { GenerationParams, Model } from '../api/types';
 import { errorText } from '../lib/errors';
+import { useDismiss } from '../lib/useDismiss';
 import { hasParams, paramsForm, paramsOf, type ParamKey, type ParamsForm } from '../lib/params';
 import { ParamsFields } from './ParamsFields';
 import { FormActions } from './FormActions';
@@ -38,15 +39,9 @@ export const PromptSettings = memo(function PromptSettings({
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const rootRef = useRef<HTMLDivElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
 
-  useEffect(() => {
-    if (!open) return;
-    const onPointer = (event: PointerEvent) => {
-      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', onPointer);
-    return () => document.removeEventListener('pointerdown', onPointer);
-  }, [open]);
+  useDismiss(open, setOpen, rootRef, openerRef);
 
   function toggle() {
     if (!open) {
@@ -83,6 +78,7 @@ export const PromptSettings = memo(function PromptSettings({
       <button
         type="button"
         className={`settings-button${on ? ' on' : ''}`}
+        ref={openerRef}
         data-testid="prompt-settings"
         aria-expanded={open}
         onClick={toggle}
