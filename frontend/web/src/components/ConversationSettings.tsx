@@ -1,7 +1,6 @@
-import { memo, useRef, useState, type FormEvent } from 'react';
+import { memo, useState, type FormEvent } from 'react';
 import type { Model, ProviderRouting } from '../api/types';
-import { errorText } from '../lib/errors';
-import { useDismiss } from '../lib/useDismiss';
+import { usePopoverForm } from '../lib/usePopoverForm';
 import { FormActions } from './FormActions';
 
 export interface RoutingSettings {
@@ -92,28 +91,15 @@ export const ConversationSettings = memo(function ConversationSettings({
   value,
   onSave,
 }: ConversationSettingsProps) {
-  const [open, setOpen] = useState(false);
   const [form, setForm] = useState<FormState>(() => formOf(value));
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const openerRef = useRef<HTMLButtonElement>(null);
-
-  useDismiss(open, setOpen, rootRef, openerRef);
-
-  function toggle() {
-    if (!open) {
-      setForm(formOf(value));
-      setError(null);
-    }
-    setOpen(!open);
-  }
+  const popover = usePopoverForm(() => setForm(formOf(value)));
+  const { open, rootRef, openerRef, error, saving } = popover;
 
   function set<K extends keyof FormState>(key: K, v: FormState[K]) {
     setForm((prev) => ({ ...prev, [key]: v }));
   }
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     for (const [text, what] of [
       [form.maxPrompt, 'input'],
@@ -121,20 +107,11 @@ export const ConversationSettings = memo(function ConversationSettings({
     ] as const) {
       const n = priceOf(text);
       if (n !== undefined && !(Number.isFinite(n) && n >= 0)) {
-        setError(`The maximum ${what} price must be a number of dollars, 0 or more.`);
+        popover.setError(`The maximum ${what} price must be a number of dollars, 0 or more.`);
         return;
       }
     }
-    setSaving(true);
-    setError(null);
-    try {
-      await onSave(settingsOf(form));
-      setOpen(false);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setSaving(false);
-    }
+    void popover.save(() => onSave(settingsOf(form)));
   }
 
   const routed = value.providerRouting !== null || value.fallbackModels.length > 0;
@@ -148,16 +125,12 @@ export const ConversationSettings = memo(function ConversationSettings({
         ref={openerRef}
         data-testid="conversation-settings"
         aria-expanded={open}
-        onClick={toggle}
+        onClick={popover.toggle}
       >
         Routing{routed ? ' · on' : ''}
       </button>
       {open && (
-        <form
-          className="settings-popover"
-          data-testid="routing-form"
-          onSubmit={(e) => void submit(e)}
-        >
+        <form className="settings-popover" data-testid="routing-form" onSubmit={submit}>
           <h3>Fallback models</h3>
           <p className="small muted">Tried in order when the model fails before answering.</p>
           {fallbackSlots.map((current, i) => (
@@ -280,7 +253,7 @@ export const ConversationSettings = memo(function ConversationSettings({
             errorTestId="routing-error"
             saving={saving}
             saveTestId="routing-save"
-            onCancel={() => setOpen(false)}
+            onCancel={popover.close}
           />
         </form>
       )}

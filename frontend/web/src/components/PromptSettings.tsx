@@ -1,7 +1,6 @@
-import { memo, useRef, useState, type FormEvent } from 'react';
+import { memo, useState, type FormEvent } from 'react';
 import type { GenerationParams, Model } from '../api/types';
-import { errorText } from '../lib/errors';
-import { useDismiss } from '../lib/useDismiss';
+import { usePopoverForm } from '../lib/usePopoverForm';
 import { hasParams, paramsForm, paramsOf, type ParamKey, type ParamsForm } from '../lib/params';
 import { ParamsFields } from './ParamsFields';
 import { FormActions } from './FormActions';
@@ -33,42 +32,24 @@ export const PromptSettings = memo(function PromptSettings({
   value,
   onSave,
 }: PromptSettingsProps) {
-  const [open, setOpen] = useState(false);
   const [prompt, setPrompt] = useState(value.systemPrompt ?? '');
   const [form, setForm] = useState<ParamsForm>(() => paramsForm(value.params));
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const openerRef = useRef<HTMLButtonElement>(null);
+  const popover = usePopoverForm(() => {
+    setPrompt(value.systemPrompt ?? '');
+    setForm(paramsForm(value.params));
+  });
+  const { open, rootRef, openerRef, error, saving } = popover;
 
-  useDismiss(open, setOpen, rootRef, openerRef);
-
-  function toggle() {
-    if (!open) {
-      setPrompt(value.systemPrompt ?? '');
-      setForm(paramsForm(value.params));
-      setError(null);
-    }
-    setOpen(!open);
-  }
-
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     const read = paramsOf(form);
     if ('error' in read) {
-      setError(read.error);
+      popover.setError(read.error);
       return;
     }
-    setSaving(true);
-    setError(null);
-    try {
-      await onSave({ systemPrompt: prompt === '' ? null : prompt, params: read.params });
-      setOpen(false);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setSaving(false);
-    }
+    void popover.save(() =>
+      onSave({ systemPrompt: prompt === '' ? null : prompt, params: read.params }),
+    );
   }
 
   const on = (value.systemPrompt ?? '') !== '' || hasParams(value.params);
@@ -81,16 +62,12 @@ export const PromptSettings = memo(function PromptSettings({
         ref={openerRef}
         data-testid="prompt-settings"
         aria-expanded={open}
-        onClick={toggle}
+        onClick={popover.toggle}
       >
         Prompt{on ? ' · on' : ''}
       </button>
       {open && (
-        <form
-          className="settings-popover"
-          data-testid="prompt-form"
-          onSubmit={(e) => void submit(e)}
-        >
+        <form className="settings-popover" data-testid="prompt-form" onSubmit={submit}>
           <h3>System prompt</h3>
           <p className="small muted">Sent first, before the conversation, with every message.</p>
           <textarea
@@ -116,7 +93,7 @@ export const PromptSettings = memo(function PromptSettings({
             errorTestId="prompt-error"
             saving={saving}
             saveTestId="prompt-save"
-            onCancel={() => setOpen(false)}
+            onCancel={popover.close}
           />
         </form>
       )}
