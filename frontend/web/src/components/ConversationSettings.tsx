@@ -1,6 +1,6 @@
 import { memo, useState, type FormEvent } from 'react';
 import type { Model, ProviderRouting } from '../api/types';
-import { usePopoverForm } from '../lib/usePopoverForm';
+import { usePopover } from '../lib/usePopover';
 import { FormActions } from './FormActions';
 
 export interface RoutingSettings {
@@ -92,8 +92,8 @@ export const ConversationSettings = memo(function ConversationSettings({
   onSave,
 }: ConversationSettingsProps) {
   const [form, setForm] = useState<FormState>(() => formOf(value));
-  const popover = usePopoverForm(() => setForm(formOf(value)));
-  const { open, rootRef, openerRef, error, saving } = popover;
+  const popover = usePopover(() => setForm(formOf(value)));
+  const { open, rootRef, openerRef, error, busy: saving } = popover;
 
   function set<K extends keyof FormState>(key: K, v: FormState[K]) {
     setForm((prev) => ({ ...prev, [key]: v }));
@@ -111,7 +111,10 @@ export const ConversationSettings = memo(function ConversationSettings({
         return;
       }
     }
-    void popover.save(() => onSave(settingsOf(form)));
+    void popover.run(async () => {
+      await onSave(settingsOf(form));
+      popover.close();
+    });
   }
 
   const routed = value.providerRouting !== null || value.fallbackModels.length > 0;

@@ -1,7 +1,6 @@
-import { memo, useRef, useState, type FormEvent } from 'react';
+import { memo, useState, type FormEvent } from 'react';
 import type { Model, Preset } from '../api/types';
-import { errorText } from '../lib/errors';
-import { useDismiss } from '../lib/useDismiss';
+import { usePopover } from '../lib/usePopover';
 import { paramsForm, paramsOf, paramsSummary, type ParamKey, type ParamsForm } from '../lib/params';
 import type { Presets } from '../state/presets';
 import { ParamsFields } from './ParamsFields';
@@ -57,41 +56,18 @@ export const PresetMenu = memo(function PresetMenu({
   applied,
   onApply,
 }: PresetMenuProps) {
-  const [open, setOpen] = useState(false);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const openerRef = useRef<HTMLButtonElement>(null);
-
-  useDismiss(open, setOpen, rootRef, openerRef);
-
-  function toggle() {
-    if (!open) {
-      setDraft(null);
-      setDeleting(null);
-      setError(null);
-    }
-    setOpen(!open);
-  }
-
-  async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const popover = usePopover(() => {
+    setDraft(null);
+    setDeleting(null);
+  });
+  const { open, rootRef, openerRef, busy, error, setError, run } = popover;
 
   function apply(preset: Preset) {
     void run(async () => {
       await onApply(preset);
-      setOpen(false);
+      popover.close();
     });
   }
 
@@ -146,7 +122,7 @@ export const PresetMenu = memo(function PresetMenu({
         ref={openerRef}
         data-testid="presets-button"
         aria-expanded={open}
-        onClick={toggle}
+        onClick={popover.toggle}
       >
         {newChat && applied ? `Preset: ${applied}` : 'Presets'}
       </button>

@@ -1,6 +1,6 @@
 import { memo, useState, type FormEvent } from 'react';
 import type { GenerationParams, Model } from '../api/types';
-import { usePopoverForm } from '../lib/usePopoverForm';
+import { usePopover } from '../lib/usePopover';
 import { hasParams, paramsForm, paramsOf, type ParamKey, type ParamsForm } from '../lib/params';
 import { ParamsFields } from './ParamsFields';
 import { FormActions } from './FormActions';
@@ -34,11 +34,11 @@ export const PromptSettings = memo(function PromptSettings({
 }: PromptSettingsProps) {
   const [prompt, setPrompt] = useState(value.systemPrompt ?? '');
   const [form, setForm] = useState<ParamsForm>(() => paramsForm(value.params));
-  const popover = usePopoverForm(() => {
+  const popover = usePopover(() => {
     setPrompt(value.systemPrompt ?? '');
     setForm(paramsForm(value.params));
   });
-  const { open, rootRef, openerRef, error, saving } = popover;
+  const { open, rootRef, openerRef, error, busy: saving } = popover;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -47,9 +47,10 @@ export const PromptSettings = memo(function PromptSettings({
       popover.setError(read.error);
       return;
     }
-    void popover.save(() =>
-      onSave({ systemPrompt: prompt === '' ? null : prompt, params: read.params }),
-    );
+    void popover.run(async () => {
+      await onSave({ systemPrompt: prompt === '' ? null : prompt, params: read.params });
+      popover.close();
+    });
   }
 
   const on = (value.systemPrompt ?? '') !== '' || hasParams(value.params);

@@ -3,13 +3,13 @@ import { errorText } from './errors';
 import { useDismiss } from './useDismiss';
 
 /**
- * The state of a settings popover of the top bar (prompt, routing): open or not, dismissed by a
- * press outside or Escape (useDismiss), the form reset from the saved value each time it opens,
- * and a save that closes it on success or shows the API's error in the form.
+ * The state of a popover of the top bar (prompt, routing, presets): open or not, dismissed by a
+ * press outside or Escape (useDismiss), its form reset each time it opens, and `run` for its
+ * actions: busy while one runs, the API's error shown in the popover when it fails.
  */
-export function usePopoverForm(resetForm: () => void) {
+export function usePopover(resetForm: () => void) {
   const [open, setOpen] = useState(false);
-  const [saving, setSaving] = useState(false);
+  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const rootRef = useRef<HTMLDivElement>(null);
   const openerRef = useRef<HTMLButtonElement>(null);
@@ -23,16 +23,15 @@ export function usePopoverForm(resetForm: () => void) {
     setOpen(!open);
   }
 
-  async function save(work: () => Promise<void>) {
-    setSaving(true);
+  async function run(action: () => Promise<void>) {
+    setBusy(true);
     setError(null);
     try {
-      await work();
-      setOpen(false);
+      await action();
     } catch (err) {
       setError(errorText(err));
     } finally {
-      setSaving(false);
+      setBusy(false);
     }
   }
 
@@ -40,10 +39,10 @@ export function usePopoverForm(resetForm: () => void) {
     open,
     close: () => setOpen(false),
     toggle,
-    saving,
+    busy,
     error,
     setError,
-    save,
+    run,
     rootRef,
     openerRef,
   };
