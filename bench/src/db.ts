@@ -6,12 +6,13 @@
  * sustained message writes while reads run.
  */
 import { createHash } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { Agent, request } from 'undici';
-import { setupAdmin } from './api.js';
-import { crashed, startBackend, startFake, stopService, type Service } from './services.js';
+import { freshDatabase } from './fresh-db.js';
+import { Http, type HttpCall } from './http.js';
+import { crashed, startBackend, stopService, type Service } from './services.js';
 import { fmt, log, summarize, table, type Summary } from './util.js';
 
 export interface DbOptions {
@@ -373,77 +374,27 @@ async function hotPath(o: DbOptions, time: Timer): Promise<Timing[]> {
   ];
 }
 
-interface HttpCall {
-  path: string;
-  cookie: string;
-  check?: (json: unknown) => string | null;
-}
-
-class Http {
-  failures = 0;
-  samples: string[] = [];
-  constructor(
-    private readonly base: string,
-    private readonly agent: Agent,
-  ) {}
-
-  async call(c: HttpCall): Promise<number> {
-    const start = performance.now();
-    try {
-      const { statusCode, body } = await request(`${this.base}${c.path}`, {
-        headers: { cookie: c.cookie },
-        dispatcher: this.agent,
-      });
-      const text = await body.text();
-      const ms = performance.now() - start;
-      if (statusCode !== 200) this.fail(`GET ${c.path}: ${statusCode} ${text.slice(0, 200)}`);
-      else if (c.check) {
-        const problem = c.check(JSON.parse(text));
-        if (problem) this.fail(`GET ${c.path}: ${problem}`);
-      }
-      return ms;
-    } catch (error) {
-      this.fail(`GET ${c.path}: ${String(error)}`);
-      return performance.now() - start;
-    }
-  }
-
-  fail(message: string): void {
-    this.failures++;
-    if (this.samples.length < 5) this.samples.push(message);
-  }
-}
-
 export async function dbBench(o: DbOptions): Promise<DbReport> {
   const file = o.file ?? path.join(o.dir, 'bench.db');
   const services: Service[] = [];
   const crashes: string[] = [];
   try {
-    await rm(file, { force: true });
-    await rm(`${file}.wal`, { force: true });
-    const fake = await startFake(o.dir);
-    services.push(fake.service);
-
-    // The backend migrates the new file itself; the admin comes from /api/auth/setup.
-    log(`db: migrating ${file} by starting the backend on it`);
-    let backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fake.url });
-    services.push(backend.service);
-    const { userId: adminId } = await setupAdmin(backend.url);
-    await stopService(backend.service);
-    services.pop();
-
-    log(
-      `db: generating ${o.users} users, ${o.conversations} conversations, ${o.messages} messages`,
+    const { fakeUrl, rows, generateMs } = await freshDatabase(
+      'db',
+      { dir: o.dir, file },
+      services,
+      (adminId) => {
+        log(
+          `db: generating ${o.users} users, ${o.conversations} conversations, ${o.messages} messages`,
+        );
+        return generate(file, o, adminId);
+      },
     );
-    const genStart = performance.now();
-    const rows = await generate(file, o, adminId);
-    const generateMs = performance.now() - genStart;
-    log(`db: generated in ${(generateMs / 1000).toFixed(1)} s: ${JSON.stringify(rows)}`);
 
     log('db: timing search and usage SQL (direct connection; the backend is stopped)');
     const timings = await sqlTimings(file, o);
 
-    backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fake.url });
+    const backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fakeUrl });
     services.push(backend.service);
     const agent = new Agent({ connections: 16 });
     const http = new Http(backend.url, agent);
@@ -472,12 +423,7 @@ export async function dbBench(o: DbOptions): Promise<DbReport> {
       path: `/api/conversations/${smallOf(user(i), i)}`,
       cookie: cookieOf(user(i)),
     });
-    const timed = async (make: (i: number) => HttpCall, calls: number) => {
-      for (let i = 0; i < 5; i++) await http.call(make(i)); // warm-up
-      const ms: number[] = [];
-      for (let i = 0; i < calls; i++) ms.push(await http.call(make(i)));
-      return summarize(ms);
-    };
+    const timed = (make: (i: number) => HttpCall, calls: number) => http.timed(make, calls, 5);
     log('db: timing reads through the HTTP API');
     timings.unshift(
       {

@@ -5,13 +5,14 @@
  * the HTTP API of a production backend started on that file: one user's (their last 30 days,
  * their year) and the whole server's (an admin's view, 30 days and a year), the downloads too.
  */
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { Agent, request } from 'undici';
-import { setupAdmin } from './api.js';
-import { crashed, startBackend, startFake, stopService, type Service } from './services.js';
-import { fmt, log, summarize, table, type Summary } from './util.js';
+import { Agent } from 'undici';
+import { freshDatabase } from './fresh-db.js';
+import { Http } from './http.js';
+import { crashed, startBackend, stopService, type Service } from './services.js';
+import { fmt, log, table, type Summary } from './util.js';
 
 export interface UsageOptions {
   dir: string;
@@ -182,61 +183,29 @@ export async function usageBench(o: UsageOptions): Promise<UsageReport> {
   const services: Service[] = [];
   const crashes: string[] = [];
   try {
-    await rm(file, { force: true });
-    await rm(`${file}.wal`, { force: true });
-    const fake = await startFake(o.dir);
-    services.push(fake.service);
-    log(`usage: migrating ${file} by starting the backend on it`);
-    let backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fake.url });
-    services.push(backend.service);
-    const { userId: adminId } = await setupAdmin(backend.url);
-    await stopService(backend.service);
-    services.pop();
-
-    log(`usage: generating ${o.generations} generation rows for ${o.users} users`);
-    const start = performance.now();
-    const rows = await generate(file, o, adminId);
-    const generateMs = performance.now() - start;
-    log(`usage: generated in ${(generateMs / 1000).toFixed(1)} s: ${JSON.stringify(rows)}`);
+    const { fakeUrl, rows, generateMs } = await freshDatabase(
+      'usage',
+      { dir: o.dir, file },
+      services,
+      (adminId) => {
+        log(`usage: generating ${o.generations} generation rows for ${o.users} users`);
+        return generate(file, o, adminId);
+      },
+    );
 
     // This start sums every closed day into the usage rollup before it answers /api/ready.
     const startBegin = performance.now();
-    backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fake.url });
+    const backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fakeUrl });
     const startMs = performance.now() - startBegin;
     log(`usage: the backend started (rollup summed) in ${(startMs / 1000).toFixed(1)} s`);
     services.push(backend.service);
     const agent = new Agent({ connections: 4 });
-    let failures = 0;
-    const samples: string[] = [];
-    const call = async (url: string, cookie: string): Promise<number> => {
-      const begin = performance.now();
-      try {
-        const { statusCode, body } = await request(`${backend.url}${url}`, {
-          headers: { cookie },
-          dispatcher: agent,
-        });
-        const bytes = await body.arrayBuffer();
-        const ms = performance.now() - begin;
-        if (statusCode !== 200 || bytes.byteLength === 0) {
-          failures++;
-          if (samples.length < 5) samples.push(`GET ${url}: ${statusCode}`);
-        }
-        return ms;
-      } catch (error) {
-        failures++;
-        if (samples.length < 5) samples.push(`GET ${url}: ${String(error)}`);
-        return performance.now() - begin;
-      }
-    };
+    const http = new Http(backend.url, agent);
     const today = Date.parse(`${day(Date.now())}T00:00:00.000Z`);
     const month = `from=${day(today - 29 * 86_400_000)}&to=${day(today)}`;
     const year = `from=${day(today - 364 * 86_400_000)}&to=${day(today)}`;
-    const timed = async (path: (i: number) => string, cookie: (i: number) => string) => {
-      for (let i = 0; i < 3; i++) await call(path(i), cookie(i)); // warm-up
-      const ms: number[] = [];
-      for (let i = 0; i < o.calls; i++) ms.push(await call(path(i), cookie(i)));
-      return summarize(ms);
-    };
+    const timed = (path: (i: number) => string, cookie: (i: number) => string) =>
+      http.timed((i) => ({ path: path(i), cookie: cookie(i) }), o.calls, 3);
     // Users 1…n-1 in turn (user 0 is the admin).
     const userNo = (i: number) => 1 + ((i * 7) % (o.users - 1));
     const perUser = Math.round(o.generations / o.users);
@@ -308,8 +277,8 @@ export async function usageBench(o: UsageOptions): Promise<UsageReport> {
       generateMs,
       startMs,
       timings,
-      failedRequests: failures,
-      failureSamples: samples,
+      failedRequests: http.failures,
+      failureSamples: http.samples,
       crashes,
     };
   } finally {
