@@ -160,6 +160,16 @@ describe('prompting: system prompt, parameters and presets', () => {
     await byTestId('prompt-settings').click();
     expect(await byTestId('system-prompt').inputValue()).toBe('You are a polite parrot.');
     expect(await byTestId('param-temperature').inputValue()).toBe('1.1');
+
+    // Escape closes it without saving, and focus goes back to its button.
+    await byTestId('system-prompt').fill('Not saved.');
+    await page.keyboard.press('Escape');
+    await byTestId('prompt-form').waitFor({ state: 'detached' });
+    expect(await byTestId('prompt-settings').evaluate((el) => el === document.activeElement)).toBe(
+      true,
+    );
+    await byTestId('prompt-settings').click();
+    expect(await byTestId('system-prompt').inputValue()).toBe('You are a polite parrot.');
     await closePopover();
   });
 
