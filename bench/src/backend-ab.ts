@@ -1,7 +1,8 @@
 /**
  * The backend alone under the relay's streaming load, side by side for two or more variants:
- * its CPU per answer (all its threads, /proc/<pid>/stat) and its RSS (at rest after setup, the
- * peak during each level, after it). For trying a setting, a Node flag, another Node binary or
+ * its CPU per answer (all its threads, /proc/<pid>/stat), time to first token p50 and the added
+ * delay between chunks p99, and its RSS (at rest after setup, the peak during each level, after
+ * it). For trying a setting, a Node flag, another Node binary or
  * another build before adopting it; the relay benchmark (relay.ts) stays the figure of record.
  *
  *   cd bench && npx tsx src/backend-ab.ts --variant NAME[:OPTION;OPTION…]… [--levels 100x6,1000x2]
@@ -15,7 +16,7 @@
  * Each variant of each round starts the fake and a backend on a fresh database file with 1,000
  * conversations; variants alternate within each round, so a noisy shared machine hits them
  * alike. Levels are as in relay.ts (`concurrency x answers per slot`, 50 chunks 10 ms apart).
- * Reported: every run, then the median over rounds and its ratio to the first variant.
+ * Reported: every run, then the median over rounds (CPU also as a ratio to the first variant).
  */
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,7 +77,15 @@ interface Run {
   variant: string;
   round: number;
   idleMb: number;
-  levels: Array<{ cpuMs: number; peakMb: number; afterMb: number; errors: number }>;
+  levels: Array<{
+    cpuMs: number;
+    peakMb: number;
+    afterMb: number;
+    errors: number;
+    /** Time to first token p50 and the added gap between chunks (minus the fake's delay) p99, ms. */
+    ttftP50: number;
+    gapP99: number;
+  }>;
 }
 
 /** A backend directory whose dist/ is `dist`, with the release's package.json and node_modules. */
@@ -133,7 +142,16 @@ async function runVariant(variant: Variant, round: number): Promise<Run> {
       index += level.concurrency * level.perSlot;
       const group = Object.values(meter.stop().groups)[0]!;
       await sleep(3000); // the final saves and the sockets settle
+      const ok = load.results.filter((r) => r.ok);
       results.push({
+        ttftP50: percentile(
+          ok.map((r) => (r.chunks[0] ?? NaN) - r.startedAt),
+          50,
+        ),
+        gapP99: percentile(
+          ok.flatMap((r) => r.chunks.slice(1).map((at, k) => at - r.chunks[k]! - DELAY_MS)),
+          99,
+        ),
         cpuMs: group.cpuMs / load.results.length,
         peakMb: group.peakKb / 1024,
         afterMb: memoryKb(backend.service.pid).rss / 1024,
@@ -160,7 +178,8 @@ async function main(): Promise<void> {
           run.levels
             .map(
               (l, i) =>
-                `${levels[i]!.concurrency} streams: ${fmt(l.cpuMs, 2)} ms CPU/answer, peak ` +
+                `${levels[i]!.concurrency} streams: ${fmt(l.cpuMs, 2)} ms CPU/answer, TTFT p50 ` +
+                `${fmt(l.ttftP50, 1)} ms, gap p99 +${fmt(l.gapP99, 1)} ms, peak ` +
                 `${fmt(l.peakMb, 0)} MB, after ${fmt(l.afterMb, 0)} MB, ${l.errors} errors`,
             )
             .join('; '),
@@ -174,6 +193,8 @@ async function main(): Promise<void> {
   for (const level of levels) {
     header.push(
       `${level.concurrency} streams: CPU ms/answer (ratio)`,
+      'TTFT p50 ms',
+      'gap−10 p99 ms',
       'peak RSS MB',
       'RSS after MB',
       'errors',
@@ -193,6 +214,14 @@ async function main(): Promise<void> {
       const baseCpu = median(base, (r) => r.levels[i]!.cpuMs);
       row.push(
         `${fmt(cpu, 2)} (×${fmt(cpu / baseCpu, 2)})`,
+        fmt(
+          median(variant.name, (r) => r.levels[i]!.ttftP50),
+          1,
+        ),
+        fmt(
+          median(variant.name, (r) => r.levels[i]!.gapP99),
+          1,
+        ),
         fmt(
           median(variant.name, (r) => r.levels[i]!.peakMb),
           0,
