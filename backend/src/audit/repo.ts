@@ -38,13 +38,19 @@ export function createAuditRepo(db: Queryable) {
       );
     },
 
-    /** Deletes the entries older than `before`; returns how many. */
+    /**
+     * Deletes the entries older than `before`; returns how many. Counted first rather than
+     * returned by the DELETE: the first prune of a large log would read back every id. Run it
+     * in a transaction for the count to be exact.
+     */
     async deleteOlderThan(before: string): Promise<number> {
-      const rows = await db.all<{ id: string }>(
-        'DELETE FROM audit_log WHERE created_at < CAST($1 AS TIMESTAMPTZ) RETURNING id',
+      const old = await db.one<{ n: number }>(
+        'SELECT count(*) AS n FROM audit_log WHERE created_at < CAST($1 AS TIMESTAMPTZ)',
         [before],
       );
-      return rows.length;
+      if (!old?.n) return 0;
+      await db.run('DELETE FROM audit_log WHERE created_at < CAST($1 AS TIMESTAMPTZ)', [before]);
+      return old.n;
     },
 
     /** Newest first; `before` is the (created_at, id) of the last entry of the previous page. */

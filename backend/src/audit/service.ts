@@ -63,7 +63,8 @@ export function createAuditLog(deps: {
     async prune() {
       const days = deps.retentionDays ?? 0;
       if (days === 0) return 0;
-      return repo.deleteOlderThan(new Date(now().getTime() - days * 86_400_000).toISOString());
+      const before = new Date(now().getTime() - days * 86_400_000).toISOString();
+      return deps.db.transaction((tx) => createAuditRepo(tx).deleteOlderThan(before));
     },
 
     async list(limit, cursor) {
