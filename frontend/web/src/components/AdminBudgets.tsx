@@ -1,10 +1,9 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api/client';
 import type { AdminBudgets as Budgets, AdminBudgetUser } from '../api/types';
 import { errorText } from '../lib/errors';
 import { dateTime } from '../lib/people';
 import { parseLimit, usd } from '../lib/money';
-import { whileMounted } from '../lib/whileMounted';
 
 /**
  * Monthly spending limits (admins only): the default for everyone, and each user's own limit
@@ -15,14 +14,41 @@ export function AdminBudgets() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(
-    () => whileMounted(api.admin.budgets(), setBudgets, (err) => setError(errorText(err))),
-    [],
-  );
+  // Bumped by every save: a refresh that began before one must not put back what it replaced.
+  const saves = useRef(0);
+
+  useEffect(() => {
+    let live = true;
+    const load = () => {
+      const before = saves.current;
+      api.admin.budgets().then(
+        (value) => {
+          if (live && saves.current === before) setBudgets(value);
+        },
+        (err: unknown) => {
+          if (live) setError(errorText(err));
+        },
+      );
+    };
+    load();
+    // What users spent moves while the page is open: it is read again whenever the admin
+    // comes back to the page (another tab, another window).
+    const onReturn = () => {
+      if (document.visibilityState === 'visible') load();
+    };
+    document.addEventListener('visibilitychange', onReturn);
+    window.addEventListener('focus', onReturn);
+    return () => {
+      live = false;
+      document.removeEventListener('visibilitychange', onReturn);
+      window.removeEventListener('focus', onReturn);
+    };
+  }, []);
 
   async function change(action: () => Promise<Budgets>): Promise<boolean> {
     setBusy(true);
     setError(null);
+    saves.current += 1;
     try {
       setBudgets(await action());
       return true;

@@ -30,7 +30,7 @@ const saved: KeyState = {
   },
 };
 
-type Route = (init: RequestInit | undefined) => Response;
+type Route = (init: RequestInit | undefined) => Response | Promise<Response>;
 let routes: Map<string, Route>;
 let calls: Array<{ key: string; body: unknown }>;
 let container: HTMLDivElement;
@@ -167,6 +167,54 @@ describe('AdminBudgets', () => {
       },
     ],
   };
+
+  const spent = () => $('budget-user')?.querySelectorAll('td')[1]?.textContent;
+  const refocus = () => act(() => void window.dispatchEvent(new Event('focus')));
+
+  it('reads what users spent again when the admin comes back to the page', async () => {
+    routes.set('GET /api/admin/budgets', () => Response.json(budgets));
+    act(() => root.render(<AdminBudgets />));
+    await settle(() => $('budget-user') !== null, 'the list');
+    expect(spent()).toBe('$1.25');
+
+    routes.set('GET /api/admin/budgets', () =>
+      Response.json({ ...budgets, users: [{ ...budgets.users[0], spentUsd: 4.5 }] }),
+    );
+    refocus();
+    await settle(() => spent() === '$4.50', 'the new figure');
+    expect(calls.filter((c) => c.key === 'GET /api/admin/budgets')).toHaveLength(2);
+  });
+
+  it('keeps a saved limit when a read that began before the save answers after it', async () => {
+    routes.set('GET /api/admin/budgets', () => Response.json(budgets));
+    act(() => root.render(<AdminBudgets />));
+    await settle(() => $('budget-user') !== null, 'the list');
+
+    let answerStaleRead!: () => void;
+    routes.set(
+      'GET /api/admin/budgets',
+      () =>
+        new Promise<Response>(
+          (resolve) => (answerStaleRead = () => resolve(Response.json(budgets))),
+        ),
+    );
+    routes.set('PUT /api/admin/budgets/users/u2', () =>
+      Response.json({ ...budgets, users: [{ ...budgets.users[0], ownLimit: true, limitUsd: 3 }] }),
+    );
+    refocus();
+    const form = $('budget-user-limit') as HTMLFormElement;
+    type(form.querySelector('input') as HTMLInputElement, '3');
+    act(() => form.requestSubmit());
+    await settle(() => $('budget-user-reset') !== null, 'the saved limit');
+
+    answerStaleRead();
+    await settle(() => true, 'the stale read');
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    expect($('budget-user-reset')).not.toBeNull();
+    expect(($('budget-user-limit')?.querySelector('input') as HTMLInputElement).value).toBe('3');
+  });
 
   it("saves a user's limit in dollars and refuses what is not a number", async () => {
     routes.set('GET /api/admin/budgets', () => Response.json(budgets));
