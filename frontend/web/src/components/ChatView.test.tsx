@@ -1,6 +1,5 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message, Model } from '../api/types';
 import * as format from '../lib/format';
 import * as markdown from '../lib/markdown';
@@ -8,14 +7,10 @@ import type { ViewMessage } from '../state/chat';
 import type { SiblingPosition } from '../lib/thread';
 import { ChatView, STEP, WINDOW } from './ChatView';
 import type { MessageActions } from './MessageView';
+import { domPerTest } from '../test-support/dom';
 
 vi.mock('../lib/format', { spy: true });
 vi.mock('../lib/markdown', { spy: true });
-
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 
 function message(i: number, partial: Partial<ViewMessage> = {}): ViewMessage {
   const assistant = i % 2 === 1;
@@ -57,23 +52,12 @@ const actions: MessageActions = {
   choose: vi.fn(),
 };
 
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  vi.clearAllMocks();
-});
+const dom = domPerTest();
+afterEach(() => vi.clearAllMocks());
 
 function show(messages: ViewMessage[], key = 'c1') {
   act(() => {
-    root.render(
+    dom.root.render(
       <ChatView
         conversationKey={key}
         messages={messages}
@@ -89,7 +73,7 @@ function show(messages: ViewMessage[], key = 'c1') {
   });
 }
 
-const rendered = () => container.querySelectorAll('.message').length;
+const rendered = () => dom.container.querySelectorAll('.message').length;
 
 describe('ChatView with a long conversation', () => {
   it('renders only the last WINDOW messages of 1,000, and earlier ones STEP at a time', () => {
@@ -97,8 +81,10 @@ describe('ChatView with a long conversation', () => {
     show(messages);
     expect(rendered()).toBe(WINDOW);
     expect(vi.mocked(markdown.renderMarkdown).mock.calls.length).toBe(WINDOW / 2);
-    expect(container.querySelector('.message-user')?.textContent).toBe(`Question ${1000 - WINDOW}`);
-    const more = container.querySelector<HTMLButtonElement>('[data-testid="show-earlier"]');
+    expect(dom.container.querySelector('.message-user')?.textContent).toBe(
+      `Question ${1000 - WINDOW}`,
+    );
+    const more = dom.container.querySelector<HTMLButtonElement>('[data-testid="show-earlier"]');
     expect(more?.textContent).toContain(String(1000 - WINDOW));
     act(() => more?.click());
     expect(rendered()).toBe(WINDOW + STEP);
@@ -111,7 +97,7 @@ describe('ChatView with a long conversation', () => {
       message(21, { status: 'streaming', content: 'Hel', usage: undefined }),
     );
     show(messages);
-    const firstAnswer = container.querySelector('.message-assistant .markdown');
+    const firstAnswer = dom.container.querySelector('.message-assistant .markdown');
     const metaRenders = vi.mocked(format.formatTokens).mock.calls.length;
     const markdownRenders = vi.mocked(markdown.renderMarkdown).mock.calls.length;
     expect(metaRenders).toBeGreaterThan(0);
@@ -127,15 +113,17 @@ describe('ChatView with a long conversation', () => {
     expect(
       vi.mocked(markdown.renderMarkdown).mock.calls.length - markdownRenders,
     ).toBeLessThanOrEqual(3);
-    expect(container.querySelector('.message-assistant .markdown')).toBe(firstAnswer);
-    expect(container.querySelector('[data-status="streaming"]')?.textContent?.trim()).toBe(
+    expect(dom.container.querySelector('.message-assistant .markdown')).toBe(firstAnswer);
+    expect(dom.container.querySelector('[data-status="streaming"]')?.textContent?.trim()).toBe(
       'Hello, world.',
     );
   });
 
   it('starts a different conversation at its own window', () => {
     show(Array.from({ length: 100 }, (_, i) => message(i)));
-    act(() => container.querySelector<HTMLButtonElement>('[data-testid="show-earlier"]')?.click());
+    act(() =>
+      dom.container.querySelector<HTMLButtonElement>('[data-testid="show-earlier"]')?.click(),
+    );
     expect(rendered()).toBe(WINDOW + STEP);
     show(
       Array.from({ length: 300 }, (_, i) => message(i)),

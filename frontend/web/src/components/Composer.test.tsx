@@ -1,26 +1,10 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DraftAttachment } from '../state/attachments';
 import { Composer } from './Composer';
+import { domPerTest } from '../test-support/dom';
 
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
+const dom = domPerTest();
 
 function draft(partial: Partial<DraftAttachment>): DraftAttachment {
   return {
@@ -46,7 +30,7 @@ function show(props: {
   onSubmit?: () => void;
 }) {
   act(() => {
-    root.render(
+    dom.root.render(
       <Composer
         value={props.value ?? ''}
         onChange={() => undefined}
@@ -67,21 +51,22 @@ function show(props: {
   });
 }
 
-const sendButton = () => container.querySelector<HTMLButtonElement>('[data-testid="send-button"]')!;
+const sendButton = () =>
+  dom.container.querySelector<HTMLButtonElement>('[data-testid="send-button"]')!;
 
 describe('Composer attachments', () => {
   it('sends files alone once uploaded, not while one still uploads', () => {
     show({ attachments: [draft({ status: 'uploading', progress: 0.4 })] });
     expect(sendButton().disabled).toBe(true);
-    expect(container.querySelector('[data-testid="attachment-chip"]')?.textContent).toContain(
+    expect(dom.container.querySelector('[data-testid="attachment-chip"]')?.textContent).toContain(
       'Uploading… 40 %',
     );
-    expect(container.querySelector('progress')?.getAttribute('aria-label')).toBe(
+    expect(dom.container.querySelector('progress')?.getAttribute('aria-label')).toBe(
       'Uploading photo.png',
     );
     show({ attachments: [draft({})] });
     expect(sendButton().disabled).toBe(false);
-    expect(container.querySelector('[data-testid="attachment-chip"]')?.textContent).toContain(
+    expect(dom.container.querySelector('[data-testid="attachment-chip"]')?.textContent).toContain(
       '2 KB',
     );
   });
@@ -92,10 +77,10 @@ describe('Composer attachments', () => {
       attachments: [draft({ status: 'failed', error: 'The file is too large.' })],
       warning: 'Echo does not accept images.',
     });
-    expect(container.querySelector('[data-testid="attachment-error"]')?.textContent).toBe(
+    expect(dom.container.querySelector('[data-testid="attachment-error"]')?.textContent).toBe(
       'The file is too large.',
     );
-    expect(container.querySelector('[data-testid="attachment-warning"]')?.textContent).toBe(
+    expect(dom.container.querySelector('[data-testid="attachment-warning"]')?.textContent).toBe(
       'Echo does not accept images.',
     );
     expect(sendButton().disabled).toBe(true);
@@ -106,7 +91,7 @@ describe('Composer attachments', () => {
     const file = draft({ name: 'notes.md', looksLikeImage: false });
     show({ attachments: [file], onRemove });
     act(() =>
-      container.querySelector<HTMLButtonElement>('[aria-label="Remove notes.md"]')?.click(),
+      dom.container.querySelector<HTMLButtonElement>('[aria-label="Remove notes.md"]')?.click(),
     );
     expect(onRemove).toHaveBeenCalledWith(file);
   });
@@ -115,7 +100,7 @@ describe('Composer attachments', () => {
     const onAttach = vi.fn();
     show({ onAttach });
     const image = new File([new Uint8Array([137, 80, 78, 71])], 'image.png', { type: 'image/png' });
-    const textarea = container.querySelector('textarea')!;
+    const textarea = dom.container.querySelector('textarea')!;
     const paste = new Event('paste', { bubbles: true, cancelable: true });
     Object.defineProperty(paste, 'clipboardData', { value: { files: [image] } });
     act(() => {
@@ -124,7 +109,7 @@ describe('Composer attachments', () => {
     expect(onAttach).toHaveBeenCalledWith([image]);
     expect(paste.defaultPrevented).toBe(true);
 
-    const input = container.querySelector<HTMLInputElement>('[data-testid="attach-input"]')!;
+    const input = dom.container.querySelector<HTMLInputElement>('[data-testid="attach-input"]')!;
     Object.defineProperty(input, 'files', { value: [image], configurable: true });
     act(() => {
       input.dispatchEvent(new Event('change', { bubbles: true }));

@@ -1,14 +1,9 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AdminBudgets as Budgets, KeyState } from '../api/types';
 import { AdminBudgets } from './AdminBudgets';
 import { OpenRouterKeyCard, SpendingCard } from './KeySettings';
-
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+import { domPerTest } from '../test-support/dom';
 
 const KEY = 'sk-or-v1-0123456789abcdef-WXYZ';
 const saved: KeyState = {
@@ -33,8 +28,7 @@ const saved: KeyState = {
 type Route = (init: RequestInit | undefined) => Response | Promise<Response>;
 let routes: Map<string, Route>;
 let calls: Array<{ key: string; body: unknown }>;
-let container: HTMLDivElement;
-let root: Root;
+const dom = domPerTest();
 
 beforeEach(() => {
   calls = [];
@@ -55,18 +49,13 @@ beforeEach(() => {
       return Promise.resolve(route(init));
     }),
   );
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
 });
 
 afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
   vi.unstubAllGlobals();
 });
 
-const $ = (id: string) => container.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+const $ = dom.$;
 
 async function settle(until: () => boolean, what: string) {
   for (let i = 0; i < 50; i++) {
@@ -93,7 +82,7 @@ describe('OpenRouterKeyCard', () => {
       Response.json({ key: null, serverKeyConfigured: true }),
     );
     routes.set('PUT /api/keys/openrouter', () => Response.json(saved));
-    act(() => root.render(<OpenRouterKeyCard />));
+    act(() => dom.root.render(<OpenRouterKeyCard />));
     await settle(() => $('key-input') !== null, 'the form');
     type($('key-input') as HTMLInputElement, KEY);
     act(() => $('key-save')?.click());
@@ -104,7 +93,7 @@ describe('OpenRouterKeyCard', () => {
     expect($('key-check-result')?.textContent).toContain('limit $20.00, used $5.00, $15.00 left');
     expect(($('key-input') as HTMLInputElement).value).toBe('');
     expect(($('key-input') as HTMLInputElement).type).toBe('password');
-    expect(container.innerHTML).not.toContain(KEY.slice(0, -4));
+    expect(dom.container.innerHTML).not.toContain(KEY.slice(0, -4));
   });
 
   it("shows the backend's refusal and keeps nothing", async () => {
@@ -115,7 +104,7 @@ describe('OpenRouterKeyCard', () => {
         { status: 400 },
       ),
     );
-    act(() => root.render(<OpenRouterKeyCard />));
+    act(() => dom.root.render(<OpenRouterKeyCard />));
     await settle(() => $('key-last-four') !== null, 'the saved key');
     type($('key-input') as HTMLInputElement, 'sk-or-v1-typo-typo');
     act(() => $('key-save')?.click());
@@ -128,7 +117,7 @@ describe('OpenRouterKeyCard', () => {
     routes.set('GET /api/keys/openrouter', () =>
       Response.json({ ...saved, key: { ...saved.key, readable: false } }),
     );
-    act(() => root.render(<OpenRouterKeyCard />));
+    act(() => dom.root.render(<OpenRouterKeyCard />));
     await settle(() => $('key-unreadable') !== null, 'the warning');
     expect(($('key-check') as HTMLButtonElement).disabled).toBe(true);
   });
@@ -145,7 +134,7 @@ describe('SpendingCard', () => {
         resetsAt: '2027-01-01T00:00:00.000Z',
       }),
     );
-    act(() => root.render(<SpendingCard />));
+    act(() => dom.root.render(<SpendingCard />));
     await settle(() => $('spending-summary') !== null, 'the summary');
     expect($('spending-summary')?.textContent).toBe('$2.50 of your $10.00 monthly limit.');
   });
@@ -173,7 +162,7 @@ describe('AdminBudgets', () => {
 
   it('reads what users spent again when the admin comes back to the page', async () => {
     routes.set('GET /api/admin/budgets', () => Response.json(budgets));
-    act(() => root.render(<AdminBudgets />));
+    act(() => dom.root.render(<AdminBudgets />));
     await settle(() => $('budget-user') !== null, 'the list');
     expect(spent()).toBe('$1.25');
 
@@ -187,7 +176,7 @@ describe('AdminBudgets', () => {
 
   it('keeps a saved limit when a read that began before the save answers after it', async () => {
     routes.set('GET /api/admin/budgets', () => Response.json(budgets));
-    act(() => root.render(<AdminBudgets />));
+    act(() => dom.root.render(<AdminBudgets />));
     await settle(() => $('budget-user') !== null, 'the list');
 
     let answerStaleRead!: () => void;
@@ -224,7 +213,7 @@ describe('AdminBudgets', () => {
         users: [{ ...budgets.users[0], ownLimit: true, limitUsd: 12.5 }],
       }),
     );
-    act(() => root.render(<AdminBudgets />));
+    act(() => dom.root.render(<AdminBudgets />));
     await settle(() => $('budget-user') !== null, 'the list');
     const form = $('budget-user-limit') as HTMLFormElement;
     const input = form.querySelector('input') as HTMLInputElement;

@@ -1,12 +1,7 @@
 import { act, useRef, useState, type KeyboardEvent } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { domPerTest } from '../test-support/dom';
 import { useDismiss } from './useDismiss';
-
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 
 /** A popover as the top bar's are: a toggle button and, while open, a panel beside it. */
 function Popover({ handlesEscape = false }: { handlesEscape?: boolean }) {
@@ -32,23 +27,16 @@ function Popover({ handlesEscape = false }: { handlesEscape?: boolean }) {
   );
 }
 
-let container: HTMLDivElement;
+const dom = domPerTest();
 let outside: HTMLButtonElement;
-let root: Root;
 
 beforeEach(() => {
-  container = document.createElement('div');
   outside = document.createElement('button');
-  document.body.append(container, outside);
-  root = createRoot(container);
+  document.body.append(outside);
 });
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  outside.remove();
-});
+afterEach(() => outside.remove());
 
-const byTestId = (id: string) => container.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+const byTestId = dom.$;
 const press = (target: Element) =>
   act(() => {
     target.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
@@ -61,7 +49,7 @@ const escape = (target: Element) =>
   });
 
 function openPopover(handlesEscape = false) {
-  act(() => root.render(<Popover handlesEscape={handlesEscape} />));
+  act(() => dom.root.render(<Popover handlesEscape={handlesEscape} />));
   act(() => byTestId('opener')!.click());
   expect(byTestId('panel')).not.toBeNull();
 }

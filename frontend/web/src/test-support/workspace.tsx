@@ -1,16 +1,11 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { Model, User } from '../api/types';
 import Workspace from '../components/Workspace';
+import { domPerTest } from './dom';
 
 // The workspace rendered in jsdom against a fetch that answers per route ("METHOD url"):
 // what the component tests of the workspace (Workspace.test.tsx, TemporaryChat.test.tsx) share.
-
-declare global {
-  var IS_REACT_ACT_ENVIRONMENT: boolean;
-}
-globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 
 export const user: User = {
   id: 'u',
@@ -74,8 +69,7 @@ export function workspaceHarness(options: {
 }) {
   const routes = new Map<string, Route>();
   const calls: string[] = [];
-  let container: HTMLDivElement;
-  let root: Root;
+  const dom = domPerTest();
 
   beforeEach(() => {
     window.history.replaceState(null, '', '/');
@@ -119,22 +113,16 @@ export function workspaceHarness(options: {
         return route(init);
       }),
     );
-    container = document.createElement('div');
-    document.body.append(container);
-    root = createRoot(container);
   });
 
   afterEach(() => {
-    act(() => root.unmount());
-    container.remove();
     vi.unstubAllGlobals();
     vi.restoreAllMocks();
   });
 
-  const $ = (testId: string): HTMLElement | null =>
-    container.querySelector(`[data-testid="${testId}"]`);
+  const $ = dom.$;
   const $$ = (testId: string): HTMLElement[] => [
-    ...container.querySelectorAll<HTMLElement>(`[data-testid="${testId}"]`),
+    ...dom.container.querySelectorAll<HTMLElement>(`[data-testid="${testId}"]`),
   ];
 
   async function waitFor(check: () => boolean, what: string) {
@@ -151,13 +139,13 @@ export function workspaceHarness(options: {
     routes,
     calls,
     /** The element the workspace is rendered into. */
-    container: () => container,
+    container: () => dom.container,
     $,
     $$,
     waitFor,
     render: async () => {
       await act(async () => {
-        root.render(<Workspace user={user} onSignedOut={() => undefined} />);
+        dom.root.render(<Workspace user={user} onSignedOut={() => undefined} />);
         await Promise.resolve();
       });
     },
