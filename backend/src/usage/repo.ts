@@ -39,6 +39,11 @@ export interface UsageRange {
 const DAY = `epoch_ms(created_at) // 86400000`;
 const DAY_OF_G = `epoch_ms(g.created_at) // 86400000`;
 /** A day number (days since 1970-01-01) back to a DATE, once per group. */
+/** The sums every totals report takes of the daily rows: counts, tokens, cost, estimated cost. */
+const TOTALS = `sum(generations) AS generations, sum(prompt_tokens) AS prompt_tokens,
+  sum(completion_tokens) AS completion_tokens, sum(reasoning_tokens) AS reasoning_tokens,
+  sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd,
+  COALESCE(sum(cost_usd) FILTER (WHERE source = 'estimate'), 0) AS estimated_cost_usd`;
 const AS_DATE = (column: string) => `DATE '1970-01-01' + CAST(${column} AS INTEGER)`;
 
 /**
@@ -169,14 +174,7 @@ export const reportQueries = {
     return {
       sql: `SELECT ${AS_DATE('day')} AS day, model, generations, prompt_tokens, completion_tokens,
                    reasoning_tokens, cached_tokens, cost_usd, estimated_cost_usd
-            FROM (SELECT day, model, sum(generations) AS generations,
-                         sum(prompt_tokens) AS prompt_tokens,
-                         sum(completion_tokens) AS completion_tokens,
-                         sum(reasoning_tokens) AS reasoning_tokens,
-                         sum(cached_tokens) AS cached_tokens,
-                         sum(cost_usd) AS cost_usd,
-                         COALESCE(sum(cost_usd) FILTER (WHERE source = 'estimate'), 0)
-                           AS estimated_cost_usd
+            FROM (SELECT day, model, ${TOTALS}
                   FROM ${dailyRows(scope, p)} r
                   GROUP BY day, model) t
             ORDER BY day, model`,
@@ -441,14 +439,7 @@ export function createUsageRepo(db: Queryable) {
     ): Promise<KindTotalsRow[]> {
       const p = parts(scope, range, view);
       return db.all<KindTotalsRow>(
-        `SELECT kind, sum(generations) AS generations,
-                sum(prompt_tokens) AS prompt_tokens,
-                sum(completion_tokens) AS completion_tokens,
-                sum(reasoning_tokens) AS reasoning_tokens,
-                sum(cached_tokens) AS cached_tokens,
-                sum(cost_usd) AS cost_usd,
-                COALESCE(sum(cost_usd) FILTER (WHERE source = 'estimate'), 0)
-                  AS estimated_cost_usd,
+        `SELECT kind, ${TOTALS},
                 COALESCE(sum(generations) FILTER (WHERE error_code IS NOT NULL), 0) AS errors
          FROM ${dailyRows(scope, p)} r
          GROUP BY kind ORDER BY kind`,
