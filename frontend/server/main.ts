@@ -1,9 +1,19 @@
+import { setFlagsFromString } from 'node:v8';
 import { buildServer } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * The old generation may grow to 1.5 times what the last full GC kept, not V8's up to 4 times:
+ * every proxied stream's objects live long enough to be promoted, and by default the heap swung
+ * far above what is live before each full GC. As in the backend's main.ts (docs/benchmarks.md,
+ * Findings 7). V8 reads the flag whenever it sets the next limit.
+ */
+const HEAP_GROWING_PERCENT = 50;
+
 async function main(): Promise<void> {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   let config: Config;
   try {
     config = loadConfig(process.env);
