@@ -13,6 +13,7 @@ import { attachment } from '../transfer/filename.js';
 import {
   createUsageRepo,
   reportQueries,
+  type ReportQuery,
   type RollupView,
   type UsageRange,
   type UsageScope,
@@ -108,6 +109,18 @@ export function createUsageService(deps: {
     to: r.days.to,
   });
 
+  /** A scoped report: its query's rows over the resolved range, each in the API's shape. */
+  async function scopedReport<Row extends object, Out>(
+    viewer: Viewer,
+    query: UsageQuery,
+    queryOf: (r: Resolved) => ReportQuery,
+    shape: (row: Row) => Out,
+  ): Promise<{ scope: ReturnType<typeof scopeOf>; rows: Out[] }> {
+    const r = await resolve(viewer, query);
+    const rows = await repo.rows<Row>(queryOf(r));
+    return { scope: scopeOf(r), rows: rows.map(shape) };
+  }
+
   return {
     async summary(viewer: Viewer, query: UsageQuery): Promise<UsageSummary> {
       const r = await resolve(viewer, query);
@@ -160,22 +173,22 @@ export function createUsageService(deps: {
       };
     },
 
-    async daily(viewer: Viewer, query: UsageQuery): Promise<DailyUsage> {
-      const r = await resolve(viewer, query);
-      const rows = await repo.rows<{
-        day: string;
-        model: string;
-        generations: number;
-        prompt_tokens: number;
-        completion_tokens: number;
-        reasoning_tokens: number;
-        cached_tokens: number;
-        cost_usd: number;
-        estimated_cost_usd: number;
-      }>(reportQueries.daily(r.scope, r.range, r.view));
-      return {
-        scope: scopeOf(r),
-        rows: rows.map((row) => ({
+    daily(viewer: Viewer, query: UsageQuery): Promise<DailyUsage> {
+      return scopedReport(
+        viewer,
+        query,
+        (r) => reportQueries.daily(r.scope, r.range, r.view),
+        (row: {
+          day: string;
+          model: string;
+          generations: number;
+          prompt_tokens: number;
+          completion_tokens: number;
+          reasoning_tokens: number;
+          cached_tokens: number;
+          cost_usd: number;
+          estimated_cost_usd: number;
+        }) => ({
           day: row.day.slice(0, 10),
           model: row.model,
           generations: row.generations,
@@ -185,26 +198,26 @@ export function createUsageService(deps: {
           cachedTokens: row.cached_tokens,
           costUsd: row.cost_usd,
           estimatedCostUsd: row.estimated_cost_usd,
-        })),
-      };
+        }),
+      );
     },
 
-    async latency(viewer: Viewer, query: UsageQuery): Promise<LatencyUsage> {
-      const r = await resolve(viewer, query);
-      const rows = await repo.rows<{
-        model: string;
-        provider: string;
-        generations: number;
-        ttft_p50_ms: number;
-        ttft_p90_ms: number;
-        ttft_p99_ms: number;
-        tps_p50: number | null;
-        tps_p90: number | null;
-        tps_p99: number | null;
-      }>(reportQueries.latency(r.scope, r.range, r.view));
-      return {
-        scope: scopeOf(r),
-        rows: rows.map((row) => ({
+    latency(viewer: Viewer, query: UsageQuery): Promise<LatencyUsage> {
+      return scopedReport(
+        viewer,
+        query,
+        (r) => reportQueries.latency(r.scope, r.range, r.view),
+        (row: {
+          model: string;
+          provider: string;
+          generations: number;
+          ttft_p50_ms: number;
+          ttft_p90_ms: number;
+          ttft_p99_ms: number;
+          tps_p50: number | null;
+          tps_p90: number | null;
+          tps_p99: number | null;
+        }) => ({
           model: row.model,
           provider: row.provider,
           generations: row.generations,
@@ -214,69 +227,64 @@ export function createUsageService(deps: {
           tpsP50: row.tps_p50,
           tpsP90: row.tps_p90,
           tpsP99: row.tps_p99,
-        })),
-      };
+        }),
+      );
     },
 
-    async conversations(
+    conversations(
       viewer: Viewer,
       query: UsageQuery & { limit: number },
     ): Promise<ConversationsUsage> {
-      const r = await resolve(viewer, query);
-      const rows = await repo.rows<{
-        conversation_id: string;
-        title: string | null;
-        username: string | null;
-        generations: number;
-        tokens: number;
-        cost_usd: number;
-      }>(reportQueries.conversations(r.scope, r.range, r.view, query.limit));
-      return {
-        scope: scopeOf(r),
-        rows: rows.map((row) => ({
+      return scopedReport(
+        viewer,
+        query,
+        (r) => reportQueries.conversations(r.scope, r.range, r.view, query.limit),
+        (row: {
+          conversation_id: string;
+          title: string | null;
+          username: string | null;
+          generations: number;
+          tokens: number;
+          cost_usd: number;
+        }) => ({
           conversationId: row.conversation_id,
           title: row.title,
           username: row.username,
           generations: row.generations,
           tokens: row.tokens,
           costUsd: row.cost_usd,
-        })),
-      };
+        }),
+      );
     },
 
-    async errors(viewer: Viewer, query: UsageQuery): Promise<ErrorsUsage> {
-      const r = await resolve(viewer, query);
-      const rows = await repo.rows<{
-        day: string;
-        model: string;
-        error_code: string;
-        generations: number;
-      }>(reportQueries.errors(r.scope, r.range, r.view));
-      return {
-        scope: scopeOf(r),
-        rows: rows.map((row) => ({
+    errors(viewer: Viewer, query: UsageQuery): Promise<ErrorsUsage> {
+      return scopedReport(
+        viewer,
+        query,
+        (r) => reportQueries.errors(r.scope, r.range, r.view),
+        (row: { day: string; model: string; error_code: string; generations: number }) => ({
           day: row.day.slice(0, 10),
           model: row.model,
           errorCode: row.error_code,
           generations: row.generations,
-        })),
-      };
+        }),
+      );
     },
 
-    async prices(viewer: Viewer, query: UsageQuery): Promise<PricesUsage> {
-      const r = await resolve(viewer, query);
-      const rows = await repo.rows<{
-        day: string;
-        model: string;
-        generations: number;
-        charged_usd: number;
-        list_price_usd: number;
-        difference_usd: number;
-        unpriced: number;
-      }>(reportQueries.prices(r.scope, r.range, r.view));
-      return {
-        scope: scopeOf(r),
-        rows: rows.map((row) => ({
+    prices(viewer: Viewer, query: UsageQuery): Promise<PricesUsage> {
+      return scopedReport(
+        viewer,
+        query,
+        (r) => reportQueries.prices(r.scope, r.range, r.view),
+        (row: {
+          day: string;
+          model: string;
+          generations: number;
+          charged_usd: number;
+          list_price_usd: number;
+          difference_usd: number;
+          unpriced: number;
+        }) => ({
           day: row.day.slice(0, 10),
           model: row.model,
           generations: row.generations,
@@ -284,8 +292,8 @@ export function createUsageService(deps: {
           listPriceUsd: row.list_price_usd,
           differenceUsd: row.difference_usd,
           unpriced: row.unpriced,
-        })),
-      };
+        }),
+      );
     },
 
     /** Every user's usage over the range, and every user (admins only: the route checks). */
