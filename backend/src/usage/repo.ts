@@ -38,12 +38,24 @@ export interface UsageRange {
 // A BIGINT day number (a cast to INTEGER per row doubled the grouping's time on 2M rows).
 const DAY = `epoch_ms(created_at) // 86400000`;
 const DAY_OF_G = `epoch_ms(g.created_at) // 86400000`;
-/** A day number (days since 1970-01-01) back to a DATE, once per group. */
 /** The sums every totals report takes of the daily rows: counts, tokens, cost, estimated cost. */
 const TOTALS = `sum(generations) AS generations, sum(prompt_tokens) AS prompt_tokens,
   sum(completion_tokens) AS completion_tokens, sum(reasoning_tokens) AS reasoning_tokens,
   sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd,
   COALESCE(sum(cost_usd) FILTER (WHERE source = 'estimate'), 0) AS estimated_cost_usd`;
+
+/** The columns TOTALS makes, as read. */
+export interface TotalsColumns {
+  generations: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  reasoning_tokens: number;
+  cached_tokens: number;
+  cost_usd: number;
+  estimated_cost_usd: number;
+}
+
+/** A day number (days since 1970-01-01) back to a DATE, once per group. */
 const AS_DATE = (column: string) => `DATE '1970-01-01' + CAST(${column} AS INTEGER)`;
 
 /**
@@ -397,15 +409,8 @@ export const reportQueries = {
   },
 };
 
-export interface KindTotalsRow {
+export interface KindTotalsRow extends TotalsColumns {
   kind: string;
-  generations: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  reasoning_tokens: number;
-  cached_tokens: number;
-  cost_usd: number;
-  estimated_cost_usd: number;
   errors: number;
 }
 

@@ -15,6 +15,7 @@ import {
   reportQueries,
   type ReportQuery,
   type RollupView,
+  type TotalsColumns,
   type UsageRange,
   type UsageScope,
 } from './repo.js';
@@ -178,17 +179,7 @@ export function createUsageService(deps: {
         viewer,
         query,
         (r) => reportQueries.daily(r.scope, r.range, r.view),
-        (row: {
-          day: string;
-          model: string;
-          generations: number;
-          prompt_tokens: number;
-          completion_tokens: number;
-          reasoning_tokens: number;
-          cached_tokens: number;
-          cost_usd: number;
-          estimated_cost_usd: number;
-        }) => ({
+        (row: TotalsColumns & { day: string; model: string }) => ({
           day: row.day.slice(0, 10),
           model: row.model,
           generations: row.generations,
