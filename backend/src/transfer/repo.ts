@@ -1,10 +1,12 @@
 import type { Queryable, SqlParam } from '../db/connection.js';
 import {
+  createConversationsRepo,
   paramsText,
   parseModelList,
   parseParams,
   parseRouting,
   parseSources,
+  toComparisons,
 } from '../conversations/repo.js';
 import { valuesList } from '../db/values.js';
 import type { GenerationParams, MessageStatus, ProviderRouting } from '../conversations/schemas.js';
@@ -290,32 +292,18 @@ export function createTransferRepo(db: Queryable) {
      * nothing more is read.
      */
     async comparisons(userId: string, conversationId: string): Promise<ExportComparison[]> {
-      const rows = (
-        await db.all<{
-          id: string;
-          user_id: string;
-          question_id: string;
-          chosen_id: string | null;
-          created_at: string;
-          chosen_at: string | null;
-        }>(
-          `SELECT id, user_id, question_id, chosen_id, created_at, chosen_at FROM comparisons
-           WHERE conversation_id = $1`,
-          [conversationId],
-        )
-      ).filter((row) => row.user_id === userId);
+      const rows = await createConversationsRepo(db).listComparisons(userId, conversationId);
       if (rows.length === 0) return [];
-      // By conversation id alone (a second condition would make DuckDB scan), sorted here.
+      // By conversation id alone (a second condition would make DuckDB scan), sorted here:
+      // each comparison's answers are listed oldest first.
       const messages = (
         await db.all<{
           id: string;
           user_id: string;
-          role: string;
           comparison_id: string | null;
           created_at: string;
         }>(
-          `SELECT id, user_id, role, comparison_id, created_at FROM messages
-           WHERE conversation_id = $1`,
+          `SELECT id, user_id, comparison_id, created_at FROM messages WHERE conversation_id = $1`,
           [conversationId],
         )
       )
@@ -329,23 +317,10 @@ export function createTransferRepo(db: Queryable) {
               ? -1
               : 1,
         );
-      const questions = new Set(messages.filter((m) => m.role === 'user').map((m) => m.id));
-      const marked = messages.filter((m) => m.comparison_id !== null);
-      return rows
-        .filter((row) => questions.has(row.question_id))
-        .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
-        .map((row) => {
-          const answerIds = marked.filter((m) => m.comparison_id === row.id).map((m) => m.id);
-          const chosen = row.chosen_id !== null && answerIds.includes(row.chosen_id);
-          return {
-            id: row.id,
-            questionId: row.question_id,
-            answerIds,
-            chosenId: chosen ? row.chosen_id : null,
-            createdAt: row.created_at,
-            chosenAt: chosen ? row.chosen_at : null,
-          };
-        });
+      return toComparisons(
+        rows,
+        messages.map((m) => ({ id: m.id, comparisonId: m.comparison_id })),
+      );
     },
 
     /**
