@@ -4,7 +4,7 @@
  *
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
  *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
- *                   [--soak-backend-env KEY=VALUE,…]
+ *                   [--soak-answer CHUNKSxMS] [--soak-backend-env KEY=VALUE,…]
  *                   [--json FILE] [--report-json FILE]
  *
  * --json writes every figure; --report-json writes a vitest-like summary (checks passed and
@@ -85,6 +85,14 @@ const usageOptions: Omit<UsageOptions, 'dir'> = full
   : { file: null, users: 5, conversations: 50, generations: 20_000, calls: 5 };
 const soakSeconds = Number(value('--soak-seconds') ?? (full ? 600 : 20));
 const soakConcurrency = Number(value('--soak-streams') ?? (full ? 200 : 20));
+/**
+ * `--soak-answer CHUNKSxMS`: each answer's length (default 50x10, the relay's: a half-second
+ * answer, so the closed loop writes ~200 answers a second); e.g. 250x20 for five-second answers.
+ */
+const [soakChunks, soakDelayMs] = (value('--soak-answer') ?? '50x10').split('x').map(Number);
+if (!Number.isInteger(soakChunks) || !Number.isInteger(soakDelayMs) || soakChunks! < 1) {
+  throw new Error('--soak-answer takes CHUNKSxMS, e.g. 250x20');
+}
 /** `--soak-backend-env KEY=VALUE,KEY=VALUE`: settings of the soak's backend (e.g. DUCKDB_MEMORY_LIMIT). */
 const soakBackendEnv = Object.fromEntries(
   (value('--soak-backend-env') ?? '')
@@ -184,8 +192,8 @@ async function main(): Promise<number> {
         dir: await sub(dir, 'soak'),
         seconds: soakSeconds,
         concurrency: soakConcurrency,
-        chunks: 50,
-        delayMs: 10,
+        chunks: soakChunks!,
+        delayMs: soakDelayMs!,
         fdWaitSeconds: full ? 90 : 5,
         backendEnv: soakBackendEnv,
       });
