@@ -191,6 +191,7 @@ function oldestFirst(a: MessageRow, b: MessageRow): number {
  * minted by the import for the signed-in user.
  */
 export function createTransferRepo(db: Queryable) {
+  const conversations = createConversationsRepo(db);
   return {
     async findConversation(userId: string, id: string): Promise<ConversationHead | undefined> {
       const row = await db.one<ConversationRow>(
@@ -292,7 +293,7 @@ export function createTransferRepo(db: Queryable) {
      * nothing more is read.
      */
     async comparisons(userId: string, conversationId: string): Promise<ExportComparison[]> {
-      const rows = await createConversationsRepo(db).listComparisons(userId, conversationId);
+      const rows = await conversations.listComparisons(userId, conversationId);
       if (rows.length === 0) return [];
       // By conversation id alone (a second condition would make DuckDB scan), sorted here:
       // each comparison's answers are listed oldest first.
