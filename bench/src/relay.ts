@@ -1,7 +1,9 @@
 /**
  * Streaming relay overhead: the same streamed answer (50 chunks, 10 ms apart, from the fake)
- * four ways — straight from the fake; through the backend; through frontend and backend;
- * through nginx (TLS), frontend and backend — at several concurrency levels, in one run.
+ * five ways — straight from the fake; through two bare Node hops (floor-hop.mjs: what any two
+ * Node processes in between cost on this machine, the floor for ours); through the backend;
+ * through frontend and backend; through nginx (TLS), frontend and backend — at several
+ * concurrency levels, in one run.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import { PhaseMeter, threadCpuMs, type PhaseResult } from './procs.js';
 import {
   crashed,
   startBackend,
+  startBareHop,
   startFake,
   startFrontend,
   startNginx,
@@ -27,6 +30,7 @@ import { fmt, log, mb, ratio, sleep, summarize, table, type Summary } from './ut
 
 export const VARIANTS = [
   'direct',
+  'bare hops',
   'backend',
   'frontend+backend',
   'nginx+frontend+backend',
@@ -86,6 +90,10 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
   try {
     const fake = await startFake(o.dir);
     services.push(fake.service);
+    const bareInner = await startBareHop(o.dir, 'bare-inner', fake.url);
+    services.push(bareInner.service);
+    const bareOuter = await startBareHop(o.dir, 'bare-outer', bareInner.url);
+    services.push(bareOuter.service);
     const backend = await startBackend({
       dir: o.dir,
       databasePath: path.join(o.dir, 'relay.db'),
@@ -126,22 +134,24 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
         body: JSON.stringify({ content: `Bench stream ${i} ${directive}` }),
       }),
     });
-    const targets: StreamTarget[] = [
-      {
-        name: 'direct',
-        format: 'openrouter',
-        dispatcher: plain,
-        warmUrl: `${fake.url}/models`,
-        request: (i) => ({
-          url: `${fake.url}/chat/completions`,
-          headers: { authorization: 'Bearer sk-or-bench-key' },
-          body: JSON.stringify({
-            model: 'fake/slow',
-            stream: true,
-            messages: [{ role: 'user', content: `Bench stream ${i} ${directive}` }],
-          }),
+    const upstreamTarget = (name: Variant, base: string, warmUrl: string): StreamTarget => ({
+      name,
+      format: 'openrouter',
+      dispatcher: plain,
+      warmUrl,
+      request: (i) => ({
+        url: `${base}/chat/completions`,
+        headers: { authorization: 'Bearer sk-or-bench-key' },
+        body: JSON.stringify({
+          model: 'fake/slow',
+          stream: true,
+          messages: [{ role: 'user', content: `Bench stream ${i} ${directive}` }],
         }),
-      },
+      }),
+    });
+    const targets: StreamTarget[] = [
+      upstreamTarget('direct', fake.url, `${fake.url}/models`),
+      upstreamTarget('bare hops', bareOuter.url, `${bareOuter.url}/health`),
       appTarget('backend', backend.url),
       appTarget('frontend+backend', frontend.url),
       appTarget('nginx+frontend+backend', nginx.url, tls),
@@ -151,6 +161,8 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
       frontend.service.group(),
       nginx.service.group(),
       fake.service.group(),
+      bareInner.service.group(),
+      bareOuter.service.group(),
     ];
     const streamMs = o.chunks * o.delayMs + 50;
     let index = 0;
@@ -312,6 +324,25 @@ function backendDetail(
   };
 }
 
+/**
+ * CPU per answer of the processes a variant's streams pass through (the others idle meanwhile,
+ * and are left out): the figure the issue's target is about for `frontend+backend`.
+ */
+export function pathCpu(variant: Variant, cpu: (group: string) => number): number {
+  switch (variant) {
+    case 'direct':
+      return 0;
+    case 'bare hops':
+      return cpu('bare-inner') + cpu('bare-outer');
+    case 'backend':
+      return cpu('backend');
+    case 'frontend+backend':
+      return cpu('backend') + cpu('frontend');
+    case 'nginx+frontend+backend':
+      return cpu('backend') + cpu('frontend') + cpu('nginx');
+  }
+}
+
 /** Markdown tables of a relay run: one per concurrency level, ratios against `direct`. */
 export function relayMarkdown(report: RelayReport): string {
   const out: string[] = [];
@@ -354,32 +385,34 @@ export function relayMarkdown(report: RelayReport): string {
           'CPU ms/answer: backend',
           'frontend',
           'nginx',
-          'ours total',
+          'bare hops: inner + outer',
+          'through the path: total',
           'fake',
           'load client',
           'other load on the machine (cores)',
           'peak RSS MB: backend',
           'frontend',
           'nginx (all)',
+          'bare hops: inner / outer',
           'fake',
         ],
         rows.map((r) => {
-          const ours =
-            (r.cpuPerAnswer.backend ?? 0) +
-            (r.cpuPerAnswer.frontend ?? 0) +
-            (r.cpuPerAnswer.nginx ?? 0);
+          const cpu = (name: string): number => r.cpuPerAnswer[name] ?? 0;
+          const bare = cpu('bare-inner') + cpu('bare-outer');
           return [
             r.variant,
             fmt(r.cpuPerAnswer.backend, 2),
             fmt(r.cpuPerAnswer.frontend, 2),
             fmt(r.cpuPerAnswer.nginx, 2),
-            fmt(ours, 2),
+            fmt(bare, 2),
+            fmt(pathCpu(r.variant, cpu), 2),
             fmt(r.cpuPerAnswer.fake, 2),
             fmt(r.cpuPerAnswer.client, 2),
             fmt(r.phase.otherCpuMs / r.phase.wallMs, 2),
             fmt(r.peakMb.backend, 0),
             fmt(r.peakMb.frontend, 0),
             fmt(r.peakMb.nginx, 0),
+            `${fmt(r.peakMb['bare-inner'], 0)} / ${fmt(r.peakMb['bare-outer'], 0)}`,
             fmt(r.peakMb.fake, 0),
           ];
         }),
@@ -398,7 +431,7 @@ export function relayMarkdown(report: RelayReport): string {
           'avg transaction ms (incl. queue wait)',
         ],
         rows
-          .filter((r) => r.variant !== 'direct')
+          .filter((r) => r.variant !== 'direct' && r.variant !== 'bare hops')
           .map((r) => [
             r.variant,
             fmt(r.backendDetail.mainThreadCpuMs, 2),

@@ -205,6 +205,29 @@ export async function startFake(dir: string): Promise<{ service: Service; url: s
   return { service, url };
 }
 
+/**
+ * A bare Node HTTP hop (floor-hop.mjs) in front of `upstreamUrl`: the relay benchmark's
+ * floor, two of them in a row standing where the backend and the frontend stand.
+ */
+export async function startBareHop(
+  dir: string,
+  name: string,
+  upstreamUrl: string,
+): Promise<{ service: Service; url: string }> {
+  const port = await freePort();
+  const service = startProcess(
+    name,
+    process.execPath,
+    [path.join(benchRoot, 'src', 'floor-hop.mjs')],
+    benchRoot,
+    { ...baseEnv(), PORT: String(port), UPSTREAM: upstreamUrl },
+    path.join(dir, `${name}.log`),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health`, service);
+  return { service, url };
+}
+
 export interface BackendOptions {
   dir: string;
   databasePath: string;
