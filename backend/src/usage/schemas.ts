@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TProperties } from 'typebox';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -76,14 +76,23 @@ const Scope = Type.Object({
 
 const Money = Type.Number({ description: 'USD' });
 
+/** The token counts every total and daily row carries. */
+const tokenCounts = {
+  promptTokens: Type.Integer(),
+  completionTokens: Type.Integer(),
+  reasoningTokens: Type.Integer(),
+  cachedTokens: Type.Integer(),
+};
+
+/** A report over one scope: the scope it covers and its rows, each of `row`'s fields. */
+const scopedRows = <T extends TProperties>(row: T) =>
+  Type.Object({ scope: Scope, rows: Type.Array(Type.Object(row)) });
+
 export const UsageSummary = Type.Object({
   scope: Scope,
   totals: Type.Object({
     generations: Type.Integer(),
-    promptTokens: Type.Integer(),
-    completionTokens: Type.Integer(),
-    reasoningTokens: Type.Integer(),
-    cachedTokens: Type.Integer(),
+    ...tokenCounts,
     costUsd: Money,
     estimatedCostUsd: Type.Number({
       description: 'The part of costUsd that is an estimate (figures OpenRouter has not given)',
@@ -120,85 +129,57 @@ export const UsageSummary = Type.Object({
 });
 export type UsageSummary = Static<typeof UsageSummary>;
 
-export const DailyUsage = Type.Object({
-  scope: Scope,
-  rows: Type.Array(
-    Type.Object({
-      day: Day,
-      model: Type.String(),
-      generations: Type.Integer(),
-      promptTokens: Type.Integer(),
-      completionTokens: Type.Integer(),
-      reasoningTokens: Type.Integer(),
-      cachedTokens: Type.Integer(),
-      costUsd: Money,
-      estimatedCostUsd: Money,
-    }),
-  ),
+export const DailyUsage = scopedRows({
+  day: Day,
+  model: Type.String(),
+  generations: Type.Integer(),
+  ...tokenCounts,
+  costUsd: Money,
+  estimatedCostUsd: Money,
 });
 export type DailyUsage = Static<typeof DailyUsage>;
 
-export const LatencyUsage = Type.Object({
-  scope: Scope,
-  rows: Type.Array(
-    Type.Object({
-      model: Type.String(),
-      provider: Type.String({ description: 'Empty when no provider was named' }),
-      generations: Type.Integer(),
-      ttftP50Ms: Type.Number(),
-      ttftP90Ms: Type.Number(),
-      ttftP99Ms: Type.Number(),
-      tpsP50: Nullable(Type.Number({ description: 'Output tokens per second' })),
-      tpsP90: Nullable(Type.Number()),
-      tpsP99: Nullable(Type.Number()),
-    }),
-  ),
+export const LatencyUsage = scopedRows({
+  model: Type.String(),
+  provider: Type.String({ description: 'Empty when no provider was named' }),
+  generations: Type.Integer(),
+  ttftP50Ms: Type.Number(),
+  ttftP90Ms: Type.Number(),
+  ttftP99Ms: Type.Number(),
+  tpsP50: Nullable(Type.Number({ description: 'Output tokens per second' })),
+  tpsP90: Nullable(Type.Number()),
+  tpsP99: Nullable(Type.Number()),
 });
 export type LatencyUsage = Static<typeof LatencyUsage>;
 
-export const ConversationsUsage = Type.Object({
-  scope: Scope,
-  rows: Type.Array(
-    Type.Object({
-      conversationId: Type.String(),
-      title: Nullable(Type.String({ description: 'null: the conversation was deleted' })),
-      username: Nullable(Type.String()),
-      generations: Type.Integer(),
-      tokens: Type.Integer(),
-      costUsd: Money,
-    }),
-  ),
+export const ConversationsUsage = scopedRows({
+  conversationId: Type.String(),
+  title: Nullable(Type.String({ description: 'null: the conversation was deleted' })),
+  username: Nullable(Type.String()),
+  generations: Type.Integer(),
+  tokens: Type.Integer(),
+  costUsd: Money,
 });
 export type ConversationsUsage = Static<typeof ConversationsUsage>;
 
-export const ErrorsUsage = Type.Object({
-  scope: Scope,
-  rows: Type.Array(
-    Type.Object({
-      day: Day,
-      model: Type.String(),
-      errorCode: Type.String(),
-      generations: Type.Integer(),
-    }),
-  ),
+export const ErrorsUsage = scopedRows({
+  day: Day,
+  model: Type.String(),
+  errorCode: Type.String(),
+  generations: Type.Integer(),
 });
 export type ErrorsUsage = Static<typeof ErrorsUsage>;
 
-export const PricesUsage = Type.Object({
-  scope: Scope,
-  rows: Type.Array(
-    Type.Object({
-      day: Day,
-      model: Type.String(),
-      generations: Type.Integer(),
-      chargedUsd: Type.Number({ description: 'What OpenRouter charged (estimates left out)' }),
-      listPriceUsd: Type.Number({
-        description: "The same tokens at the catalog's list price of that day",
-      }),
-      differenceUsd: Type.Number(),
-      unpriced: Type.Integer({ description: 'Generations without a known catalog price' }),
-    }),
-  ),
+export const PricesUsage = scopedRows({
+  day: Day,
+  model: Type.String(),
+  generations: Type.Integer(),
+  chargedUsd: Type.Number({ description: 'What OpenRouter charged (estimates left out)' }),
+  listPriceUsd: Type.Number({
+    description: "The same tokens at the catalog's list price of that day",
+  }),
+  differenceUsd: Type.Number(),
+  unpriced: Type.Integer({ description: 'Generations without a known catalog price' }),
 });
 export type PricesUsage = Static<typeof PricesUsage>;
 
