@@ -1,13 +1,11 @@
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databaseBefore } from '../test-support/migrations.js';
 import { openDatabase, type Database } from './connection.js';
-import { migrate, migrationFiles } from './migrate.js';
 
 const DROP = '015_drop_unused_generation_index.sql';
-const source = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 let dir: string;
 beforeEach(async () => {
@@ -33,31 +31,24 @@ describe(`migration ${DROP}`, () => {
   it('drops the message index of generations, keeping rows in the file and in the WAL', async () => {
     // A database as the migrations before this one left it: rows checkpointed into the file
     // and one more only in the WAL, as a crash would leave them.
-    const migrations = path.join(dir, 'migrations');
-    await mkdir(migrations);
-    const files = await migrationFiles(source);
-    expect(files).toContain(DROP);
-    for (const file of files.filter((f) => f < DROP)) {
-      await copyFile(path.join(source, file), path.join(migrations, file));
-    }
-    const file = path.join(dir, 'app.db');
-    let db = await openDatabase(file);
-    await migrate(db, migrations);
+    const before = await databaseBefore(dir, DROP);
+    let db = before.db;
     for (let i = 0; i < 50; i++) await insertGeneration(db, `g${i}`, `m${i}`);
     await db.checkpoint();
     await insertGeneration(db, 'g-wal', 'm-wal');
     expect(await indexes(db)).toEqual(['generations_by_message']);
     await db.close();
 
-    await copyFile(path.join(source, DROP), path.join(migrations, DROP));
-    db = await openDatabase(file);
-    expect((await migrate(db, migrations)).applied).toEqual([DROP]);
+    await before.addMigration();
+    const migrated = await before.reopenAndMigrate();
+    db = migrated.db;
+    expect(migrated.applied).toEqual([DROP]);
     expect(await indexes(db)).toEqual([]);
     await insertGeneration(db, 'g-after', 'm-after');
     await db.close();
 
     // Reopened: every row is there, and the primary key still refuses a duplicate id.
-    db = await openDatabase(file);
+    db = await openDatabase(before.file);
     const count = await db.one<{ n: number }>('SELECT count(*) AS n FROM generations');
     expect(count?.n).toBe(52);
     expect(await db.all('SELECT id FROM generations WHERE message_id = $1', ['m-wal'])).toEqual([

@@ -1,13 +1,11 @@
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databaseBefore } from '../test-support/migrations.js';
 import { openDatabase, type Database } from './connection.js';
-import { migrate, migrationFiles } from './migrate.js';
 
 const TEMPORARY = '013_temporary_generations.sql';
-const source = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 let dir: string;
 beforeEach(async () => {
@@ -35,23 +33,16 @@ async function insertGeneration(db: Database, id: string, messageId: string | nu
 describe(`migration ${TEMPORARY}`, () => {
   it('lets a generation row have no message and no conversation, keeping the rows and their index', async () => {
     // A database as the migrations before this one left it, with an answer's generation.
-    const migrations = path.join(dir, 'migrations');
-    await mkdir(migrations);
-    const files = await migrationFiles(source);
-    expect(files).toContain(TEMPORARY);
-    for (const file of files.filter((f) => f < TEMPORARY)) {
-      await copyFile(path.join(source, file), path.join(migrations, file));
-    }
-    const file = path.join(dir, 'app.db');
-    let db = await openDatabase(file);
-    await migrate(db, migrations);
+    const before = await databaseBefore(dir, TEMPORARY);
+    let db = before.db;
     await insertGeneration(db, 'g-answer', 'm1');
     await expect(insertGeneration(db, 'g-refused', null)).rejects.toThrow(/NOT NULL/);
     await db.close();
 
-    await copyFile(path.join(source, TEMPORARY), path.join(migrations, TEMPORARY));
-    db = await openDatabase(file);
-    expect((await migrate(db, migrations)).applied).toEqual([TEMPORARY]);
+    await before.addMigration();
+    const migrated = await before.reopenAndMigrate();
+    db = migrated.db;
+    expect(migrated.applied).toEqual([TEMPORARY]);
     const nullable = await db.all<{ column_name: string; is_nullable: string }>(
       `SELECT column_name, is_nullable FROM information_schema.columns
        WHERE table_name = 'generations' AND column_name IN ('message_id', 'conversation_id', 'user_id')
@@ -73,7 +64,7 @@ describe(`migration ${TEMPORARY}`, () => {
     await insertGeneration(db, 'g-temporary', null);
     await insertGeneration(db, 'g-second', 'm2');
     await db.close();
-    db = await openDatabase(file);
+    db = await openDatabase(before.file);
     expect(await byMessage(db, 'm1')).toEqual([{ id: 'g-answer' }]);
     expect(await byMessage(db, 'm2')).toEqual([{ id: 'g-second' }]);
     expect(
