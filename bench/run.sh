@@ -2,7 +2,8 @@
 # The benchmark suite (see docs/benchmarks.md): installs what is missing, then runs
 # bench/src/main.ts. `npm run bench` (short, the default) or `npm run bench -- --full`.
 # Other flags: --no-build (reuse backend/dist and frontend/dist), --only relay,db,ui,soak,
-# --soak-seconds N, --soak-streams N, --json FILE, --report-json FILE.
+# --soak-seconds N, --soak-streams N, --json FILE, --report-json FILE, --node BIN (the Node
+# that runs the services; default: the containers' version, installed by ensure_service_node).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -18,5 +19,11 @@ fi
 # process the bench starts (as far as the hard limit allows).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+node_flag=()
+if [[ " $* " != *" --node "* ]]; then
+  ensure_service_node >&2
+  node_flag=(--node "$SERVICE_NODE")
+fi
+
 cd "$ROOT/bench"
-exec node --import tsx src/main.ts "$@"
+exec node --import tsx src/main.ts "${node_flag[@]}" "$@"

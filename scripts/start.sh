@@ -19,9 +19,9 @@ pids=()
 cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
 trap cleanup EXIT INT TERM
 
-(cd "$ROOT/backend" && NODE_ENV=production PORT="$BACKEND_PORT" exec node dist/main.js) &
+(cd "$ROOT/backend" && NODE_ENV=production PORT="$BACKEND_PORT" exec node --max-semi-space-size=16 dist/main.js) &
 pids+=($!)
-(cd "$ROOT/frontend" && NODE_ENV=production PORT="$FRONTEND_PORT" BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" exec node dist/server/main.js) &
+(cd "$ROOT/frontend" && NODE_ENV=production PORT="$FRONTEND_PORT" BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" exec node --max-semi-space-size=16 dist/server/main.js) &
 pids+=($!)
 
 echo "==> AI is starting: open http://localhost:$FRONTEND_PORT (database: $DATABASE_PATH)"

@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ensure_system_packages
+# The e2e suite and the bench start the services on the containers' Node (SERVICE_NODE).
+ensure_service_node
 
 packages=(tools/fake-openrouter backend frontend e2e bench)
 for pkg in "${packages[@]}"; do ensure_deps "$pkg"; done

@@ -1,7 +1,7 @@
 /** What the figures were measured on. */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { nginxVersion, root } from './services.js';
+import { nginxVersion, root, serviceNodeVersion } from './services.js';
 import { table } from './util.js';
 
 export async function machineInfo() {
@@ -11,7 +11,11 @@ export async function machineInfo() {
     cpuModel,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     kernel: os.release(),
-    node: process.version,
+    /** The services' Node (`--node`), then the bench's own (the fake's and the load client's). */
+    node:
+      serviceNodeVersion() === process.version
+        ? process.version
+        : `${serviceNodeVersion()} (services), ${process.version} (fake, client)`,
     nginx: await nginxVersion(),
     commit: git(['rev-parse', '--short', 'HEAD']),
     /** Uncommitted changes under backend/ and frontend/ were part of what was built. */

@@ -5,8 +5,11 @@
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
  *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
  *                   [--soak-answer CHUNKSxMS] [--soak-backend-env KEY=VALUE,…]
- *                   [--json FILE] [--report-json FILE]
+ *                   [--node BIN] [--json FILE] [--report-json FILE]
  *
+ * --node runs the services under test (backend, frontend, the bare hops) on another Node
+ * binary, e.g. Node 24 as the containers run them; the fake and the load client stay on this
+ * one.
  * --json writes every figure; --report-json writes a vitest-like summary (checks passed and
  * failed) that scripts/test.sh adds to its closing line. Results are also written to
  * bench/.results/<mode>-<time>.{json,md}.
@@ -17,7 +20,7 @@ import path from 'node:path';
 import { dbBench, dbMarkdown, type DbOptions, type DbReport } from './db.js';
 import { machineInfo, machineMarkdown } from './machine.js';
 import { relayBench, relayMarkdown, type RelayOptions, type RelayReport } from './relay.js';
-import { benchRoot, buildAll, prepareRelease, root } from './services.js';
+import { benchRoot, buildAll, prepareRelease, root, useServiceNode } from './services.js';
 import { soakBench, soakMarkdown, type SoakReport } from './soak.js';
 import { uiBench, uiMarkdown, type UiReport } from './ui.js';
 import { usageBench, usageMarkdown, type UsageOptions, type UsageReport } from './usage.js';
@@ -32,6 +35,8 @@ const value = (name: string) => {
 const mode: 'short' | 'full' = flag('--full') ? 'full' : 'short';
 const only = new Set((value('--only') ?? 'relay,db,ui,soak,usage').split(','));
 const full = mode === 'full';
+const serviceNode = value('--node');
+if (serviceNode) useServiceNode(serviceNode);
 
 const levelsFlag = value('--relay-levels'); // e.g. 1x30,100x5: concurrency x streams per slot
 const relayOptions: Omit<RelayOptions, 'dir'> = {

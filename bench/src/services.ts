@@ -4,7 +4,7 @@
  * production builds with production dependencies only (laid out in bench/.release as the
  * containers' final stage is), and Debian's nginx with the repo's config.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { chmod, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -17,6 +17,30 @@ const run = promisify(execFile);
 export const root = path.resolve(import.meta.dirname, '../..');
 export const benchRoot = path.join(root, 'bench');
 export const releaseRoot = path.join(benchRoot, '.release');
+
+/**
+ * The Node binary that runs the processes under test (backend, frontend, the floor's bare
+ * hops): the bench's own unless `--node BIN` (main.ts) names another, e.g. Node 24 as the
+ * containers run. The fake and the load client stay on the bench's Node.
+ */
+let serviceNode = process.execPath;
+export function useServiceNode(bin: string): void {
+  serviceNode = bin;
+}
+export const serviceNodeVersion = (): string =>
+  execFileSync(serviceNode, ['--version'], { encoding: 'utf8' }).trim();
+
+/**
+ * Node's arguments from a service's `start` script ("node --flag … dist/main.js"): the command
+ * line its container runs (e2e/src/deploy-commands.test.ts keeps the Dockerfiles, nixpacks and
+ * scripts/start.sh alike).
+ */
+export function startArgs(packageDir: string): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+  const [command, ...args] = String(manifest.scripts?.start ?? '').split(/\s+/);
+  if (command !== 'node' || args.length === 0) throw new Error(`${packageDir}: start is not node`);
+  return args;
+}
 
 /** `npm run build` in backend/ and frontend/ (their dev dependencies must be installed). */
 export async function buildAll(): Promise<void> {
@@ -217,7 +241,7 @@ export async function startBareHop(
   const port = await freePort();
   const service = startProcess(
     name,
-    process.execPath,
+    serviceNode,
     [path.join(benchRoot, 'src', 'floor-hop.mjs')],
     benchRoot,
     { ...baseEnv(), PORT: String(port), UPSTREAM: upstreamUrl },
@@ -235,7 +259,7 @@ export interface BackendOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof for a profile of the backend under load. */
   nodeArgs?: string[];
-  /** The Node binary (default: the one running the bench). */
+  /** The Node binary (default: the services', see useServiceNode). */
   node?: string;
   /** The directory with the backend's package.json, node_modules and dist/ (default: the release's). */
   root?: string;
@@ -243,11 +267,12 @@ export interface BackendOptions {
 
 export async function startBackend(o: BackendOptions): Promise<{ service: Service; url: string }> {
   const port = await freePort();
+  const packageDir = o.root ?? path.join(releaseRoot, 'backend');
   const service = startProcess(
     'backend',
-    o.node ?? process.execPath,
-    [...(o.nodeArgs ?? []), 'dist/main.js'],
-    o.root ?? path.join(releaseRoot, 'backend'),
+    o.node ?? serviceNode,
+    [...(o.nodeArgs ?? []), ...startArgs(packageDir)],
+    packageDir,
     {
       ...baseEnv(),
       PORT: String(port),
@@ -274,11 +299,12 @@ export async function startFrontend(
   backendUrl: string,
 ): Promise<{ service: Service; url: string; port: number }> {
   const port = await freePort();
+  const packageDir = path.join(releaseRoot, 'frontend');
   const service = startProcess(
     'frontend',
-    process.execPath,
-    ['dist/server/main.js'],
-    path.join(releaseRoot, 'frontend'),
+    serviceNode,
+    startArgs(packageDir),
+    packageDir,
     {
       ...baseEnv(),
       PORT: String(port),

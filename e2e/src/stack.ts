@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,8 +38,8 @@ export interface Stack {
 
 /**
  * Both services from their production builds with production dependencies only (see
- * release.ts), started as their containers start them (NODE_ENV=production,
- * `node dist/...`), on a temp DuckDB file and the fake OpenRouter.
+ * release.ts), started as their containers start them (NODE_ENV=production, the command their
+ * package.json's `start` declares), on a temp DuckDB file and the fake OpenRouter.
  */
 export async function startStack(
   backendEnv: Record<string, string> = {},
@@ -58,7 +58,7 @@ export async function startStack(
   const databasePath = path.join(dir, 'data', 'app.db');
 
   const startBackend = async (env: Record<string, string> = {}) => {
-    const service = startService('backend', 'dist/main.js', {
+    const service = startService('backend', {
       PORT: String(backendPort),
       HOST: '127.0.0.1',
       DATABASE_PATH: databasePath,
@@ -74,7 +74,7 @@ export async function startStack(
     return service;
   };
 
-  const frontend = startService('frontend', 'dist/server/main.js', {
+  const frontend = startService('frontend', {
     PORT: String(frontendPort),
     HOST: '127.0.0.1',
     BACKEND_URL: backendUrl,
@@ -105,8 +105,24 @@ export async function startStack(
   return stack;
 }
 
-export function startService(name: string, entry: string, env: Record<string, string>): Service {
-  return startProcess(name, process.execPath, [entry], path.join(releaseRoot, name), {
+/**
+ * Node's arguments from the package's `start` script ("node --flag … dist/main.js"): the one
+ * command line the Dockerfile's CMD, nixpacks.toml and scripts/start.sh repeat
+ * (deploy-commands.test.ts keeps them alike).
+ */
+export function startArgs(packageDir: string): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+  const [command, ...args] = String(manifest.scripts?.start ?? '').split(/\s+/);
+  if (command !== 'node' || args.length === 0) throw new Error(`${packageDir}: start is not node`);
+  return args;
+}
+
+/** The containers' Node (release.ts sets SERVICE_NODE); this one when run without it. */
+export const serviceNode = (): string => process.env.SERVICE_NODE || process.execPath;
+
+export function startService(name: string, env: Record<string, string>): Service {
+  const dir = path.join(releaseRoot, name);
+  return startProcess(name, serviceNode(), startArgs(dir), dir, {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
     ...env,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.js';
 import { Client } from './client.js';
 import { startNginx, type Nginx } from './nginx.js';
-import { freePort, releaseRoot, startStack, type Stack } from './stack.js';
+import { freePort, releaseRoot, serviceNode, startStack, type Stack } from './stack.js';
 
 const run = promisify(execFile);
 
@@ -204,14 +204,14 @@ describe('operations', () => {
       cwd: path.join(releaseRoot, 'backend'),
       env: { ...process.env, PORT: String(stack.backendPort), DATABASE_PATH: stack.databasePath },
     };
-    await run(process.execPath, ['dist/ops.js', 'backup', backupDir], ops);
+    await run(serviceNode(), ['dist/ops.js', 'backup', backupDir], ops);
     for (const iterator of streaming) {
       for await (const e of { [Symbol.asyncIterator]: () => iterator })
         if (e.event === 'done') break;
     }
 
     const restoredPath = path.join(stack.dir, 'restored', 'app.db');
-    await run(process.execPath, ['dist/ops.js', 'restore', backupDir], {
+    await run(serviceNode(), ['dist/ops.js', 'restore', backupDir], {
       ...ops,
       env: { ...ops.env, PORT: String(await freePort()), DATABASE_PATH: restoredPath },
     });

@@ -1,0 +1,47 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { serviceNode, startArgs } from './stack.js';
+
+// Each service is started in four places besides this suite: its Dockerfile's CMD, its
+// nixpacks.toml, `npm start` and scripts/start.sh. They must run one command line, the one
+// this suite and the bench run (package.json's `start`): a Node flag missing from one of them
+// changes the service's memory there (docs/benchmarks.md, Findings 9).
+const root = path.resolve(import.meta.dirname, '../..');
+const read = (...parts: string[]) => readFileSync(path.join(root, ...parts), 'utf8');
+
+describe.each(['backend', 'frontend'])('%s start command', (name) => {
+  const command = ['node', ...startArgs(path.join(root, name))].join(' ');
+
+  it('is the Dockerfile CMD', () => {
+    const cmd = read(name, 'Dockerfile').match(/^CMD (\[.*\])$/m);
+    expect(cmd).not.toBeNull();
+    expect((JSON.parse(cmd![1]!) as string[]).join(' ')).toBe(command);
+  });
+
+  it("is nixpacks.toml's start", () => {
+    const start = read(name, 'nixpacks.toml').match(/^\[start\]\ncmd = "(.*)"$/m);
+    expect(start?.[1]).toBe(command);
+  });
+
+  it('is what scripts/start.sh runs', () => {
+    expect(read('scripts', 'start.sh')).toContain(`exec ${command}`);
+  });
+
+  it("holds V8's young generation to Node 20's size, whichever Node runs it", () => {
+    expect(command).toContain('--max-semi-space-size=16');
+  });
+});
+
+describe('the Node the services run on here', () => {
+  it("is the containers' version (the Dockerfiles' NODE_IMAGE)", () => {
+    const images = ['backend', 'frontend'].map(
+      (name) => read(name, 'Dockerfile').match(/^ARG NODE_IMAGE=node:([\d.]+)-/m)?.[1],
+    );
+    expect(images[0]).toBeDefined();
+    expect(images[1]).toBe(images[0]);
+    const version = execFileSync(serviceNode(), ['--version'], { encoding: 'utf8' }).trim();
+    expect(version).toBe(`v${images[0]}`);
+  });
+});
