@@ -6,6 +6,7 @@ import { table } from './util.js';
 
 export async function machineInfo() {
   const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  const servicesNode = serviceNodeVersion();
   return {
     nproc: os.availableParallelism(),
     cpuModel,
@@ -13,9 +14,9 @@ export async function machineInfo() {
     kernel: os.release(),
     /** The services' Node (`--node`), then the bench's own (the fake's and the load client's). */
     node:
-      serviceNodeVersion() === process.version
+      servicesNode === process.version
         ? process.version
-        : `${serviceNodeVersion()} (services), ${process.version} (fake, client)`,
+        : `${servicesNode} (services), ${process.version} (fake, client)`,
     nginx: await nginxVersion(),
     commit: git(['rev-parse', '--short', 'HEAD']),
     /** Uncommitted changes under backend/ and frontend/ were part of what was built. */
