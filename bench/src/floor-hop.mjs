@@ -2,8 +2,8 @@
  * The least an HTTP hop in Node costs a streamed answer: the relay benchmark's `bare hops`
  * variant puts two of these in a row, in the backend's and the frontend's places. Each is an
  * HTTP server that forwards a POST's body to its upstream (undici, one shared Agent) and writes
- * every chunk of the answer to its client as it arrives:
- * no parsing, no JSON, no database, no log, no auth. What our two services cost above this
+ * every chunk of the answer to its client as it arrives, pausing the upstream while the client's
+ * socket is full (as the frontend does): no parsing, no JSON, no database, no log, no auth. What our two services cost above this
  * is the work they do; what this costs is the machine's price for two Node processes in
  * between. Plain JavaScript, run by `node` itself (no tsx loader in its memory).
  *
@@ -63,9 +63,12 @@ const server = createServer((req, res) => {
         res.flushHeaders();
         socket = res.socket;
       },
-      onResponseData(_controller, chunk) {
-        if (chunk.length > 0 && socket !== null && !socket.destroyed)
-          socket.write(httpChunk(chunk));
+      onResponseData(controller, chunk) {
+        if (chunk.length === 0 || socket === null || socket.destroyed) return;
+        if (!socket.write(httpChunk(chunk))) {
+          controller.pause();
+          socket.once('drain', () => controller.resume());
+        }
       },
       onResponseEnd() {
         res.end();

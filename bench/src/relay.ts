@@ -328,7 +328,7 @@ function backendDetail(
  * CPU per answer of the processes a variant's streams pass through (the others idle meanwhile,
  * and are left out): the figure the issue's target is about for `frontend+backend`.
  */
-export function pathCpu(variant: Variant, cpu: (group: string) => number): number {
+function pathCpu(variant: Variant, cpu: (group: string) => number): number {
   switch (variant) {
     case 'direct':
       return 0;
