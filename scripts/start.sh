@@ -19,7 +19,15 @@ pids=()
 cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
 trap cleanup EXIT INT TERM
 
-(cd "$ROOT/backend" && NODE_ENV=production PORT="$BACKEND_PORT" exec node --max-semi-space-size=16 dist/main.js) &
+# The backend's C allocator as in its container (backend/Dockerfile: jemalloc with its
+# MALLOC_CONF) when Debian's libjemalloc2 is installed; the system's malloc otherwise.
+(
+  cd "$ROOT/backend"
+  if service_allocator 2>/dev/null; then
+    export LD_PRELOAD="$SERVICE_LD_PRELOAD" MALLOC_CONF="$SERVICE_MALLOC_CONF"
+  fi
+  NODE_ENV=production PORT="$BACKEND_PORT" exec node --max-semi-space-size=16 dist/main.js
+) &
 pids+=($!)
 (cd "$ROOT/frontend" && NODE_ENV=production PORT="$FRONTEND_PORT" BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" exec node --max-semi-space-size=16 dist/server/main.js) &
 pids+=($!)

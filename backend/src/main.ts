@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
@@ -25,6 +26,21 @@ const FINAL_SAVES_MS = 5000;
  */
 const HEAP_GROWING_PERCENT = 50;
 
+/**
+ * The C allocator serving Node's own memory: jemalloc where it is preloaded, as the container
+ * does (backend/Dockerfile, LD_PRELOAD), else the system's. Logged once at start, so an
+ * operator can see that an image built elsewhere (nixpacks) runs without it.
+ */
+function cAllocator(): string {
+  try {
+    return readFileSync('/proc/self/maps', 'utf8').includes('/libjemalloc.so')
+      ? 'jemalloc'
+      : 'system';
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
@@ -38,6 +54,7 @@ async function main(): Promise<void> {
         'the database file was cut short while it was being created (a first start that was killed) and holds no data: moved it aside and created a new one',
       ),
   });
+  log.info({ allocator: cAllocator(), mallocConf: process.env.MALLOC_CONF }, 'C allocator');
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info({ applied }, 'database migrations applied');
   // The key that encrypts users' stored API keys: SECRET_KEY, or a file in the data folder.

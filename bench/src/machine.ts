@@ -1,7 +1,7 @@
 /** What the figures were measured on. */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { nginxVersion, root, serviceNodeVersion } from './services.js';
+import { backendAllocator, nginxVersion, root, serviceNodeVersion } from './services.js';
 import { table } from './util.js';
 
 export async function machineInfo() {
@@ -17,6 +17,8 @@ export async function machineInfo() {
       servicesNode === process.version
         ? process.version
         : `${servicesNode} (services), ${process.version} (fake, client)`,
+    /** The backend's C allocator (`--backend-env`: the container's jemalloc, or the system's). */
+    backendAllocator: backendAllocator(),
     nginx: await nginxVersion(),
     commit: git(['rev-parse', '--short', 'HEAD']),
     /** Uncommitted changes under backend/ and frontend/ were part of what was built. */
@@ -42,6 +44,7 @@ export function machineMarkdown(m: Awaited<ReturnType<typeof machineInfo>>): str
         'memory',
         'kernel',
         'Node',
+        "backend's C allocator",
         'nginx',
         'commit',
         'load average at start (1/5/15 min)',
@@ -53,6 +56,7 @@ export function machineMarkdown(m: Awaited<ReturnType<typeof machineInfo>>): str
           `${m.memoryGiB} GiB`,
           m.kernel,
           m.node,
+          m.backendAllocator,
           m.nginx,
           `${m.commit}${m.uncommittedChanges ? ' + uncommitted changes' : ''}`,
           m.loadAverageAtStart.join(' / '),

@@ -5,11 +5,12 @@
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
  *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
  *                   [--soak-answer CHUNKSxMS] [--soak-backend-env KEY=VALUE,…]
- *                   [--node BIN] [--json FILE] [--report-json FILE]
+ *                   [--node BIN] [--backend-env KEY=VALUE,…] [--json FILE] [--report-json FILE]
  *
  * --node runs the services under test (backend, frontend, the bare hops) on another Node
  * binary, e.g. Node 24 as the containers run them; the fake and the load client stay on this
- * one.
+ * one. --backend-env sets every backend's environment; run.sh passes the container's C allocator
+ * (backend/Dockerfile: jemalloc with its MALLOC_CONF) unless given one.
  * --json writes every figure; --report-json writes a vitest-like summary (checks passed and
  * failed) that scripts/test.sh adds to its closing line. Results are also written to
  * bench/.results/<mode>-<time>.{json,md}.
@@ -20,7 +21,14 @@ import path from 'node:path';
 import { dbBench, dbMarkdown, type DbOptions, type DbReport } from './db.js';
 import { machineInfo, machineMarkdown } from './machine.js';
 import { relayBench, relayMarkdown, type RelayOptions, type RelayReport } from './relay.js';
-import { benchRoot, buildAll, prepareRelease, root, useServiceNode } from './services.js';
+import {
+  benchRoot,
+  buildAll,
+  prepareRelease,
+  root,
+  useBackendEnv,
+  useServiceNode,
+} from './services.js';
 import { soakBench, soakMarkdown, type SoakReport } from './soak.js';
 import { uiBench, uiMarkdown, type UiReport } from './ui.js';
 import { usageBench, usageMarkdown, type UsageOptions, type UsageReport } from './usage.js';
@@ -37,6 +45,19 @@ const only = new Set((value('--only') ?? 'relay,db,ui,soak,usage').split(','));
 const full = mode === 'full';
 const serviceNode = value('--node');
 if (serviceNode) useServiceNode(serviceNode);
+/**
+ * `KEY=VALUE,KEY=VALUE` into an environment. A comma splits only before the next `KEY=`, so a
+ * value may hold commas (MALLOC_CONF=narenas:2,dirty_decay_ms:1000).
+ */
+const envList = (list: string | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (list ?? '')
+      .split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/)
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+/** `--backend-env KEY=VALUE,…`: every backend's (run.sh passes the container's allocator). */
+useBackendEnv(envList(value('--backend-env')));
 
 const levelsFlag = value('--relay-levels'); // e.g. 1x30,100x5: concurrency x streams per slot
 const relayOptions: Omit<RelayOptions, 'dir'> = {
@@ -98,13 +119,8 @@ const [soakChunks, soakDelayMs] = (value('--soak-answer') ?? '50x10').split('x')
 if (!Number.isInteger(soakChunks) || !Number.isInteger(soakDelayMs) || soakChunks! < 1) {
   throw new Error('--soak-answer takes CHUNKSxMS, e.g. 250x20');
 }
-/** `--soak-backend-env KEY=VALUE,KEY=VALUE`: settings of the soak's backend (e.g. DUCKDB_MEMORY_LIMIT). */
-const soakBackendEnv = Object.fromEntries(
-  (value('--soak-backend-env') ?? '')
-    .split(',')
-    .filter((pair) => pair.includes('='))
-    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
+/** `--soak-backend-env KEY=VALUE,…`: settings of the soak's backend (e.g. DUCKDB_MEMORY_LIMIT). */
+const soakBackendEnv = envList(value('--soak-backend-env'));
 
 interface Check {
   name: string;

@@ -27,6 +27,19 @@ let serviceNode = process.execPath;
 export function useServiceNode(bin: string): void {
   serviceNode = bin;
 }
+/**
+ * Environment of every backend the bench starts (`--backend-env`, main.ts): the container's C
+ * allocator (jemalloc and its MALLOC_CONF, from backend/Dockerfile), which bench/run.sh passes.
+ */
+let backendEnv: Record<string, string> = {};
+export function useBackendEnv(env: Record<string, string>): void {
+  backendEnv = env;
+}
+/** The backend's C allocator as the figures name it. */
+export const backendAllocator = (): string =>
+  backendEnv.LD_PRELOAD?.includes('jemalloc')
+    ? `jemalloc (${backendEnv.MALLOC_CONF ?? 'default'})`
+    : 'system';
 export const serviceNodeVersion = (): string =>
   execFileSync(serviceNode, ['--version'], { encoding: 'utf8' }).trim();
 
@@ -285,6 +298,7 @@ export async function startBackend(o: BackendOptions): Promise<{ service: Servic
       // The production default: one line per request, written to a file as a container's are.
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE_MS: '2000',
+      ...backendEnv,
       ...o.env,
     },
     path.join(o.dir, 'backend.log'),

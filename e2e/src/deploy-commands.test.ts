@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serviceNode, startArgs } from './stack.js';
+import { backendAllocatorEnv, serviceNode, startArgs, startStack } from './stack.js';
 
 // Each service is started in four places besides this suite: its Dockerfile's CMD, its
 // nixpacks.toml, `npm start` and scripts/start.sh. They must run one command line, the one
@@ -43,5 +43,36 @@ describe('the Node the services run on here', () => {
     expect(images[1]).toBe(images[0]);
     const version = execFileSync(serviceNode(), ['--version'], { encoding: 'utf8' }).trim();
     expect(version).toBe(`v${images[0]}`);
+  });
+});
+
+describe("the backend's C allocator", () => {
+  const dockerfile = read('backend', 'Dockerfile');
+  const mallocConf = dockerfile.match(/^ {4}MALLOC_CONF=(\S+)$/m)?.[1];
+
+  it('is preloaded jemalloc in its container, installed before the preload is set', () => {
+    expect(mallocConf).toBeDefined();
+    const install = dockerfile.indexOf('apt-get install -y --no-install-recommends libjemalloc2');
+    const preload = dockerfile.indexOf('ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2');
+    expect(install).toBeGreaterThan(0);
+    expect(preload).toBeGreaterThan(install);
+  });
+
+  it('is the same here: the suite starts the backend on jemalloc with that MALLOC_CONF', async () => {
+    expect(backendAllocatorEnv().MALLOC_CONF).toBe(mallocConf);
+    const stack = await startStack({ LOG_LEVEL: 'info' });
+    try {
+      const mapsJemalloc = (pid: number | undefined) =>
+        readFileSync(`/proc/${pid}/maps`, 'utf8').includes('/libjemalloc.so.2');
+      expect(mapsJemalloc(stack.backend.child.pid), 'jemalloc in the backend').toBe(true);
+      // The backend says so at start, as an operator reads it from a container's log.
+      expect(stack.backend.output()).toContain(
+        `"allocator":"jemalloc","mallocConf":"${mallocConf}"`,
+      );
+      // The frontend keeps the system's (not measured to gain from it).
+      expect(mapsJemalloc(stack.frontend.child.pid), 'jemalloc in the frontend').toBe(false);
+    } finally {
+      await stack.stop();
+    }
   });
 });

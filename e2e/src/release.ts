@@ -8,28 +8,36 @@ const root = path.resolve(import.meta.dirname, '../..');
 export const releaseRoot = path.join(root, 'e2e', '.release');
 
 /**
- * The Node binary the services run on: the containers' version (backend/Dockerfile's
- * NODE_IMAGE), which scripts/lib.sh installs into .tools/ when missing. Set in SERVICE_NODE
- * for the test files (stack.ts), unless the caller named one.
+ * What the services run on, as in their containers: the Node of backend/Dockerfile's
+ * NODE_IMAGE, which scripts/lib.sh installs into .tools/ when missing, and the backend's
+ * allocator (the Dockerfile's jemalloc and MALLOC_CONF). Set in SERVICE_NODE,
+ * SERVICE_LD_PRELOAD and SERVICE_MALLOC_CONF for the test files (stack.ts), unless the caller
+ * set them.
  */
-async function ensureServiceNode(): Promise<void> {
-  if (process.env.SERVICE_NODE) return;
+async function ensureServiceRuntime(): Promise<void> {
+  const names = ['SERVICE_NODE', 'SERVICE_LD_PRELOAD', 'SERVICE_MALLOC_CONF'] as const;
+  if (names.every((name) => process.env[name])) return;
   const { stdout } = await run(
     'bash',
-    ['-c', 'source scripts/lib.sh && ensure_service_node >&2 && printf %s "$SERVICE_NODE"'],
+    [
+      '-c',
+      'source scripts/lib.sh && ensure_service_node >&2 && service_allocator && ' +
+        'printf "%s\\n" "$SERVICE_NODE" "$SERVICE_LD_PRELOAD" "$SERVICE_MALLOC_CONF"',
+    ],
     { cwd: root },
   );
-  process.env.SERVICE_NODE = stdout;
+  const values = stdout.split('\n');
+  names.forEach((name, i) => (process.env[name] ||= values[i]));
 }
 
 /**
  * Vitest global setup: lays out each service as its container's final stage does —
  * package.json, the lock file, `npm ci --omit=dev` and the build output, nothing else —
  * so the suite runs with production dependencies only. node_modules is reused while the
- * lock file is unchanged. The services then run on the containers' Node (ensureServiceNode).
+ * lock file is unchanged. The services then run on the containers' Node and allocator (ensureServiceRuntime).
  */
 export default async function prepareReleases(): Promise<void> {
-  await ensureServiceNode();
+  await ensureServiceRuntime();
   for (const name of ['backend', 'frontend']) {
     const source = path.join(root, name);
     const target = path.join(releaseRoot, name);

@@ -120,11 +120,22 @@ export function startArgs(packageDir: string): string[] {
 /** The containers' Node (release.ts sets SERVICE_NODE); this one when run without it. */
 export const serviceNode = (): string => process.env.SERVICE_NODE || process.execPath;
 
+/**
+ * The backend's allocator as its container sets it (backend/Dockerfile: jemalloc and its
+ * MALLOC_CONF; release.ts resolves both); none when run without them.
+ */
+export function backendAllocatorEnv(): Record<string, string> {
+  const preload = process.env.SERVICE_LD_PRELOAD;
+  const mallocConf = process.env.SERVICE_MALLOC_CONF;
+  return preload && mallocConf ? { LD_PRELOAD: preload, MALLOC_CONF: mallocConf } : {};
+}
+
 export function startService(name: string, env: Record<string, string>): Service {
   const dir = path.join(releaseRoot, name);
   return startProcess(name, serviceNode(), startArgs(dir), dir, {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
+    ...(name === 'backend' ? backendAllocatorEnv() : {}),
     ...env,
   });
 }
