@@ -21,8 +21,11 @@ describe.each(['backend', 'frontend'])('%s start command', (name) => {
   });
 
   it("is nixpacks.toml's start", () => {
-    const start = read(name, 'nixpacks.toml').match(/^\[start\]\ncmd = "(.*)"$/m);
-    expect(start?.[1]).toBe(command);
+    const start = read(name, 'nixpacks.toml').match(/^cmd = "(.*)"$/m);
+    // The backend's starts on the allocator its Dockerfile sets (below).
+    const mallocConf = read(name, 'Dockerfile').match(/^ {4}MALLOC_CONF=(\S+)$/m)?.[1];
+    const allocator = mallocConf ? `LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=${mallocConf} ` : '';
+    expect(start?.[1]).toBe(allocator + command);
   });
 
   it('is what scripts/start.sh runs', () => {
