@@ -28,8 +28,8 @@ const HEAP_GROWING_PERCENT = 50;
 
 /**
  * The C allocator serving Node's own memory: jemalloc where it is preloaded, as the container
- * does (backend/Dockerfile, LD_PRELOAD), else the system's. Logged once at start, so an
- * operator can see that an image built elsewhere (nixpacks) runs without it.
+ * and nixpacks' start line do (LD_PRELOAD), else the system's. Logged once at start, so an
+ * operator can see that the image's preload took (a missing library only makes the loader warn).
  */
 function cAllocator(): string {
   try {
