@@ -70,7 +70,12 @@ export async function startStack(
       ...backendEnv,
       ...env,
     });
-    await waitForHttp(`${backendUrl}/api/health`, service);
+    try {
+      await waitForHttp(`${backendUrl}/api/health`, service);
+    } catch (error) {
+      await stopService(service);
+      throw error;
+    }
     return service;
   };
 
@@ -81,6 +86,19 @@ export async function startStack(
     LOG_LEVEL: 'warn',
     ...frontendEnv,
   });
+  const removeAll = async (backend?: Service) => {
+    await Promise.all([stopService(frontend), backend && stopService(backend)]);
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  let backend: Service;
+  try {
+    backend = await startBackend();
+  } catch (error) {
+    // A service that failed to start leaves nothing running behind the failed test.
+    await removeAll();
+    throw error;
+  }
   const stack: Stack = {
     url,
     frontendPort,
@@ -90,18 +108,19 @@ export async function startStack(
     dir,
     fake,
     frontend,
-    backend: await startBackend(),
+    backend,
     async restartBackend(env) {
       await stopService(stack.backend);
       stack.backend = await startBackend(env);
     },
-    async stop() {
-      await Promise.all([stopService(frontend), stopService(stack.backend)]);
-      await fake.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => removeAll(stack.backend),
   };
-  await waitForHttp(`${url}/`, frontend);
+  try {
+    await waitForHttp(`${url}/`, frontend);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
   return stack;
 }
 
