@@ -34,7 +34,8 @@ async function ensureServiceRuntime(): Promise<void> {
  * Vitest global setup: lays out each service as its container's final stage does —
  * package.json, the lock file, `npm ci --omit=dev` and the build output, nothing else —
  * so the suite runs with production dependencies only. node_modules is reused while the
- * lock file is unchanged. The services then run on the containers' Node and allocator (ensureServiceRuntime).
+ * lock file is unchanged. The services then run on the containers' Node and allocator
+ * (ensureServiceRuntime).
  */
 export default async function prepareReleases(): Promise<void> {
   await ensureServiceRuntime();

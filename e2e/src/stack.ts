@@ -91,12 +91,13 @@ export async function startStack(
     await fake.close();
     await rm(dir, { recursive: true, force: true });
   };
-  let backend: Service;
+  let backend: Service | undefined;
   try {
     backend = await startBackend();
+    await waitForHttp(`${url}/`, frontend);
   } catch (error) {
     // A service that failed to start leaves nothing running behind the failed test.
-    await removeAll();
+    await removeAll(backend);
     throw error;
   }
   const stack: Stack = {
@@ -115,12 +116,6 @@ export async function startStack(
     },
     stop: () => removeAll(stack.backend),
   };
-  try {
-    await waitForHttp(`${url}/`, frontend);
-  } catch (error) {
-    await stack.stop();
-    throw error;
-  }
   return stack;
 }
 
