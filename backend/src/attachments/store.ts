@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { newId } from '../db/ids.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -46,7 +47,7 @@ export class AttachmentStore {
     body: Readable,
     maxBytes: number,
   ): Promise<ReceivedFile> {
-    const id = crypto.randomUUID();
+    const id = newId();
     const final = this.pathOf(userId, id);
     const partial = `${final}${PART}`;
     await mkdir(path.dirname(final), { recursive: true });
@@ -80,7 +81,7 @@ export class AttachmentStore {
 
   /** A second file with the same bytes under a new id (a hard link when the file system allows). */
   async duplicate(userId: string, sourceId: string): Promise<string> {
-    const id = crypto.randomUUID();
+    const id = newId();
     const source = this.pathOf(userId, sourceId);
     const target = this.pathOf(userId, id);
     try {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { createAuditRepo, type AuditRow } from './repo.js';
 import type { AuditEntry, AuditPage } from './schemas.js';
@@ -47,7 +48,7 @@ export function createAuditLog(deps: {
     async record(event) {
       try {
         await repo.insert({
-          id: crypto.randomUUID(),
+          id: newId(),
           at: new Date((lastMs = Math.max(now().getTime(), lastMs + 1))).toISOString(),
           actorId: event.actorId,
           action: event.action,

@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import type { AuditLog } from '../audit/service.js';
 import { createRateLimiter, type RateDecision } from '../http/rate-limit.js';
 import type { SettingsService } from '../settings/service.js';
@@ -101,7 +102,7 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
       await repo.deleteExpiredSessions(at.toISOString());
     }
     await repo.insertSession({
-      id: crypto.randomUUID(),
+      id: newId(),
       tokenHash: hashToken(token),
       userId: user.id,
       now: at.toISOString(),
@@ -137,7 +138,7 @@ export function createAuthService(db: Database, options: AuthOptions = {}) {
     await policy.check(password, username);
     if (await repo.usernameTaken(username)) throw new AppError('user.username_taken');
     const user: AuthUser = {
-      id: crypto.randomUUID(),
+      id: newId(),
       username,
       role,
       createdAt: now().toISOString(),

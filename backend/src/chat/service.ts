@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AdmittedSend, SendAdmission, SendDemand } from '../admission/admission.js';
 import type { Database, Queryable } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import type { ChatMessage, ChatRequest, OpenRouterClient, Source } from '../openrouter/types.js';
 import {
@@ -324,7 +325,7 @@ export function createChatService({
 
     const created = new Date();
     const userMessage: Message = {
-      id: crypto.randomUUID(),
+      id: newId(),
       conversationId,
       parentId,
       role: 'user',
@@ -343,12 +344,12 @@ export function createChatService({
     // A millisecond apart, so "oldest first" puts the answers after their question, in the
     // order of the models.
     const answers: NewTurnAnswer[] = models.map((model, i) => ({
-      id: crypto.randomUUID(),
+      id: newId(),
       createdAt: new Date(created.getTime() + 1 + i).toISOString(),
-      generationId: crypto.randomUUID(),
+      generationId: newId(),
       model,
     }));
-    const comparisonId = comparing ? crypto.randomUUID() : null;
+    const comparisonId = comparing ? newId() : null;
     const title =
       parentId === null && conversation.title === DEFAULT_TITLE
         ? titleFrom(content || (attached?.attachments[0]?.name ?? ''))
@@ -703,8 +704,8 @@ export function createChatService({
         userId,
         conversationId,
         parentId: messageId,
-        messageId: crypto.randomUUID(),
-        generationId: crypto.randomUUID(),
+        messageId: newId(),
+        generationId: newId(),
         model,
         createdAt: new Date().toISOString(),
       };
@@ -762,7 +763,7 @@ export function createChatService({
         userId,
         conversationId,
         messageId,
-        generationId: crypto.randomUUID(),
+        generationId: newId(),
         model,
         createdAt: new Date().toISOString(),
       };
@@ -844,14 +845,14 @@ export function createChatService({
         messages,
       );
       const supported = hasParams(settings) ? await supportedParameters(model) : null;
-      const generationId = crypto.randomUUID();
+      const generationId = newId();
       return launch({
         admitted,
         userId,
         generationId,
         conversationId: null,
         // The answer's id for the client of this stream: no message has it.
-        messageId: crypto.randomUUID(),
+        messageId: newId(),
         model,
         request: chatRequest({
           conversation: settings,

@@ -2,6 +2,7 @@ import { createAttachmentsRepo } from '../attachments/repo.js';
 import type { AttachmentsService } from '../attachments/service.js';
 import { AppError } from '../errors.js';
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { createFoldersRepo } from '../folders/repo.js';
 import { ConversationCache } from './cache.js';
 import {
@@ -80,7 +81,7 @@ export function createConversationsService(
       const providerRouting = checkRouting(input.providerRouting ?? null);
       const model = input.model ?? (await defaultModelOf?.(userId)) ?? null;
       const conversation: Conversation = {
-        id: crypto.randomUUID(),
+        id: newId(),
         title: input.title ?? DEFAULT_TITLE,
         model,
         fallbackModels: input.fallbackModels ?? [],

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { isAppError } from '../errors.js';
 import type { ChatMessage, OpenRouterClient, Usage } from '../openrouter/types.js';
 import type { ConversationCache } from './cache.js';
@@ -148,7 +149,7 @@ export function createTitler({ db, log, model, timeoutMs = 20_000, cache, usageF
       completionCharacters: text.length,
       reasoningCharacters: 0,
     });
-    const generationId = crypto.randomUUID();
+    const generationId = newId();
     // One transaction on the writer: the rename check and the write see the same title.
     const outcome = await db.transaction(async (tx) => {
       const repo = createConversationsRepo(tx);

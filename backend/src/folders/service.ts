@@ -1,4 +1,5 @@
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import type { ConversationCache } from '../conversations/cache.js';
 import { createConversationsRepo } from '../conversations/repo.js';
@@ -26,7 +27,7 @@ export function createFoldersService(
         const txRepo = createFoldersRepo(tx);
         if ((await txRepo.count(userId)) >= MAX_FOLDERS) throw new AppError('folder.limit');
         const at = now().toISOString();
-        const folder: Folder = { id: crypto.randomUUID(), name, createdAt: at, updatedAt: at };
+        const folder: Folder = { id: newId(), name, createdAt: at, updatedAt: at };
         await txRepo.insert(userId, folder);
         return folder;
       });

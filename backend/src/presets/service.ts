@@ -1,4 +1,5 @@
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { systemPromptOf } from '../conversations/service.js';
 import { createPresetsRepo } from './repo.js';
@@ -29,7 +30,7 @@ export function createPresetsService(db: Database, { now = () => new Date() } = 
         }
         const at = now().toISOString();
         const preset: Preset = {
-          id: crypto.randomUUID(),
+          id: newId(),
           name: input.name,
           model: input.model ?? null,
           systemPrompt: systemPromptOf(input.systemPrompt),

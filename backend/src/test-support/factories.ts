@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAuthRepo } from '../auth/repo.js';
 import { hashPassword } from '../auth/password.js';
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 
 export interface SignedInUser {
   id: string;
@@ -30,7 +31,7 @@ export async function setupAdmin(app: FastifyInstance, username = 'admin'): Prom
 export async function buildUser(app: FastifyInstance, db: Database, username = `user${++counter}`) {
   const password = 'another fine password';
   await createAuthRepo(db).insertUser({
-    id: crypto.randomUUID(),
+    id: newId(),
     username,
     passwordHash: await hashPassword(password),
     role: 'user',

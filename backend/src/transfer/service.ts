@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import type { ConversationCache } from '../conversations/cache.js';
 import type { Database } from '../db/connection.js';
+import { newId } from '../db/ids.js';
 import { looksLikeArchive, planArchive } from './archive.js';
 import { looksLikeChatGpt, planChatGpt } from './chatgpt.js';
 import { attachment } from './filename.js';
@@ -110,9 +111,9 @@ export function createTransferService(
       const conversations: ImportResult['conversations'] = [];
       let importedMessages = 0;
       for (const planned of plan.conversations) {
-        const ids = new Map(planned.messages.map((m) => [m.key, crypto.randomUUID()]));
+        const ids = new Map(planned.messages.map((m) => [m.key, newId()]));
         const conversation: NewConversation = {
-          id: crypto.randomUUID(),
+          id: newId(),
           title: planned.title,
           model: planned.model,
           fallbackModels: planned.fallbackModels,
@@ -133,10 +134,10 @@ export function createTransferService(
             error: m.error,
             createdAt: m.createdAt,
             updatedAt: m.updatedAt,
-            generation: m.generation && { ...m.generation, id: crypto.randomUUID() },
+            generation: m.generation && { ...m.generation, id: newId() },
           })),
           comparisons: (planned.comparisons ?? []).map((c) => ({
-            id: crypto.randomUUID(),
+            id: newId(),
             questionId: ids.get(c.questionKey)!,
             answerIds: c.answerKeys.map((key) => ids.get(key)!),
             chosenId: c.chosenKey === null ? null : ids.get(c.chosenKey)!,
