@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { Agent, request } from 'undici';
+import { backendMemory, sampleOf, scrape } from './api.js';
 import { freshDatabase } from './fresh-db.js';
 import { Http, type HttpCall } from './http.js';
 import { crashed, startBackend, stopService, type Service } from './services.js';
@@ -29,6 +30,12 @@ export interface DbOptions {
   /** Timed calls of the branch query on the big conversation (seconds each at full scale). */
   slowCalls: number;
   writeSeconds: number;
+  /**
+   * How the generated rows' ids are made: `time`, time-ordered as the backend makes them
+   * (backend/src/db/ids.ts, UUIDv7 from each row's time), or `random` (random-looking, as
+   * every id was before 2026-12-05): `--db-ids random`.
+   */
+  ids: 'time' | 'random';
 }
 
 export interface Timing {
@@ -41,6 +48,7 @@ export interface Timing {
 
 export interface DbReport {
   file: string;
+  ids: DbOptions['ids'];
   fileMb: number;
   rows: Record<string, number>;
   generateMs: number;
@@ -53,6 +61,11 @@ export interface DbReport {
     turnMs: Summary;
     readsDuring: Timing[];
   } | null;
+  /**
+   * The backend after the writes, from its /metrics: its RSS and DuckDB's memory (the ART
+   * indexes, whole in memory once a table takes writes, and the cached table blocks).
+   */
+  memoryAfterWrites: { rssMb: number; artMb: number; tableBlocksMb: number } | null;
   failedRequests: number;
   failureSamples: string[];
   crashes: string[];
@@ -74,10 +87,38 @@ const COMMON_WORD = 'people';
 export const sessionToken = (userNo: number) => `bench-session-token-${userNo}`;
 const cookieOf = (userNo: number) => `ai_session=${sessionToken(userNo)}`;
 
-/** A deterministic UUID-shaped id, the same in SQL (buuid macro) and here. */
-export function benchId(kind: string, key: string | number): string {
-  const h = createHash('md5').update(`${kind}${key}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+/**
+ * The generated rows' ids (SQL macro `bid(kind, key, made)`): deterministic, UUID-shaped. With
+ * `time` ids the first 48 bits are the row's time in ms and the rest comes from md5(kind, key),
+ * as the backend's UUIDv7 ids are laid out; with `random` ids all of it comes from the md5.
+ */
+function idMacro(ids: DbOptions['ids']): string {
+  const md5 = 'md5(kind || key)';
+  const head =
+    ids === 'time'
+      ? `substr(lower(lpad(to_hex(epoch_ms(made)), 12, '0')), 1, 8) || '-' ||
+         substr(lower(lpad(to_hex(epoch_ms(made)), 12, '0')), 9, 4) || '-7'`
+      : `substr(${md5}, 1, 8) || '-' || substr(${md5}, 9, 4) || '-4'`;
+  return `CREATE OR REPLACE TEMP MACRO bid(kind, key, made) AS (
+    ${head} || substr(${md5}, 14, 3) || '-a' || substr(${md5}, 18, 3) || '-' ||
+    substr(${md5}, 21, 12))`;
+}
+
+/** Generated conversation k's id, read back from the file (`Conversation k` is its title). */
+type ConversationIds = (k: number) => string;
+
+async function conversationIds(c: DuckDBConnection): Promise<ConversationIds> {
+  const rows = (
+    await c.runAndReadAll(
+      "SELECT CAST(substr(title, 14) AS INTEGER), id FROM conversations WHERE title LIKE 'Conversation %'",
+    )
+  ).getRows();
+  const ids = new Map(rows.map(([k, id]) => [Number(k), String(id)]));
+  return (k) => {
+    const id = ids.get(k);
+    if (id === undefined) throw new Error(`no generated conversation ${k}`);
+    return id;
+  };
 }
 
 const VOCABULARY =
@@ -121,19 +162,14 @@ async function generate(
     const base = Math.floor(rest / small);
     const extra = rest % small;
     const models = `[${MODELS.map((m) => `'${m}'`).join(', ')}]`;
-    await run(
-      c,
-      `CREATE OR REPLACE TEMP MACRO buuid(kind, key) AS (
-         substr(md5(kind || key), 1, 8) || '-' || substr(md5(kind || key), 9, 4) || '-4' ||
-         substr(md5(kind || key), 14, 3) || '-a' || substr(md5(kind || key), 18, 3) || '-' ||
-         substr(md5(kind || key), 21, 12))`,
-    );
+    await run(c, idMacro(o.ids));
     await run(c, 'CREATE OR REPLACE TEMP TABLE corpus AS SELECT $1::VARCHAR AS text', [corpus()]);
     // User 0 is the admin created through /api/auth/setup; the others are made here.
     await run(
       c,
       `CREATE OR REPLACE TEMP TABLE bench_users AS
-       SELECT u AS user_no, CASE WHEN u = 0 THEN $1 ELSE buuid('u', u) END AS id
+       SELECT u AS user_no,
+              CASE WHEN u = 0 THEN $1 ELSE bid('u', u, now() - INTERVAL 400 DAY) END AS id
        FROM range(${o.users}) t(u)`,
       [adminId],
     );
@@ -154,12 +190,13 @@ async function generate(
     await run(
       c,
       `CREATE OR REPLACE TEMP TABLE bench_convs AS
-       SELECT k, buuid('c', k) AS id, u.id AS user_id,
-              CASE WHEN k < ${o.users} THEN ${big}
-                   WHEN k - ${o.users} < ${extra} THEN ${base + 1} ELSE ${base} END AS n,
-              ${models}[1 + (hash(k) % ${MODELS.length})::INT] AS model,
-              (now() - INTERVAL 365 DAY) + to_seconds((hash(k, 'start') % (360 * 86400))::BIGINT) AS started
-       FROM range(${o.conversations}) t(k) JOIN bench_users u ON u.user_no = k % ${o.users}`,
+       SELECT k, bid('c', k, started) AS id, user_id, n, model, started
+       FROM (SELECT k, u.id AS user_id,
+                    CASE WHEN k < ${o.users} THEN ${big}
+                         WHEN k - ${o.users} < ${extra} THEN ${base + 1} ELSE ${base} END AS n,
+                    ${models}[1 + (hash(k) % ${MODELS.length})::INT] AS model,
+                    (now() - INTERVAL 365 DAY) + to_seconds((hash(k, 'start') % (360 * 86400))::BIGINT) AS started
+             FROM range(${o.conversations}) t(k) JOIN bench_users u ON u.user_no = k % ${o.users})`,
     );
     await run(
       c,
@@ -177,8 +214,8 @@ async function generate(
       c,
       `INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, reasoning,
                              model, status, error, created_at, updated_at)
-       SELECT buuid('m' || k || '-', i), conversation_id, user_id,
-              CASE WHEN i = 0 THEN NULL ELSE buuid('m' || k || '-', i - 1) END,
+       SELECT bid('m' || k || '-', i, ts), conversation_id, user_id,
+              CASE WHEN i = 0 THEN NULL ELSE bid('m' || k || '-', i - 1, ts - INTERVAL 1 MINUTE) END,
               CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END,
               substr(corpus.text, 1 + (hash(k, i) % 190000)::BIGINT,
                      (CASE WHEN i % 2 = 0 THEN 40 + hash(i, k) % 160 ELSE 300 + hash(i, k) % 1700 END)::BIGINT)
@@ -192,7 +229,7 @@ async function generate(
                                 prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens,
                                 cost_usd, time_to_first_token_ms, duration_ms, finish_reason,
                                 error_code, created_at)
-       SELECT buuid('g' || k || '-', i), buuid('m' || k || '-', i), user_id, conversation_id, model,
+       SELECT bid('g' || k || '-', i, ts), bid('m' || k || '-', i, ts), user_id, conversation_id, model,
               'Bench', 'gen-bench-' || k || '-' || i,
               p, q, 0, 0, p * 0.000001 + q * 0.000002,
               200 + (hash(k, i, 't') % 800)::INT, 2000 + (hash(k, i, 'd') % 20000)::INT, 'stop', NULL, ts
@@ -230,11 +267,18 @@ FROM generations
 WHERE user_id = $1 AND created_at >= CAST($2 AS TIMESTAMPTZ) AND created_at < CAST($3 AS TIMESTAMPTZ)
 GROUP BY model ORDER BY model`;
 
-/** SQL timings through a direct connection, as the backend's Queryable runs them (prepare + run). */
-async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
+/**
+ * SQL timings through a direct connection, as the backend's Queryable runs them (prepare +
+ * run); and the generated conversations' ids, read on the same connection.
+ */
+async function sqlTimings(
+  file: string,
+  o: DbOptions,
+): Promise<{ timings: Timing[]; conversationId: ConversationIds }> {
   const instance = await DuckDBInstance.create(file);
   const c = await instance.connect();
   try {
+    const conversationId = await conversationIds(c);
     const users = (
       await c.runAndReadAll(
         // users[n] is generated user n (the admin is user 0).
@@ -263,7 +307,7 @@ async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
       return [start.toISOString(), end.toISOString()];
     };
     const conversationCount = o.conversations;
-    return [
+    const timings: Timing[] = [
       {
         name: 'one conversation by id and user (two filters: DuckDB scans)',
         how: 'SQL, direct DuckDB connection',
@@ -273,11 +317,11 @@ async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
           'SELECT id, title, model, created_at, updated_at FROM conversations WHERE id = $1 AND user_id = $2',
           (i) => {
             const k = (i * 7919) % conversationCount;
-            return [benchId('c', k), users[k % o.users] ?? ''];
+            return [conversationId(k), users[k % o.users] ?? ''];
           },
         ),
       },
-      ...(await hotPath(o, time)),
+      ...(await hotPath(o, time, conversationId)),
       {
         name: 'search one user’s messages, rare word',
         how: 'SQL, direct DuckDB connection',
@@ -300,6 +344,7 @@ async function sqlTimings(file: string, o: DbOptions): Promise<Timing[]> {
         ms: await time(USAGE_SQL, (i) => [user(i), ...month(i)]),
       },
     ];
+    return { timings, conversationId };
   } finally {
     c.closeSync();
     instance.closeSync();
@@ -318,7 +363,11 @@ type Timer = (
  * 30 s by the backend), the conversation by id, and the conversation's messages, from which the
  * newest one and the branch sent upstream are found in memory.
  */
-async function hotPath(o: DbOptions, time: Timer): Promise<Timing[]> {
+async function hotPath(
+  o: DbOptions,
+  time: Timer,
+  conversationId: ConversationIds,
+): Promise<Timing[]> {
   const small = (i: number) => o.users * (1 + (i % 5)) + (i % o.users);
   const typical = Math.floor(
     (o.messages - o.bigConversationMessages * o.users) / (o.conversations - o.users),
@@ -354,7 +403,7 @@ async function hotPath(o: DbOptions, time: Timer): Promise<Timing[]> {
       ms: await time(
         `SELECT user_id, id, title, model, fallback_models, created_at, updated_at
          FROM conversations WHERE id = $1`,
-        (i) => [benchId('c', small(i))],
+        (i) => [conversationId(small(i))],
       ),
     },
     {
@@ -362,14 +411,14 @@ async function hotPath(o: DbOptions, time: Timer): Promise<Timing[]> {
       how,
       what: 'messages WHERE conversation_id = $1 (chat repo contextRows)',
       target: null,
-      ms: await time(contextSql, (i) => [benchId('c', small(i))]),
+      ms: await time(contextSql, (i) => [conversationId(small(i))]),
     },
     {
       name: `send: the conversation's messages (context), ${o.bigConversationMessages}-message conversation`,
       how,
       what: 'messages WHERE conversation_id = $1 (chat repo contextRows)',
       target: null,
-      ms: await time(contextSql, () => [benchId('c', 0)], o.slowCalls),
+      ms: await time(contextSql, () => [conversationId(0)], o.slowCalls),
     },
   ];
 }
@@ -392,15 +441,15 @@ export async function dbBench(o: DbOptions): Promise<DbReport> {
     );
 
     log('db: timing search and usage SQL (direct connection; the backend is stopped)');
-    const timings = await sqlTimings(file, o);
+    const { timings, conversationId } = await sqlTimings(file, o);
 
     const backend = await startBackend({ dir: o.dir, databasePath: file, upstreamUrl: fakeUrl });
     services.push(backend.service);
     const agent = new Agent({ connections: 16 });
     const http = new Http(backend.url, agent);
     const user = (i: number) => (i * 7) % o.users;
-    const bigOf = (u: number) => benchId('c', u); // conversation k = u is user u's big one
-    const smallOf = (u: number, i: number) => benchId('c', u + o.users * (1 + (i % 5)));
+    const bigOf = (u: number) => conversationId(u); // conversation k = u is user u's big one
+    const smallOf = (u: number, i: number) => conversationId(u + o.users * (1 + (i % 5)));
     const list = (i: number): HttpCall => ({
       path: '/api/conversations?limit=30',
       cookie: cookieOf(user(i)),
@@ -460,7 +509,7 @@ export async function dbBench(o: DbOptions): Promise<DbReport> {
         const u = user(w * 13 + n);
         const perUser = Math.floor(o.conversations / o.users);
         const j = 1 + ((6 + w + writers * (n % 10)) % (perUser - 1));
-        const conversation = benchId('c', u + o.users * j);
+        const conversation = conversationId(u + o.users * j);
         const start = performance.now();
         try {
           const { statusCode, body } = await request(
@@ -500,11 +549,22 @@ export async function dbBench(o: DbOptions): Promise<DbReport> {
     ]);
     const writeSeconds = (performance.now() - writeStart) / 1000;
     await agent.close();
+    const metrics = await scrape(backend.url);
+    const memory = backendMemory(metrics);
+    const memoryAfterWrites =
+      metrics === ''
+        ? null
+        : {
+            rssMb: sampleOf(metrics, 'process_resident_memory_bytes') / 1048576,
+            artMb: memory.duckdbMb['ART_INDEX'] ?? 0,
+            tableBlocksMb: memory.duckdbMb['BASE_TABLE'] ?? 0,
+          };
     for (const s of services) if (crashed(s)) crashes.push(`${s.name} exited: ${s.tail(10)}`);
 
     const { size } = await stat(file);
     return {
       file,
+      ids: o.ids,
       fileMb: size / 2 ** 20,
       rows,
       generateMs,
@@ -533,6 +593,7 @@ export async function dbBench(o: DbOptions): Promise<DbReport> {
           },
         ],
       },
+      memoryAfterWrites,
       failedRequests: http.failures,
       failureSamples: http.samples,
       crashes,
@@ -558,7 +619,9 @@ export function dbMarkdown(r: DbReport): string {
   const lines = [
     `File ${r.file}: ${fmt(r.fileMb, 0)} MB; ${Object.entries(r.rows)
       .map(([t, n]) => `${n.toLocaleString('en')} ${t}`)
-      .join(', ')}; generated in ${fmt(r.generateMs / 1000, 1)} s.\n`,
+      .join(
+        ', ',
+      )}; ${r.ids === 'time' ? 'time-ordered' : 'random'} ids; generated in ${fmt(r.generateMs / 1000, 1)} s.\n`,
     table(
       ['what', 'how', 'call', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'target ms', 'target'],
       r.timings.map((t) => [
@@ -590,6 +653,12 @@ export function dbMarkdown(r: DbReport): string {
         ]),
       ),
       '',
+    );
+  }
+  if (r.memoryAfterWrites) {
+    const m = r.memoryAfterWrites;
+    lines.push(
+      `Backend after the writes (its /metrics): RSS ${fmt(m.rssMb, 0)} MB; DuckDB's ART indexes ${fmt(m.artMb, 1)} MB (whole in memory once a table takes writes), cached table blocks ${fmt(m.tableBlocksMb, 1)} MB.\n`,
     );
   }
   if (r.failedRequests)

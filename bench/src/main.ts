@@ -5,12 +5,15 @@
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
  *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
  *                   [--soak-answer CHUNKSxMS] [--soak-backend-env KEY=VALUE,…]
- *                   [--node BIN] [--backend-env KEY=VALUE,…] [--json FILE] [--report-json FILE]
+ *                   [--node BIN] [--backend-env KEY=VALUE,…] [--db-ids time|random]
+ *                   [--json FILE] [--report-json FILE]
  *
  * --node runs the services under test (backend, frontend, the bare hops) on another Node
  * binary, e.g. Node 24 as the containers run them; the fake and the load client stay on this
  * one. --backend-env sets every backend's environment; run.sh passes the container's C allocator
  * (backend/Dockerfile: jemalloc with its MALLOC_CONF) unless given one.
+ * --db-ids random generates the database part's rows with random-looking ids, as the backend
+ * made them before 2026-12-05 (default: time-ordered, as it makes them now).
  * --json writes every figure; --report-json writes a vitest-like summary (checks passed and
  * failed) that scripts/test.sh adds to its closing line. Results are also written to
  * bench/.results/<mode>-<time>.{json,md}.
@@ -79,6 +82,8 @@ const relayOptions: Omit<RelayOptions, 'dir'> = {
   chunks: 50,
   delayMs: 10,
 };
+const dbIds = value('--db-ids') ?? 'time';
+if (dbIds !== 'time' && dbIds !== 'random') throw new Error('--db-ids: time or random');
 const dbOptions: Omit<DbOptions, 'dir'> = full
   ? {
       file: path.join(root, 'data', 'bench.db'),
@@ -89,6 +94,7 @@ const dbOptions: Omit<DbOptions, 'dir'> = full
       calls: 300,
       slowCalls: 30,
       writeSeconds: 20,
+      ids: dbIds,
     }
   : {
       file: null,
@@ -99,6 +105,7 @@ const dbOptions: Omit<DbOptions, 'dir'> = full
       calls: 40,
       slowCalls: 5,
       writeSeconds: 3,
+      ids: dbIds,
     };
 const usageOptions: Omit<UsageOptions, 'dir'> = full
   ? {
