@@ -63,7 +63,7 @@ export interface DbReport {
   } | null;
   /**
    * The backend after the writes, from its /metrics: its RSS and DuckDB's memory (the ART
-   * indexes, whole in memory once a table takes writes, and the cached table blocks).
+   * indexes it holds in memory, which no memory_limit caps, and its cached table blocks).
    */
   memoryAfterWrites: { rssMb: number; artMb: number; tableBlocksMb: number } | null;
   failedRequests: number;
@@ -658,7 +658,7 @@ export function dbMarkdown(r: DbReport): string {
   if (r.memoryAfterWrites) {
     const m = r.memoryAfterWrites;
     lines.push(
-      `Backend after the writes (its /metrics): RSS ${fmt(m.rssMb, 0)} MB; DuckDB's ART indexes ${fmt(m.artMb, 1)} MB (whole in memory once a table takes writes), cached table blocks ${fmt(m.tableBlocksMb, 1)} MB.\n`,
+      `Backend after the writes (its /metrics): RSS ${fmt(m.rssMb, 0)} MB; DuckDB's ART indexes ${fmt(m.artMb, 1)} MB, cached table blocks ${fmt(m.tableBlocksMb, 1)} MB.\n`,
     );
   }
   if (r.failedRequests)

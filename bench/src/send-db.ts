@@ -13,8 +13,8 @@
  * by id alone and synchronous row reads). Each variant and batch size runs in a fresh process
  * on a fresh DuckDB file with 1,000 conversations; variants alternate within each round, so a
  * noisy shared machine hits them alike. Reported: the median over rounds, and its ratio to the
- * first variant; and DuckDB's memory after the last answer (its ART indexes, which it keeps
- * whole in memory once a table takes writes) and the file's size.
+ * first variant; and DuckDB's memory after the last answer (its ART indexes, which it holds in
+ * memory and no memory_limit caps, and its cached table blocks) and the file's size.
  *
  * `--ids random,time` runs every variant twice: with random ids (UUIDv4, as the backend made
  * them before 2026-12-05) and with the backend's own (db/ids.ts: time-ordered UUIDv7). Default:

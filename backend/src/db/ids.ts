@@ -4,12 +4,12 @@ import { randomFillSync } from 'node:crypto';
  * Ids of stored rows (users, conversations, messages, generations, …): UUIDv7 (RFC 9562),
  * the creation time in milliseconds first, then a 12-bit counter, then 62 random bits.
  *
- * Why not random (v4) ids: DuckDB keeps a table's ART indexes whole in memory once it takes
- * a write, and they grow with every row. Keys made close in time share their leading
- * characters, so the index stores them far more compactly: measured for the same 200,000
- * rows keyed as the messages table is, −65 % ART memory and a 40 % smaller file at the same
- * insert cost (docs/benchmarks.md, Findings 11; bench/src/id-keys.ts). Rows made later also
- * sort later, which the index appends to cheaply.
+ * Why not random (v4) ids: DuckDB holds the ART indexes of the tables it writes in memory
+ * (no memory_limit caps them), and they grow with every row. Keys made close in time share
+ * their leading characters and land at the index's right edge, so it stays far smaller and
+ * takes them faster: in the soak the indexes stayed at 8–13 MB where random ids grew them
+ * 8 → 41 MB; at 1,000,000 messages writes ×1.20 and the backend ~70 MB smaller
+ * (docs/benchmarks.md, Findings 11; bench/src/send-db.ts --ids random,time).
  *
  * The counter (RFC 9562 §6.2, method 1) keeps ids made in the same millisecond, or after the
  * clock stepped back, in increasing order; it starts at a random value below 2,048 so the
