@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { newId } from '../db/ids.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { Sniffer, type FileType } from './sniff.js';
 
