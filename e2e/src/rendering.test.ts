@@ -202,7 +202,9 @@ describe('answers in Chromium', () => {
   });
 
   it('queues a message typed while an answer streams, lets it be edited and cancelled, then sends it', async () => {
-    await send('First question [fake chunks=60 delay=40]');
+    // Long enough (8 s) that the editing below ends before the answer does, even on a loaded
+    // machine: a message sent after it is not queued (at 2.4 s this raced on a slow host).
+    await send('First question [fake chunks=200 delay=40]');
     await expect.poll(() => lastAnswer().getAttribute('data-status')).toBe('streaming');
     await send('Second question');
     await expect.poll(() => byTestId('queued-text').textContent()).toBe('Second question');
@@ -218,8 +220,9 @@ describe('answers in Chromium', () => {
     expect(await byTestId('queued-message').count()).toBe(0);
 
     const users = await byTestId('message-user').count();
+    expect(await lastAnswer().getAttribute('data-status')).toBe('streaming');
     await send('Second question, queued');
-    await byTestId('queued-message').waitFor();
+    await byTestId('queued-message').waitFor({ timeout: 5_000 });
     // Nothing is sent before the answer ends; then the queued message goes by itself.
     expect(await byTestId('message-user').count()).toBe(users);
     await expect
