@@ -5,7 +5,8 @@
  * every chunk of the answer to its client as it arrives, pausing the upstream while the client's
  * socket is full (as the frontend does): no parsing, no JSON, no database, no log, no auth.
  * What our two services cost above this is the work they do; what this costs is the machine's
- * price for two Node processes in between. Plain JavaScript, run by `node` itself (no tsx loader in its memory).
+ * price for two Node processes in between. Plain JavaScript, run by `node` itself (no tsx
+ * loader in its memory).
  *
  *   PORT=… UPSTREAM=http://127.0.0.1:…/api/v1 node src/floor-hop.mjs
  */
