@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { assetPath } from '../assets.js';
 import { AppError } from '../errors.js';
 
 /** NIST SP 800-63B: at least 8 characters; long passphrases accepted. */
@@ -8,9 +8,9 @@ export const MAX_PASSWORD = 256;
 
 /**
  * The 10,000 most common passwords (SecLists, MIT: see common-passwords.LICENSE), one a
- * line. The build copies it next to this module in dist/.
+ * line. The build copies it to dist/auth/.
  */
-const commonPasswordsFile = fileURLToPath(new URL('./common-passwords.txt', import.meta.url));
+const commonPasswordsFile = assetPath('auth/common-passwords.txt');
 
 export interface PasswordPolicy {
   /** Throws a typed 400 (`password.*`) when `password` may not be set for `username`. */

@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { assetPath } from '../assets.js';
 import type { Database, Queryable } from './connection.js';
 
-const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
+const migrationsDir = assetPath('db/migrations/');
 
 export interface MigrationResult {
   applied: string[];

@@ -1,0 +1,33 @@
+// The production server as one minified file: dist/main.js, bundled from src/main.ts with the
+// JavaScript dependencies it loads. The last step of `npm run build`, after tsc has type-checked
+// and emitted dist/ (the ops CLI, dist/ops.js, stays tsc's output) and the assets are copied.
+//
+// Why: V8 keeps the source text of every loaded module, comments and all, to compile functions
+// lazily; Fastify, ajv, undici, pino and the app as separate files held ~15 MB more of the
+// backend's memory, at rest and under load, than this file does, for the same CPU per answer
+// (docs/benchmarks.md, Findings 12). Names are kept (`keepNames`), so stack traces, error names
+// and logs still name the functions and classes; dist/main.js.map maps a position back to src/.
+//
+// Left outside the bundle, loaded from node_modules as before: the packages with native
+// binaries (DuckDB, argon2) and @fastify/swagger-ui, which serves its files from its own folder.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/main.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  minify: true,
+  keepNames: true,
+  sourcemap: 'external',
+  sourcesContent: false,
+  legalComments: 'none',
+  external: ['@duckdb/*', '@node-rs/*', '@fastify/swagger-ui'],
+  // CommonJS dependencies inside an ES module bundle still call require() for Node's builtins.
+  banner: {
+    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
