@@ -3,9 +3,9 @@
 // and emitted dist/ (the ops CLI, dist/ops.js, stays tsc's output) and the assets are copied.
 //
 // Why: V8 keeps the source text of every loaded module, comments and all, to compile functions
-// lazily; Fastify, ajv, undici, pino and the app as separate files held ~15 MB more of the
-// backend's memory, at rest and under load, than this file does, for the same CPU per answer
-// (docs/benchmarks.md, Findings 12). Whitespace and syntax are minified, identifiers are not:
+// lazily; Fastify, ajv, undici, pino and the app as separate files held 14 MB more of the
+// backend's memory at rest, and 22–25 MB more at its peaks under load, than this file does,
+// for the same CPU per answer (docs/benchmarks.md, Findings 12). Whitespace and syntax are minified, identifiers are not:
 // stack traces, heap snapshots and logs name the functions and classes as the sources do
 // (full minification saved ~4 MB more; esbuild's `keepNames`, which would restore the names,
 // defines a `name` on every closure as it is created, ~5 MB at 1,000 streams and CPU with it).
