@@ -411,6 +411,34 @@ describe('POST /api/conversations/:id/messages/:messageId/continue', () => {
     expect(busy.json().error.code).toBe('message.busy');
   });
 
+  it('refuses to continue an answer whose turn is not committed yet', async () => {
+    const slow = await createConversation(ctx.app, admin, { model: 'fake/slow' });
+    // A transaction holds the writer: the turn's commit waits behind it, while the answer's
+    // stream opens and runs (its user_message comes once the commit is done).
+    let release!: () => void;
+    const held = ctx.db.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    const stream = postMessage(ctx.baseUrl, admin.cookie, slow, {
+      content: 'long [fake chunks=100 delay=20]',
+    });
+    let answer = '';
+    const seen: string[] = [];
+    for await (const event of stream) {
+      seen.push(event.event);
+      if (event.event === 'assistant_message') answer = event.data.messageId as string;
+      if (event.event === 'delta') break;
+    }
+    expect(seen).not.toContain('user_message');
+    const busy = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/conversations/${slow}/messages/${answer}/continue`,
+      headers: { cookie: admin.cookie },
+    });
+    release();
+    await held;
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json().error.code).toBe('message.busy');
+  });
+
   it('runs one of two continuations of an answer sent at once, refusing the other', async () => {
     const id = await createConversation(ctx.app, admin, { model: 'fake/echo' });
     await send(id, { content: 'cut [fake chunks=60 limit=2 delay=10]' });

@@ -737,14 +737,17 @@ export function createChatService({
       messageId: string,
       requestId?: string,
     ): Promise<Generation> {
+      // Checked first: an answer's stream opens before its turn's commit puts it in the
+      // conversation (`user_message` may follow the first deltas), and it is busy all along.
+      const writing = registry
+        .ofUser(userId)
+        .some((g) => g.messageId === messageId && g.conversationId === conversationId);
+      if (writing) throw new AppError('message.busy');
       const { conversation, rows } = await inMemory(userId, conversationId);
       const row = rows.find((r) => r.id === messageId);
       if (!row) throw new AppError('message.not_found');
       if (row.role !== 'assistant' || row.parent_id === null) {
         throw new AppError('message.not_continuable');
-      }
-      if (registry.ofUser(userId).some((g) => g.messageId === messageId)) {
-        throw new AppError('message.busy');
       }
       // The saved text and reasoning (the cached tree holds text only) and the answer's model.
       const stored = await repo.findMessage(userId, conversationId, messageId);
