@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/connection.js';
-import { valuesList } from '../db/values.js';
+import { keyedRows, valuesList } from '../db/values.js';
 import type { AttachmentKind } from './sniff.js';
 
 /** An attachment as the API and the chat see it (no owner, no hash). */
@@ -127,12 +127,12 @@ export function createAttachmentsRepo(db: Queryable) {
         i.claims.map((c) => [c.id, i.conversationId, i.messageId, c.position] as const),
       );
       if (claims.length > 0) {
-        const rows = valuesList(['TEXT', 'TEXT', 'TEXT', 'INTEGER'], claims);
+        const rows = keyedRows(['TEXT', 'TEXT', 'TEXT', 'INTEGER'], claims);
         await db.run(
           `UPDATE attachments
-           SET conversation_id = v.conversation_id, message_id = v.message_id, position = v.position
-           FROM (VALUES ${rows.sql}) AS v(id, conversation_id, message_id, position)
-           WHERE attachments.id = v.id`,
+           SET conversation_id = ${rows.value(1, 'id')}, message_id = ${rows.value(2, 'id')},
+               position = ${rows.value(3, 'id')}
+           WHERE id IN (${rows.keys})`,
           rows.params,
         );
       }

@@ -3,7 +3,7 @@ import type { Source } from '../openrouter/types.js';
 import { parseSources } from '../conversations/repo.js';
 import type { MessageStatus } from '../conversations/schemas.js';
 import { DEFAULT_TITLE } from '../conversations/schemas.js';
-import { valuesList } from '../db/values.js';
+import { keyedRows, valuesList } from '../db/values.js';
 import type { ContextRow } from '../conversations/cache.js';
 import { byMessage, createAttachmentsRepo } from '../attachments/repo.js';
 import type { GenerationKind, UsageSource } from '../usage/figures.js';
@@ -127,12 +127,31 @@ async function insertGeneration(
 }
 
 /**
- * Output tokens per second while streaming, from a row's (or VALUES list's) figures: completion
- * tokens over the time from the first token to the end; NULL without such a time.
+ * Output tokens per second while streaming, from a row's figures (`column` gives the SQL for
+ * each): completion tokens over the time from the first token to the end; NULL without such
+ * a time.
  */
-export const TOKENS_PER_SECOND = (t: string) =>
-  `CASE WHEN ${t}.completion_tokens > 0 AND ${t}.duration_ms > ${t}.time_to_first_token_ms
-        THEN ${t}.completion_tokens * 1000.0 / (${t}.duration_ms - ${t}.time_to_first_token_ms) END`;
+export const TOKENS_PER_SECOND = (column: (name: string) => string) =>
+  `CASE WHEN ${column('completion_tokens')} > 0 AND ${column('duration_ms')} > ${column('time_to_first_token_ms')}
+        THEN ${column('completion_tokens')} * 1000.0 / (${column('duration_ms')} - ${column('time_to_first_token_ms')}) END`;
+
+/** A finished answer's generation row as finishAll writes it, in the order of its values. */
+const FINISHED_GENERATION_COLUMNS = [
+  ['id', 'TEXT'],
+  ['provider', 'TEXT'],
+  ['upstream_id', 'TEXT'],
+  ['prompt_tokens', 'INTEGER'],
+  ['completion_tokens', 'INTEGER'],
+  ['reasoning_tokens', 'INTEGER'],
+  ['cached_tokens', 'INTEGER'],
+  ['cost_usd', 'DOUBLE'],
+  ['time_to_first_token_ms', 'INTEGER'],
+  ['duration_ms', 'INTEGER'],
+  ['finish_reason', 'TEXT'],
+  ['error_code', 'TEXT'],
+  ['model', 'TEXT'],
+  ['usage_source', 'TEXT'],
+] as const;
 
 /** Statements over at most this many rows each (PostgreSQL allows 65,535 parameters). */
 const ROWS_PER_STATEMENT = 200;
@@ -143,7 +162,7 @@ function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
   return out;
 }
 
-/** One entry per key, the later item winning: an UPDATE … FROM must not match a row twice. */
+/** One entry per key, the later item winning. */
 function lastPer<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
 }
@@ -279,7 +298,7 @@ export function createChatRepo(db: Queryable) {
           );
         }
         // A provisional title replaces only the default one: a rename made meanwhile stays.
-        const activity = valuesList(
+        const activity = keyedRows(
           ['TEXT', 'TIMESTAMPTZ', 'TEXT', 'TEXT'],
           lastPer(part, (t) => t.conversationId).map((t) => [
             t.conversationId,
@@ -290,13 +309,13 @@ export function createChatRepo(db: Queryable) {
           ]),
           2,
         );
+        const newTitle = activity.value(3, 'id');
         await db.run(
           `UPDATE conversations
-           SET updated_at = v.updated_at, model = v.model,
-               title = CASE WHEN v.title IS NOT NULL AND conversations.title = $1 THEN v.title
-                            ELSE conversations.title END
-           FROM (VALUES ${activity.sql}) AS v(id, updated_at, model, title)
-           WHERE conversations.id = v.id`,
+           SET updated_at = ${activity.value(1, 'id')}, model = ${activity.value(2, 'id')},
+               title = CASE WHEN ${newTitle} IS NOT NULL AND title = $1 THEN ${newTitle}
+                            ELSE title END
+           WHERE id IN (${activity.keys})`,
           [DEFAULT_TITLE, ...activity.params],
         );
         // Only turns with files: a send without attachments runs no statement more.
@@ -345,19 +364,18 @@ export function createChatRepo(db: Queryable) {
       }>,
     ): Promise<void> {
       for (const part of chunks(partials)) {
-        const rows = valuesList(
+        const rows = keyedRows(
           ['TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
           part.map((p) => [p.id, p.content, p.reasoning, p.now]),
         );
-        // The status test sits in SET, not WHERE: a second condition makes DuckDB scan the
-        // table instead of joining through the primary key (1M messages: ~3 ms → ~1.5 ms).
+        // The status test sits in SET, not WHERE: a second condition can make DuckDB scan the
+        // table instead of reading the rows through the primary key.
         await db.run(
           `UPDATE messages
-           SET content = CASE WHEN messages.status = 'streaming' THEN v.content ELSE messages.content END,
-               reasoning = CASE WHEN messages.status = 'streaming' THEN v.reasoning ELSE messages.reasoning END,
-               updated_at = CASE WHEN messages.status = 'streaming' THEN v.updated_at ELSE messages.updated_at END
-           FROM (VALUES ${rows.sql}) AS v(id, content, reasoning, updated_at)
-           WHERE messages.id = v.id`,
+           SET content = CASE WHEN status = 'streaming' THEN ${rows.value(1, 'id')} ELSE content END,
+               reasoning = CASE WHEN status = 'streaming' THEN ${rows.value(2, 'id')} ELSE reasoning END,
+               updated_at = CASE WHEN status = 'streaming' THEN ${rows.value(3, 'id')} ELSE updated_at END
+           WHERE id IN (${rows.keys})`,
           rows.params,
         );
       }
@@ -375,7 +393,7 @@ export function createChatRepo(db: Queryable) {
           (g): g is FinishedGeneration & { messageId: string } => g.messageId !== null,
         );
         if (answers.length > 0) {
-          const messages = valuesList(
+          const messages = keyedRows(
             ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TIMESTAMPTZ'],
             answers.map((g) => [
               g.messageId,
@@ -387,32 +405,17 @@ export function createChatRepo(db: Queryable) {
               g.now,
             ]),
           );
+          const v = (column: number) => messages.value(column, 'id');
           await db.run(
             `UPDATE messages
-             SET content = v.content, reasoning = v.reasoning, sources = v.sources,
-                 status = v.status, error = v.error, updated_at = v.updated_at
-             FROM (VALUES ${messages.sql}) AS v(id, content, reasoning, sources, status, error, updated_at)
-             WHERE messages.id = v.id`,
+             SET content = ${v(1)}, reasoning = ${v(2)}, sources = ${v(3)},
+                 status = ${v(4)}, error = ${v(5)}, updated_at = ${v(6)}
+             WHERE id IN (${messages.keys})`,
             messages.params,
           );
         }
-        const generations = valuesList(
-          [
-            'TEXT',
-            'TEXT',
-            'TEXT',
-            'INTEGER',
-            'INTEGER',
-            'INTEGER',
-            'INTEGER',
-            'DOUBLE',
-            'INTEGER',
-            'INTEGER',
-            'TEXT',
-            'TEXT',
-            'TEXT',
-            'TEXT',
-          ],
+        const generations = keyedRows(
+          FINISHED_GENERATION_COLUMNS.map(([, type]) => type),
           part.map((g) => [
             g.generationId,
             g.provider,
@@ -430,19 +433,21 @@ export function createChatRepo(db: Queryable) {
             g.usageSource,
           ]),
         );
+        const v = (name: string) =>
+          generations.value(
+            FINISHED_GENERATION_COLUMNS.findIndex(([column]) => column === name),
+            'id',
+          );
         await db.run(
           `UPDATE generations
-           SET provider = v.provider, upstream_id = v.upstream_id, prompt_tokens = v.prompt_tokens,
-               completion_tokens = v.completion_tokens, reasoning_tokens = v.reasoning_tokens,
-               cached_tokens = v.cached_tokens, cost_usd = v.cost_usd,
-               time_to_first_token_ms = v.time_to_first_token_ms, duration_ms = v.duration_ms,
-               finish_reason = v.finish_reason, error_code = v.error_code,
-               model = COALESCE(v.model, generations.model), usage_source = v.usage_source,
-               tokens_per_second = ${TOKENS_PER_SECOND('v')}
-           FROM (VALUES ${generations.sql}) AS v(id, provider, upstream_id, prompt_tokens,
-             completion_tokens, reasoning_tokens, cached_tokens, cost_usd, time_to_first_token_ms,
-             duration_ms, finish_reason, error_code, model, usage_source)
-           WHERE generations.id = v.id`,
+           SET provider = ${v('provider')}, upstream_id = ${v('upstream_id')},
+               prompt_tokens = ${v('prompt_tokens')}, completion_tokens = ${v('completion_tokens')},
+               reasoning_tokens = ${v('reasoning_tokens')}, cached_tokens = ${v('cached_tokens')},
+               cost_usd = ${v('cost_usd')}, time_to_first_token_ms = ${v('time_to_first_token_ms')},
+               duration_ms = ${v('duration_ms')}, finish_reason = ${v('finish_reason')},
+               error_code = ${v('error_code')}, model = COALESCE(${v('model')}, model),
+               usage_source = ${v('usage_source')}, tokens_per_second = ${TOKENS_PER_SECOND(v)}
+           WHERE id IN (${generations.keys})`,
           generations.params,
         );
       }

@@ -2,15 +2,30 @@ import { mkdir, rename, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
+  BOOLEAN,
+  DOUBLE,
   DuckDBInstance,
   JSDuckDBValueConverter,
+  LIST,
+  VARCHAR,
+  listValue,
   type DuckDBConnection,
   type DuckDBMaterializedResult,
   type DuckDBPreparedStatement,
   type DuckDBValue,
 } from '@duckdb/node-api';
 
-export type SqlParam = string | number | bigint | boolean | null;
+export type SqlScalar = string | number | bigint | boolean | null;
+/**
+ * A list bound as one parameter, cast in the SQL (`CAST($1 AS TEXT[])`): a column of a batch
+ * (db/values.ts, keyedRows). Its items are bound as text (TEXT, TIMESTAMPTZ, … cast in SQL),
+ * numbers (DOUBLE, cast to INTEGER or BIGINT in SQL) or booleans.
+ */
+export interface SqlList {
+  readonly list: readonly (string | number | boolean | null)[];
+  readonly items: 'text' | 'number' | 'boolean';
+}
+export type SqlParam = SqlScalar | SqlList;
 export type Row = Record<string, string | number | boolean | null>;
 
 /** What repositories see: parameterized SQL (`$1`, `$2`, …), plain JS values back. */
@@ -305,14 +320,14 @@ function queryable(connection: DuckDBConnection): Queryable {
     if (!read && params.length > MAX_CACHED_WRITE_PARAMS) {
       const once = await connection.prepare(sql);
       try {
-        once.bind(params as DuckDBValue[]);
+        bind(once, params);
         return await once.run();
       } finally {
         once.destroySync();
       }
     }
     const stmt = await (read ? reads : writes)(sql);
-    stmt.bind(params as DuckDBValue[]);
+    bind(stmt, params);
     return stmt.run();
   };
 
@@ -326,6 +341,23 @@ function queryable(connection: DuckDBConnection): Queryable {
       await execute(sql, params);
     },
   };
+}
+
+const LIST_TYPES = { text: LIST(VARCHAR), number: LIST(DOUBLE), boolean: LIST(BOOLEAN) };
+
+/**
+ * Binds scalars as the library infers them; a list with its items' type given, since the
+ * library would infer it from the first item (a NULL first would make every item NULL).
+ */
+function bind(stmt: DuckDBPreparedStatement, params: readonly SqlParam[]): void {
+  for (let index = 0; index < params.length; index += 1) {
+    const param = params[index]!;
+    if (param !== null && typeof param === 'object') {
+      stmt.bindValue(index + 1, listValue(param.list), LIST_TYPES[param.items]);
+    } else {
+      stmt.bindValue(index + 1, param as DuckDBValue);
+    }
+  }
 }
 
 /**
