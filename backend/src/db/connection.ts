@@ -106,7 +106,12 @@ export async function openDatabase(
   }
   let instance: DuckDBInstance;
   try {
-    const settings: Record<string, string> = {};
+    // DuckDB turns an IN list of five or more items into a hash join (its "in_clause"
+    // optimizer), and every hash join leaves native memory in its buffer pool until a late
+    // purge (db/values.ts); without it `id IN ($1, …)` reads the rows through the key's index.
+    // A long list to match against many rows is written as a subquery instead
+    // (`IN (SELECT unnest(…))`), which stays a join (usage/repo.ts).
+    const settings: Record<string, string> = { disabled_optimizers: 'in_clause' };
     if (options.checkpointThreshold !== undefined) {
       settings['checkpoint_threshold'] = options.checkpointThreshold;
     }

@@ -86,17 +86,32 @@ describe('keyedRows', () => {
 
   // The reason for the form (values.ts): a hash join per statement leaves native memory in
   // DuckDB's buffer pool; these statements read their rows through the key's index instead.
-  it('plans no join: the rows are read through the primary key', async () => {
-    const rows = keyedRows(TYPES, [['item-5', 'five', 5, 5, true, '2026-12-06T00:00:00.000Z']]);
-    // ANALYZE: DuckDB chooses the index scan as the statement runs, not in the plan.
-    const plan = (
-      await db.all<{ explain_value: string }>(`EXPLAIN ANALYZE ${updateSql(rows)}`, rows.params)
-    )
-      .map((row) => row.explain_value)
-      .join('\n');
-    expect(plan).not.toMatch(/JOIN/);
-    expect(plan).toMatch(/Type: Index Scan/);
-    expect(await db.one(`SELECT label FROM items WHERE id = 'item-5'`)).toEqual({ label: 'five' });
+  it('plans no join: the rows are read through the primary key, one or many', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => [
+      `item-${i * 3}`,
+      `label ${i}`,
+      i,
+      i / 4,
+      i % 2 === 0,
+      '2026-12-06T00:00:00.000Z',
+    ]);
+    for (const batch of [many.slice(0, 1), many.slice(0, 5), many]) {
+      const rows = keyedRows(TYPES, batch);
+      // ANALYZE: DuckDB chooses the index scan as the statement runs, not in the plan.
+      const plan = (
+        await db.all<{ explain_value: string }>(`EXPLAIN ANALYZE ${updateSql(rows)}`, rows.params)
+      )
+        .map((row) => row.explain_value)
+        .join('\n');
+      expect(plan).not.toMatch(/JOIN/);
+      expect(plan).toMatch(/Type: Index Scan/);
+    }
+    expect(
+      await db.all(`SELECT id, label, n FROM items WHERE id IN ('item-0', 'item-597')`),
+    ).toEqual([
+      { id: 'item-0', label: 'label 0', n: 0 },
+      { id: 'item-597', label: 'label 199', n: 199 },
+    ]);
   });
 
   it('takes the last of rows with the same key', async () => {

@@ -28,7 +28,8 @@ export function valuesList(
 /**
  * Rows to UPDATE by their key without a join: each column is one list parameter
  * (`CAST($2 AS TEXT[])`), a row's value is found at its key's position in the keys' list, and
- * the rows are chosen by `key IN ($n, …)`, which DuckDB reads through the key's index.
+ * the rows are chosen by `key IN ($n, …)`, which DuckDB reads through the key's index (its
+ * optimizer that turns long IN lists into joins is off, db/connection.ts).
  *
  * Why not `UPDATE … FROM (VALUES …)`: DuckDB runs that as a hash join, and each hash join
  * leaves its buffers' handles in the buffer pool's eviction queue, freed only when the queue

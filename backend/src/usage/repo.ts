@@ -121,7 +121,9 @@ function parts(scope: UsageScope, range: UsageRange, view: RollupView) {
   // [from, closedTo) is the rollup's (but its dirty days), [closedTo, to) the raw rows'.
   const closedTo = Math.max(from, Math.min(to, view.closedBefore));
   const dirty = view.dirty.filter((d) => d >= from && d < closedTo);
-  const list = () => dirty.map((d) => $(d)).join(', ');
+  // One list parameter, as a subquery: a join for any number of days (db/connection.ts);
+  // an IN list of 365 days compared on every row of a year took 13 times as long.
+  const list = () => `SELECT unnest(${$({ list: dirty, items: 'number' }, 'BIGINT[]')})`;
   return {
     params,
     param: $,
