@@ -162,11 +162,6 @@ function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
   return out;
 }
 
-/** One entry per key, the later item winning. */
-function lastPer<T>(items: readonly T[], key: (item: T) => string): T[] {
-  return [...new Map(items.map((item) => [key(item), item])).values()];
-}
-
 /**
  * The writes below match rows by id alone. Every id they get was minted or owner-checked by
  * the chat service for the signed-in user (send() checks the conversation's owner; message and
@@ -300,7 +295,8 @@ export function createChatRepo(db: Queryable) {
         // A provisional title replaces only the default one: a rename made meanwhile stays.
         const activity = keyedRows(
           ['TEXT', 'TIMESTAMPTZ', 'TEXT', 'TEXT'],
-          lastPer(part, (t) => t.conversationId).map((t) => [
+          // Several turns of one conversation: keyedRows keeps the last one's activity.
+          part.map((t) => [
             t.conversationId,
             t.userMessage.createdAt,
             t.model,
