@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ObservableDatabase } from '../db/connection.js';
 import { startTestApp, type TestContext } from '../test-support/context.js';
@@ -107,5 +108,36 @@ describe('a send’s stream and its commit', () => {
     );
     expect(again.at(-1)?.event).toBe('done');
     expect((await messagesOf(id)).map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+  it('sends the upstream request before the turn starts its commit, on a reused connection too', async () => {
+    await start();
+    const id = await createConversation(ctx.app, admin, { model: 'fake/echo' });
+    // undici writes a request on a reused connection one event-loop turn after it is made;
+    // work the send starts in that turn would delay it.
+    const order: string[] = [];
+    let marker = '';
+    const onSendHeaders = (message: unknown): void => {
+      const body = (message as { request: { body?: unknown } }).request.body;
+      if (marker !== '' && String(body).includes(marker)) order.push('upstream request');
+    };
+    subscribe('undici:client:sendHeaders', onSendHeaders);
+    try {
+      // The second send goes out on the connection the first one used (kept alive).
+      for (marker of ['first question', 'second question']) {
+        order.length = 0;
+        nextTransaction = () => {
+          order.push('commit');
+          return Promise.resolve();
+        };
+        const events = await collect(
+          postMessage(ctx.baseUrl, admin.cookie, id, { content: marker }),
+        );
+        expect(events.at(-1)?.event).toBe('done');
+        if (marker === 'second question') expect(order).toEqual(['upstream request', 'commit']);
+        else expect(order.sort()).toEqual(['commit', 'upstream request']);
+      }
+    } finally {
+      unsubscribe('undici:client:sendHeaders', onSendHeaders);
+    }
   });
 });

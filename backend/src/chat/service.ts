@@ -236,7 +236,10 @@ export function createChatService({
     if (initial !== null && registry.ofUser(userId).some((g) => g.messageId === messageId)) {
       throw new AppError('message.busy');
     }
-    const saved = answer.commit();
+    // The answer's rows are written once the upstream request is out (below); the generation
+    // is told of the commit's outcome through this promise.
+    let commitStarted!: (commit: Promise<void>) => void;
+    const saved = new Promise<void>((resolve) => (commitStarted = resolve));
     const stored = conversationId !== null;
     const generation = new Generation(
       answer.generationId,
@@ -271,6 +274,12 @@ export function createChatService({
     );
     registry.add(generation);
     generation.start(answer.requestId);
+    // undici writes a request on a reused keep-alive connection only after a turn of the
+    // event loop (it first lets the idle socket show whether the server closed it). The
+    // commit and the client's stream wait for that turn too, so the upstream request goes out
+    // before their work rather than after it (docs/benchmarks.md, Findings 14).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    commitStarted(answer.commit());
     answer.onStart?.(generation);
     try {
       await saved;
@@ -357,16 +366,19 @@ export function createChatService({
     // A comparison keeps the conversation's model (choosing an answer may set it later).
     const turnModel = comparing ? (conversation.model ?? models[0]!) : models[0]!;
 
-    const saved = saveTurn({
-      userId,
-      conversationId,
-      userMessage: { id: userMessage.id, parentId, content, createdAt: userMessage.createdAt },
-      answers,
-      comparisonId,
-      model: turnModel,
-      title,
-      attachments: attached && { claims: attached.claims, copies: attached.copies },
-    });
+    // Started by the first answer's launch, once its upstream request is out.
+    let saved: Promise<void> | null = null;
+    const commitTurn = (): Promise<void> =>
+      (saved ??= saveTurn({
+        userId,
+        conversationId,
+        userMessage: { id: userMessage.id, parentId, content, createdAt: userMessage.createdAt },
+        answers,
+        comparisonId,
+        model: turnModel,
+        title,
+        attachments: attached && { claims: attached.claims, copies: attached.copies },
+      }));
     // The first answer of a conversation to end complete gets it named (titles.ts), without
     // waiting: a comparison's first.
     let titled = title === null;
@@ -374,7 +386,7 @@ export function createChatService({
     const supported = hasParams(conversation)
       ? await Promise.all(answers.map((answer) => supportedParameters(answer.model)))
       : [];
-    // All started before any waits for the commit: launch runs synchronously up to it.
+    // All started before the commit: launch runs synchronously up to its upstream request.
     const generations = await Promise.all(
       answers.map((answer, i) =>
         launch({
@@ -393,7 +405,7 @@ export function createChatService({
             branch: messages,
             supported: supported[i] ?? null,
           }),
-          commit: () => saved,
+          commit: commitTurn,
           onStart,
           onSaved: (finished) => {
             if (titled || title === null || finished.status !== 'complete') return;
