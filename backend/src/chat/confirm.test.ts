@@ -111,7 +111,8 @@ describe('a send’s stream and its commit', () => {
   });
   it('sends the upstream request before the turn starts its commit, on a reused connection too', async () => {
     await start();
-    const id = await createConversation(ctx.app, admin, { model: 'fake/echo' });
+    // Titled: no title call in the background takes the connection between the two sends.
+    const id = await createConversation(ctx.app, admin, { model: 'fake/echo', title: 'Reuse' });
     // undici writes a request on a reused connection one event-loop turn after it is made;
     // work the send starts in that turn would delay it.
     const order: string[] = [];
