@@ -3,7 +3,7 @@
  * timings) or `--full` (the figures in docs/benchmarks.md).
  *
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
- *                   [--relay-levels 1x30,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
+ *                   [--relay-levels 1x60/6,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
  *                   [--soak-answer CHUNKSxMS] [--soak-backend-env KEY=VALUE,…]
  *                   [--node BIN] [--backend-env KEY=VALUE,…] [--db-ids time|random]
  *                   [--json FILE] [--report-json FILE]
@@ -62,16 +62,22 @@ const envList = (list: string | undefined): Record<string, string> =>
 /** `--backend-env KEY=VALUE,…`: every backend's (run.sh passes the container's allocator). */
 useBackendEnv(envList(value('--backend-env')));
 
-const levelsFlag = value('--relay-levels'); // e.g. 1x30,100x5: concurrency x streams per slot
+// e.g. 1x60/6,100x5: concurrency x streams per slot [/ interleaved rounds] (RelayLevel)
+const levelsFlag = value('--relay-levels');
 const relayOptions: Omit<RelayOptions, 'dir'> = {
   levels: levelsFlag
     ? levelsFlag.split(',').map((l) => {
-        const [concurrency, perSlot] = l.split('x').map(Number);
-        return { concurrency: concurrency ?? 1, perSlot: perSlot ?? 1 };
+        const [shape = '', rounds] = l.split('/');
+        const [concurrency, perSlot] = shape.split('x').map(Number);
+        return {
+          concurrency: concurrency ?? 1,
+          perSlot: perSlot ?? 1,
+          rounds: rounds === undefined ? 1 : Number(rounds),
+        };
       })
     : full
       ? [
-          { concurrency: 1, perSlot: 30 },
+          { concurrency: 1, perSlot: 60, rounds: 6 },
           { concurrency: 100, perSlot: 5 },
           { concurrency: 1000, perSlot: 2 },
         ]

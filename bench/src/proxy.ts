@@ -6,10 +6,12 @@
  *   cd bench && npx tsx src/proxy.ts [--variant name=spec]... [--levels 1x30,100x5]
  *                                    [--rounds 8] [--warmup 100x5] [--chunks 50] [--delay 10]
  *                                    [--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+ *                                    [--node BIN]
  *
  * A spec is a git ref (its frontend/server), `worktree` (the files on disk), a folder of server
- * .ts files, or `tcp-floor`: a bare TCP relay in Node (one read and one write per event, no
- * HTTP), the least a Node process in between can cost. Default: `--variant before=9df2300
+ * .ts files, `tcp-floor`: a bare TCP relay in Node (one read and one write per event, no
+ * HTTP), the least a Node process in between can cost, or `http-floor`: the relay benchmark's
+ * bare HTTP hop (floor-hop.mjs), the least an HTTP hop in Node costs. Default: `--variant before=9df2300
  * --variant worktree=worktree` (9df2300: the proxy before the CPU work). Each variant is
  * transpiled (TypeScript, as `npm run build:server` emits it) into a temp folder that resolves
  * frontend/node_modules, and runs as production runs it: `node dist/server/main.js`,
@@ -163,14 +165,21 @@ createServer((client) => {
 }).listen(Number(process.env.PORT), process.env.HOST);
 `;
 
+/** The `http-floor` variant: floor-hop.mjs with the fake backend as its upstream. */
+const HTTP_FLOOR = `process.env.UPSTREAM = process.env.BACKEND_URL + '/api';
+await import(${JSON.stringify(path.join(benchRoot, 'src', 'floor-hop.mjs'))});
+`;
+
 async function buildVariant(name: string, spec: string, base: string): Promise<Variant> {
   const require = createRequire(import.meta.url);
   const ts = require('typescript') as typeof import('typescript');
   const dir = path.join(base, name);
   const out = path.join(dir, 'dist', 'server');
   await mkdir(out, { recursive: true });
-  const sources = spec === 'tcp-floor' ? new Map<string, string>() : serverSources(spec);
+  const floor = spec === 'tcp-floor' || spec === 'http-floor';
+  const sources = floor ? new Map<string, string>() : serverSources(spec);
   if (spec === 'tcp-floor') await writeFile(path.join(out, 'main.js'), TCP_FLOOR);
+  if (spec === 'http-floor') await writeFile(path.join(out, 'main.js'), HTTP_FLOOR);
   for (const [file, source] of sources) {
     const js = ts.transpileModule(source, {
       fileName: file,
@@ -235,6 +244,7 @@ async function main(): Promise<void> {
   const [warmConcurrency, warmPerSlot] = (value('--warmup') ?? '100x5').split('x').map(Number);
   const warmup = { concurrency: warmConcurrency ?? 100, perSlot: warmPerSlot ?? 5 };
   const nodeArgs = (value('--node-args') ?? '').split(' ').filter(Boolean);
+  const serviceNode = value('--node') ?? process.execPath;
 
   const work = await mkdtemp(path.join(tmpdir(), 'bench-proxy-'));
   const variants: Variant[] = [];
@@ -267,7 +277,7 @@ async function main(): Promise<void> {
       const port = await freePort();
       v.service = startProcess(
         `frontend-${v.name}`,
-        process.execPath,
+        serviceNode,
         [...nodeArgs, 'dist/server/main.js'],
         v.dir,
         {
@@ -358,9 +368,10 @@ async function main(): Promise<void> {
     }
 
     const median = (xs: number[]) => percentile(xs, 50);
+    const nodeVersion = execFileSync(serviceNode, ['--version'], { encoding: 'utf8' }).trim();
     const lines: string[] = [
       `Frontend proxy: CPU per streamed answer (${CHUNKS} events, ${DELAY_MS} ms apart), ` +
-        `${rounds} rounds alternating; node ${process.version}.`,
+        `${rounds} rounds alternating; node ${nodeVersion}.`,
       '',
       variants.map((v) => `- ${v.name}: ${v.spec}`).join('\n'),
       '',

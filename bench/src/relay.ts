@@ -37,9 +37,21 @@ export const VARIANTS = [
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
+export interface RelayLevel {
+  concurrency: number;
+  perSlot: number;
+  /**
+   * Interleaved rounds (default 1): each variant runs `perSlot / rounds` streams per slot per
+   * round, in turn, the order reversed every other round. At 1 stream the variants differ by
+   * fractions of a millisecond, about what the machine drifts in the half-minute one variant
+   * takes: rounds spread that drift over all of them.
+   */
+  rounds?: number;
+}
+
 export interface RelayOptions {
   dir: string;
-  levels: Array<{ concurrency: number; perSlot: number }>;
+  levels: RelayLevel[];
   chunks: number;
   delayMs: number;
 }
@@ -47,6 +59,8 @@ export interface RelayOptions {
 export interface VariantResult {
   variant: Variant;
   concurrency: number;
+  /** Interleaved rounds the streams ran in (RelayLevel.rounds). */
+  rounds: number;
   streams: number;
   ok: number;
   errors: number;
@@ -182,33 +196,60 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
     }
 
     for (const level of o.levels) {
+      const rounds = level.rounds ?? 1;
+      const perRound = level.perSlot / rounds;
+      if (!Number.isInteger(perRound)) {
+        throw new Error(`relay level ${level.concurrency}x${level.perSlot}: not ${rounds} rounds`);
+      }
+      const runs = new Map<Variant, VariantRun[]>();
+      for (let round = 0; round < rounds; round++) {
+        // Every other round the other way round, so drift on the machine hits all variants alike.
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const target of order) {
+          await sleep(1500); // let the previous variant's saves and sockets settle
+          await openConnections(target, level.concurrency);
+          const dbBefore = await dbCalls(backend.url);
+          const mainBefore = threadCpuMs(backend.service.pid, backend.service.pid);
+          const meter = new PhaseMeter(groups);
+          const load = await runLoad(target, {
+            concurrency: level.concurrency,
+            perSlot: perRound,
+            rampMs: streamMs,
+            expectedChunks: o.chunks,
+            firstIndex: index,
+          });
+          index += level.concurrency * perRound;
+          const phase = meter.stop();
+          const mainCpuMs = threadCpuMs(backend.service.pid, backend.service.pid) - mainBefore;
+          const dbAfter = await dbCalls(backend.url);
+          peakResetWorked &&= meter.peakResetWorked;
+          const variant = target.name as Variant;
+          runs.set(variant, [
+            ...(runs.get(variant) ?? []),
+            { load, phase, mainCpuMs, db: dbDelta(dbBefore, dbAfter) },
+          ]);
+          for (const s of services) if (crashed(s)) crashes.push(`${s.name} exited: ${s.tail(10)}`);
+          if (crashes.length) throw new Error(crashes.join('\n'));
+        }
+      }
       for (const target of targets) {
-        await sleep(1500); // let the previous variant's saves and sockets settle
-        await openConnections(target, level.concurrency);
-        const dbBefore = await dbCalls(backend.url);
-        const mainBefore = threadCpuMs(backend.service.pid, backend.service.pid);
-        const meter = new PhaseMeter(groups);
-        const load = await runLoad(target, {
-          concurrency: level.concurrency,
-          perSlot: level.perSlot,
-          rampMs: streamMs,
-          expectedChunks: o.chunks,
-          firstIndex: index,
-        });
-        index += level.concurrency * level.perSlot;
-        const phase = meter.stop();
-        const mainCpu = threadCpuMs(backend.service.pid, backend.service.pid) - mainBefore;
-        const dbAfter = await dbCalls(backend.url);
-        peakResetWorked &&= meter.peakResetWorked;
+        const variant = target.name as Variant;
+        const variantRuns = runs.get(variant) ?? [];
+        const all = variantRuns.flatMap((r) => r.load.results);
         const result = summarizeVariant(
-          target.name as Variant,
+          variant,
           level.concurrency,
-          load.results,
-          phase,
+          all,
+          mergePhases(variantRuns.map((r) => r.phase)),
           o.delayMs,
         );
-        result.maxInFlight = load.maxInFlight;
-        result.backendDetail = backendDetail(mainCpu, dbBefore, dbAfter, load.results.length);
+        result.rounds = rounds;
+        result.maxInFlight = Math.max(...variantRuns.map((r) => r.load.maxInFlight));
+        result.backendDetail = backendDetail(
+          variantRuns.reduce((n, r) => n + r.mainCpuMs, 0),
+          variantRuns.map((r) => r.db).reduce(addDb),
+          all.length,
+        );
         results.push(result);
         log(
           `relay: ${level.concurrency} × ${target.name}: ${result.ok}/${result.streams} ok, ` +
@@ -217,8 +258,6 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
             `CPU/answer backend ${fmt(result.cpuPerAnswer.backend, 2)} frontend ${fmt(result.cpuPerAnswer.frontend, 2)} ms` +
             (result.errors ? `; errors: ${result.errorSamples.join(' | ')}` : ''),
         );
-        for (const s of services) if (crashed(s)) crashes.push(`${s.name} exited: ${s.tail(10)}`);
-        if (crashes.length) throw new Error(crashes.join('\n'));
       }
     }
   } finally {
@@ -268,6 +307,7 @@ function summarizeVariant(
   return {
     variant,
     concurrency,
+    rounds: 1,
     streams: all.length,
     ok: ok.length,
     errors: all.length - ok.length,
@@ -308,20 +348,67 @@ function maxOverlap(intervals: Array<[number, number]>): number {
 
 function backendDetail(
   mainCpuMs: number,
-  before: DbCalls,
-  after: DbCalls,
+  db: DbCalls,
   answers: number,
 ): VariantResult['backendDetail'] {
-  const queries = after.queries - before.queries;
-  const transactions = after.transactions - before.transactions;
   return {
     mainThreadCpuMs: mainCpuMs / answers,
-    queries: queries / answers,
-    queryMs: ((after.querySeconds - before.querySeconds) * 1000) / Math.max(1, queries),
-    transactions: transactions / answers,
-    transactionMs:
-      ((after.transactionSeconds - before.transactionSeconds) * 1000) / Math.max(1, transactions),
+    queries: db.queries / answers,
+    queryMs: (db.querySeconds * 1000) / Math.max(1, db.queries),
+    transactions: db.transactions / answers,
+    transactionMs: (db.transactionSeconds * 1000) / Math.max(1, db.transactions),
   };
+}
+
+/** One round of one variant at one level. */
+interface VariantRun {
+  load: { results: StreamResult[]; maxInFlight: number };
+  phase: PhaseResult;
+  mainCpuMs: number;
+  /** The backend's database calls during the round. */
+  db: DbCalls;
+}
+
+function dbDelta(before: DbCalls, after: DbCalls): DbCalls {
+  return {
+    queries: after.queries - before.queries,
+    querySeconds: after.querySeconds - before.querySeconds,
+    transactions: after.transactions - before.transactions,
+    transactionSeconds: after.transactionSeconds - before.transactionSeconds,
+  };
+}
+
+function addDb(a: DbCalls, b: DbCalls): DbCalls {
+  return {
+    queries: a.queries + b.queries,
+    querySeconds: a.querySeconds + b.querySeconds,
+    transactions: a.transactions + b.transactions,
+    transactionSeconds: a.transactionSeconds + b.transactionSeconds,
+  };
+}
+
+/** A variant's rounds as one phase: times and CPU added up, the highest peak, the last RSS. */
+function mergePhases(phases: PhaseResult[]): PhaseResult {
+  const [first, ...rest] = phases;
+  if (first === undefined) throw new Error('no rounds to merge');
+  const merged: PhaseResult = structuredClone(first);
+  for (const p of rest) {
+    merged.wallMs += p.wallMs;
+    merged.clientCpuMs += p.clientCpuMs;
+    merged.otherCpuMs += p.otherCpuMs;
+    for (const [name, g] of Object.entries(p.groups)) {
+      const m = merged.groups[name];
+      if (m === undefined) {
+        merged.groups[name] = { ...g };
+        continue;
+      }
+      m.cpuMs += g.cpuMs;
+      m.peakKb = Math.max(m.peakKb, g.peakKb);
+      m.rssKb = g.rssKb;
+      m.fds = g.fds;
+    }
+  }
+  return merged;
 }
 
 /**
@@ -352,8 +439,10 @@ export function relayMarkdown(report: RelayReport): string {
     const direct = rows.find((r) => r.variant === 'direct');
     const dTtft = direct?.ttft.p50 ?? NaN;
     const dTtft99 = direct?.ttft.p99 ?? NaN;
+    const rounds = rows[0]?.rounds ?? 1;
     out.push(
-      `#### ${c} concurrent stream${c === 1 ? '' : 's'} (${rows[0]?.streams ?? 0} streams per variant)\n`,
+      `#### ${c} concurrent stream${c === 1 ? '' : 's'} (${rows[0]?.streams ?? 0} streams per variant` +
+        `${rounds > 1 ? `, in ${rounds} interleaved rounds` : ''})\n`,
     );
     out.push(
       table(
