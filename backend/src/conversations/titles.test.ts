@@ -259,6 +259,9 @@ describe('cleanTitle', () => {
     expect(cleanTitle('\n\n**Title:** Trip planning\nMore text')).toBe('Trip planning');
     expect(cleanTitle('# Rust   lifetimes')).toBe('Rust lifetimes');
     expect(cleanTitle('Title: «Un voyage»')).toBe('Un voyage');
+    expect(cleanTitle('“Curly quotes”')).toBe('Curly quotes');
+    expect(cleanTitle('‘Single ones’')).toBe('Single ones');
+    expect(cleanTitle('東京への旅。')).toBe('東京への旅');
     expect(cleanTitle('  \n  ')).toBeNull();
     expect(cleanTitle('"."')).toBeNull();
   });

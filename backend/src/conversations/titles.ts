@@ -87,8 +87,16 @@ export function cleanTitle(reply: string): string | null {
     .replace(/^[*_]+|[*_]+$/g, '')
     .replace(/\s+/g, ' ')
     .trim();
-  title = title.replace(/^["'“”‘’«»`]+|["'“”‘’«»`]+$/g, '').trim();
-  title = title.replace(/[.。]+$/, '').trim();
+  // Quotes “” ‘’ «» and the ideographic full stop 。 as escapes: esbuild leaves regex literals as
+  // written, and one character beyond Latin-1 makes V8 hold the whole bundle as a two-byte
+  // string (scripts/bundle.mjs).
+  title = title
+    .replace(
+      /^["'\u201C\u201D\u2018\u2019\u00AB\u00BB`]+|["'\u201C\u201D\u2018\u2019\u00AB\u00BB`]+$/g,
+      '',
+    )
+    .trim();
+  title = title.replace(/[.\u3002]+$/, '').trim();
   const points = Array.from(title);
   if (points.length > MAX_TITLE) {
     const cut = points.slice(0, MAX_TITLE).join('');
