@@ -10,7 +10,9 @@
  *
  * Options of a variant: `dist=DIR` (a backend/dist built elsewhere, e.g. in a worktree of another
  * commit, run with this release's node_modules), `node=BIN` (the Node binary), `flag=--x` (a Node
- * flag; repeatable), `KEY=VALUE` (an environment variable of the backend, e.g. a config setting).
+ * flag; repeatable), `root=DIR` (a backend directory of its own: package.json, whose `start`
+ * gives the Node flags, node_modules and dist/, e.g. the release's with another start command),
+ * `KEY=VALUE` (an environment variable of the backend, e.g. a config setting).
  * Example: `--variant main --variant semi8:flag=--max-semi-space-size=8`.
  *
  * Each variant of each round starts the fake and a backend on a fresh database file with 1,000
@@ -41,7 +43,7 @@ const value = (name: string): string | undefined => values(name)[0];
 
 interface Variant {
   name: string;
-  options: Pick<BackendOptions, 'env' | 'nodeArgs' | 'node'> & { dist?: string };
+  options: Pick<BackendOptions, 'env' | 'nodeArgs' | 'node' | 'root'> & { dist?: string };
 }
 
 function parseVariant(spec: string): Variant {
@@ -57,6 +59,7 @@ function parseVariant(spec: string): Variant {
     const val = option.slice(eq + 1);
     if (key === 'dist') options.dist = path.resolve(val);
     else if (key === 'node') options.node = val;
+    else if (key === 'root') options.root = path.resolve(val);
     else if (key === 'flag') nodeArgs.push(val);
     else env[key] = val;
   }
@@ -108,7 +111,9 @@ async function runVariant(variant: Variant, round: number): Promise<Run> {
     env: variant.options.env,
     nodeArgs: variant.options.nodeArgs,
     node: variant.options.node,
-    root: variant.options.dist ? await backendRoot(dir, variant.options.dist) : undefined,
+    root: variant.options.dist
+      ? await backendRoot(dir, variant.options.dist)
+      : variant.options.root,
   });
   const agent = loadAgent();
   try {
