@@ -259,7 +259,7 @@ async function generate(
 }
 
 const SEARCH_SQL = `SELECT id, conversation_id, role, content, created_at FROM messages
-WHERE user_id = $1 AND content ILIKE $2
+WHERE user_id = $1 AND strpos(lower(content), lower($2)) > 0
 ORDER BY created_at DESC LIMIT 50`;
 
 const USAGE_SQL = `SELECT model, count(*) AS generations, sum(prompt_tokens) AS prompt_tokens,
@@ -326,16 +326,16 @@ async function sqlTimings(
       {
         name: 'search one user’s messages, rare word: its SQL alone',
         how: 'SQL, direct DuckDB connection',
-        what: `ILIKE '%${RARE_WORD}%' (≈1 message in 1,000), newest 50`,
+        what: `strpos(lower(content), lower('${RARE_WORD}')) > 0 (≈1 message in 1,000), newest 50`,
         target: null,
-        ms: await time(SEARCH_SQL, (i) => [user(i), `%${RARE_WORD}%`]),
+        ms: await time(SEARCH_SQL, (i) => [user(i), RARE_WORD]),
       },
       {
         name: 'search one user’s messages, common word: its SQL alone',
         how: 'SQL, direct DuckDB connection',
-        what: `ILIKE '%${COMMON_WORD}%', newest 50`,
+        what: `strpos(lower(content), lower('${COMMON_WORD}')) > 0, newest 50`,
         target: null,
-        ms: await time(SEARCH_SQL, (i) => [user(i), `%${COMMON_WORD}%`]),
+        ms: await time(SEARCH_SQL, (i) => [user(i), COMMON_WORD]),
       },
       {
         name: 'tokens and cost by model for a month: SQL over the generation rows',

@@ -115,6 +115,16 @@ describe('GET /api/search', () => {
     expect(((await search(alice, 'a\\b')).json().results as Hit[]).length).toBe(2);
   });
 
+  it('finds text in any case, accented letters included', async () => {
+    const c = await conversation(alice, 'Été à Paris');
+    await say(alice, c, 'Die STRASSE und die Straße');
+    const title = (await search(alice, 'éTÉ')).json().results as Hit[];
+    expect(title.map((r) => [r.messageId, marked(r)])).toEqual([[null, 'Été']]);
+    const word = (await search(alice, 'STRAßE')).json().results as Hit[];
+    expect(word.length).toBe(2); // the question and its echo
+    expect(word.every((r) => marked(r) === 'Straße')).toBe(true);
+  });
+
   it('refuses an empty, blank or too long query with 400', async () => {
     for (const q of ['', '   ', 'x'.repeat(201)]) {
       const response = await search(alice, q);
