@@ -28,13 +28,12 @@ const HEAP_GROWING_PERCENT = 50;
 
 /**
  * V8's allocation-site pretenuring off. When a scavenge finds most objects of one allocation
- * site alive, V8 allocates that site's later objects straight in the old generation. The row
- * objects every query builds (db/connection.ts) come from a few such sites: a read of 500
- * messages, alive while a scavenge ran, got them pretenured, and from then on every result's
- * rows went to the old generation and kept their strings alive through the scavenges until the
- * next full GC. Measured (docs/benchmarks.md, Findings 17): opening a 500-message conversation,
- * p99 48–53 → 27–37 ms, the full GCs while it ran 6 → 0 per 100 calls; streaming CPU per answer
- * within the spread (×1.03).
+ * site alive, V8 allocates that site's later objects straight in the old generation. Every
+ * query's rows are built at a few such sites (db/connection.ts); with pretenuring on, reads of
+ * a 500-message conversation promoted ~1.5 MB per scavenge (mostly the rows' strings, which
+ * dead old objects kept alive) and forced a full GC every ~20 calls, which those calls paid.
+ * Measured (docs/benchmarks.md, Findings 17): that conversation's p99 48–54 → 27–40 ms, no full
+ * GC after start-up; streaming CPU per answer within the spread, the soak's no worse.
  */
 const V8_FLAGS = [
   `--heap-growing-percent=${HEAP_GROWING_PERCENT}`,
