@@ -258,6 +258,17 @@ async function generate(
   }
 }
 
+/**
+ * The whole calendar month (i % 12) + 1 months before the current one, in UTC: its first
+ * instant and the first instant after it.
+ */
+function calendarMonth(i: number): { start: Date; next: Date } {
+  const now = new Date();
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1 - (i % 12), 1));
+  const next = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+  return { start, next };
+}
+
 const SEARCH_SQL = `SELECT id, conversation_id, role, content, created_at FROM messages
 WHERE user_id = $1 AND strpos(lower(content), lower($2)) > 0
 ORDER BY created_at DESC LIMIT 50`;
@@ -299,13 +310,8 @@ async function sqlTimings(
     };
     const user = (i: number) => users[(i * 7) % users.length] ?? '';
     const month = (i: number) => {
-      const start = new Date();
-      start.setUTCDate(1);
-      start.setUTCHours(0, 0, 0, 0);
-      start.setUTCMonth(start.getUTCMonth() - (i % 12));
-      const end = new Date(start);
-      end.setUTCMonth(end.getUTCMonth() + 1);
-      return [start.toISOString(), end.toISOString()];
+      const { start, next } = calendarMonth(i);
+      return [start.toISOString(), next.toISOString()];
     };
     const conversationCount = o.conversations;
     const timings: Timing[] = [
@@ -340,7 +346,7 @@ async function sqlTimings(
       {
         name: 'tokens and cost by model for a month: SQL over the generation rows',
         how: 'SQL, direct DuckDB connection',
-        what: 'sum of tokens and cost by model, one user, one calendar month',
+        what: 'sum of tokens and cost by model, one user, one whole calendar month',
         target: null,
         ms: await time(USAGE_SQL, (i) => [user(i), ...month(i)]),
       },
@@ -485,17 +491,12 @@ export async function dbBench(o: DbOptions): Promise<DbReport> {
             : `fewer than ${atLeast} results`;
         },
       });
-    // Calendar month i % 12 before this one, as the usage page asks for it.
+    // A whole calendar month, as the usage page asks for it: its first and its last day.
     const monthSummary = (i: number): HttpCall => {
-      const start = new Date();
-      start.setUTCDate(1);
-      start.setUTCMonth(start.getUTCMonth() - 1 - (i % 12));
-      const end = new Date(start);
-      end.setUTCMonth(end.getUTCMonth() + 1);
-      end.setUTCDate(0);
+      const { start, next } = calendarMonth(i);
       const day = (d: Date) => d.toISOString().slice(0, 10);
       return {
-        path: `/api/usage/summary?from=${day(start)}&to=${day(end)}`,
+        path: `/api/usage/summary?from=${day(start)}&to=${day(new Date(next.getTime() - 86_400_000))}`,
         cookie: cookieOf(user(i)),
         check: (j) =>
           typeof (j as { totals?: { generations?: unknown } }).totals?.generations === 'number'
