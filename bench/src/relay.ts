@@ -239,11 +239,11 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
         const result = summarizeVariant(
           variant,
           level.concurrency,
+          rounds,
           all,
           mergePhases(variantRuns.map((r) => r.phase)),
           o.delayMs,
         );
-        result.rounds = rounds;
         result.maxInFlight = Math.max(...variantRuns.map((r) => r.load.maxInFlight));
         result.backendDetail = backendDetail(
           variantRuns.reduce((n, r) => n + r.mainCpuMs, 0),
@@ -278,6 +278,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
 function summarizeVariant(
   variant: Variant,
   concurrency: number,
+  rounds: number,
   all: StreamResult[],
   phase: PhaseResult,
   delayMs: number,
@@ -307,7 +308,7 @@ function summarizeVariant(
   return {
     variant,
     concurrency,
-    rounds: 1,
+    rounds,
     streams: all.length,
     ok: ok.length,
     errors: all.length - ok.length,
