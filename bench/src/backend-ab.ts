@@ -91,13 +91,17 @@ interface Run {
   }>;
 }
 
-/** A backend directory whose dist/ is `dist`, with the release's package.json and node_modules. */
+/**
+ * A backend directory whose dist/ is a copy of `dist`, with the release's package.json and
+ * node_modules. A copy, not a link: Node resolves a linked main.js to its real path and would
+ * look for the packages beside the original (none, outside a checkout).
+ */
 async function backendRoot(dir: string, dist: string): Promise<string> {
   const root = path.join(dir, 'backend');
   await mkdir(root, { recursive: true });
   await cp(path.join(releaseRoot, 'backend', 'package.json'), path.join(root, 'package.json'));
   await symlink(path.join(releaseRoot, 'backend', 'node_modules'), path.join(root, 'node_modules'));
-  await symlink(dist, path.join(root, 'dist'));
+  await cp(dist, path.join(root, 'dist'), { recursive: true });
   return root;
 }
 
