@@ -373,8 +373,8 @@ function bind(stmt: DuckDBPreparedStatement, params: readonly SqlParam[]): void 
  * chunks, and the library's readers fetch each one (and a last, empty one) with a round trip
  * through the thread pool — two wake-ups of another thread per chunk, ~0.1 ms of CPU each on
  * these VMs, for every query. Read a column at a time, so each column's type picks its reader
- * once rather than once per value: on a 500-message conversation the conversion took 6–7 of its
- * ~9 ms of reading before (docs/benchmarks.md, section 2).
+ * once rather than once per value: opening a 500-message conversation costs ~12 % less CPU than
+ * with the library's row-by-row conversion (docs/benchmarks.md, Findings 18).
  */
 function rowsOf(result: DuckDBMaterializedResult): Row[] {
   const names = result.deduplicatedColumnNames();
