@@ -5,18 +5,15 @@ import {
   BOOLEAN,
   DOUBLE,
   DuckDBInstance,
-  DuckDBTypeId,
-  JSDuckDBValueConverter,
   LIST,
   VARCHAR,
   listValue,
   type DuckDBConnection,
   type DuckDBMaterializedResult,
   type DuckDBPreparedStatement,
-  type DuckDBTimestampTZValue,
-  type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { rowsOf, type Row } from './rows.js';
 
 export type SqlScalar = string | number | bigint | boolean | null;
 /**
@@ -29,7 +26,7 @@ export interface SqlList {
   readonly items: 'text' | 'number' | 'boolean';
 }
 export type SqlParam = SqlScalar | SqlList;
-export type Row = Record<string, string | number | boolean | null>;
+export type { Row };
 
 /** What repositories see: parameterized SQL (`$1`, `$2`, …), plain JS values back. */
 export interface Queryable {
@@ -366,85 +363,4 @@ function bind(stmt: DuckDBPreparedStatement, params: readonly SqlParam[]): void 
       stmt.bindValue(index + 1, param as DuckDBValue);
     }
   }
-}
-
-/**
- * The rows of a result, read synchronously: a materialized result already holds all of its
- * chunks, and the library's readers fetch each one (and a last, empty one) with a round trip
- * through the thread pool — two wake-ups of another thread per chunk, ~0.1 ms of CPU each on
- * these VMs, for every query. Read a column at a time, so each column's type picks its reader
- * once rather than once per value: opening a 500-message conversation costs ~12 % less CPU than
- * with the library's row-by-row conversion (docs/benchmarks.md, Findings 18).
- */
-function rowsOf(result: DuckDBMaterializedResult): Row[] {
-  const names = result.deduplicatedColumnNames();
-  const rows: Row[] = [];
-  for (let index = 0; index < result.chunkCount; index += 1) {
-    const chunk = result.getChunk(index);
-    const count = chunk.rowCount;
-    const first = rows.length;
-    for (let row = 0; row < count; row += 1) rows.push({});
-    for (let column = 0; column < names.length; column += 1) {
-      const vector = chunk.getColumnVector(column);
-      const name = names[column]!;
-      const read = readerOf(vector.type);
-      for (let row = 0; row < count; row += 1) {
-        rows[first + row]![name] = read(vector.getItem(row));
-      }
-    }
-  }
-  return rows;
-}
-
-type ValueReader = (value: DuckDBValue) => string | number | boolean | null;
-
-const asIs: ValueReader = (value) => value as string | number | boolean | null;
-const bigintAsNumber: ValueReader = (value) => (value === null ? null : Number(value));
-/** The library's conversion, made JSON-ready: for the types read rarely. */
-const viaLibrary =
-  (type: DuckDBType): ValueReader =>
-  (value) =>
-    plain(JSDuckDBValueConverter(value, type, JSDuckDBValueConverter));
-/** A timestamp as ISO 8601 in UTC with milliseconds, as `Date.toISOString()` writes it. */
-const timestampAsIso = (type: DuckDBType): ValueReader => {
-  const beyondDate = viaLibrary(type);
-  return (value) => {
-    if (value === null) return null;
-    const millis = Number((value as DuckDBTimestampTZValue).micros / 1000n);
-    // Beyond what a Date holds (±8.64e15 ms) the library's conversion decides.
-    return Math.abs(millis) <= 8.64e15 ? new Date(millis).toISOString() : beyondDate(value);
-  };
-};
-
-function readerOf(type: DuckDBType): ValueReader {
-  switch (type.typeId) {
-    case DuckDBTypeId.VARCHAR:
-    case DuckDBTypeId.BOOLEAN:
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.FLOAT:
-    case DuckDBTypeId.DOUBLE:
-      return asIs;
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-      return bigintAsNumber;
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      return timestampAsIso(type);
-    default:
-      return viaLibrary(type);
-  }
-}
-
-/** BIGINT and counts come back as bigint, timestamps as Date: turn them into JSON-ready values. */
-function plain(value: unknown): string | number | boolean | null {
-  if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Date) return value.toISOString();
-  if (value === undefined) return null;
-  return value as string | number | boolean | null;
 }

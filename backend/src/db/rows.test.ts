@@ -1,5 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from './connection.js';
+
+/** Text of every kind a reader can trip on: lengths around the 12 bytes kept inline, UTF-8 of
+ * one to four bytes a character, NULLs, and repeats; seeded, so a failure can be replayed. */
+function texts(count: number, seed: number): (string | null)[] {
+  let state = seed;
+  const next = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+  const alphabet = [
+    'a',
+    'Z',
+    '0',
+    ' ',
+    '\n',
+    'é',
+    'ß',
+    '中',
+    '文',
+    '😀',
+    '🧪',
+    '\uFEFF',
+    '"',
+    '\\',
+  ];
+  const made: (string | null)[] = [];
+  for (let i = 0; i < count; i++) {
+    const pick = next();
+    if (pick < 0.1) made.push(null);
+    else if (pick < 0.15 && made.length > 0) made.push(made[Math.floor(next() * made.length)]!);
+    else {
+      // Mostly near the inline limit, some long (a model's answer), some empty.
+      const length = pick < 0.6 ? Math.floor(next() * 16) : Math.floor(next() * 3000);
+      let text = '';
+      while (text.length < length) text += alphabet[Math.floor(next() * alphabet.length)];
+      made.push(text);
+    }
+  }
+  return made;
+}
 
 /** What repositories get back from a read: plain JSON-ready values, whatever the column type. */
 describe('rows read from DuckDB', () => {
@@ -75,5 +118,67 @@ describe('rows read from DuckDB', () => {
     const row = await db.one('SELECT 1 AS x, 2 AS x');
     expect(Object.values(row ?? {})).toEqual([1, 2]);
     expect(Object.keys(row ?? {})).toHaveLength(2);
+  });
+
+  it('read text back exactly as written, in order or not, many chunks long', async () => {
+    const written = texts(6000, 7);
+    await db.run('CREATE TABLE written (n INTEGER, s TEXT)');
+    await db.run(
+      'INSERT INTO written SELECT unnest(CAST($1 AS INTEGER[])), unnest(CAST($2 AS TEXT[]))',
+      [
+        { list: written.map((_, n) => n), items: 'number' },
+        { list: written, items: 'text' },
+      ],
+    );
+    const inOrder = await db.all<{ n: number; s: string | null }>(
+      'SELECT n, s FROM written ORDER BY n',
+    );
+    expect(inOrder.map((r) => r.s)).toEqual(written);
+    // Rows in another order than their text was stored in, and one text in many rows.
+    const shuffled = await db.all<{ n: number; s: string | null; again: string | null }>(
+      'SELECT n, s, s AS again FROM written ORDER BY hash(n)',
+    );
+    expect(shuffled).toHaveLength(written.length);
+    for (const row of shuffled) {
+      expect(row.s).toBe(written[row.n]);
+      expect(row.again).toBe(written[row.n]);
+    }
+    const repeated = await db.all<{ s: string }>(
+      "SELECT 'one answer, the same in every row: ' || '😀' AS s FROM range(3000)",
+    );
+    expect(new Set(repeated.map((r) => r.s))).toEqual(
+      new Set(['one answer, the same in every row: 😀']),
+    );
+    expect(repeated).toHaveLength(3000);
+  });
+
+  it('read text back exactly from a file DuckDB has compressed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ai-rows-'));
+    const file = await openDatabase(path.join(dir, 'rows.db'));
+    try {
+      const written = texts(5000, 11);
+      await file.run('CREATE TABLE written (n INTEGER, s TEXT, kind TEXT)');
+      await file.run(
+        `INSERT INTO written
+         SELECT n, s, CASE WHEN n % 3 = 0 THEN 'a kind named at length' ELSE 'short' END
+         FROM (SELECT unnest(CAST($1 AS INTEGER[])) AS n, unnest(CAST($2 AS TEXT[])) AS s)`,
+        [
+          { list: written.map((_, n) => n), items: 'number' },
+          { list: written, items: 'text' },
+        ],
+      );
+      // Written to the file: the text is stored compressed (FSST, dictionary) and read from it.
+      await file.checkpoint();
+      const rows = await file.all<{ n: number; s: string | null; kind: string }>(
+        'SELECT n, s, kind FROM written WHERE n % 2 = 0 ORDER BY n',
+      );
+      expect(rows.map((r) => r.s)).toEqual(written.filter((_, n) => n % 2 === 0));
+      expect(rows.map((r) => r.kind)).toEqual(
+        rows.map((r) => (r.n % 3 === 0 ? 'a kind named at length' : 'short')),
+      );
+    } finally {
+      await file.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,175 @@
+import duckdb from '@duckdb/node-bindings';
+import {
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+  type DuckDBMaterializedResult,
+  type DuckDBTimestampTZValue,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+
+export type Row = Record<string, string | number | boolean | null>;
+
+/**
+ * The rows of a result, read synchronously: a materialized result already holds all of its
+ * chunks, and the library's readers fetch each one (and a last, empty one) with a round trip
+ * through the thread pool — two wake-ups of another thread per chunk, ~0.1 ms of CPU each on
+ * these VMs, for every query. Read a column at a time, so each column's type picks its reader
+ * once rather than once per value: opening a 500-message conversation costs ~12 % less CPU than
+ * with the library's row-by-row conversion (docs/benchmarks.md, Findings 18). Text columns,
+ * most of what is read, are read by `readText`.
+ */
+export function rowsOf(result: DuckDBMaterializedResult): Row[] {
+  const names = result.deduplicatedColumnNames();
+  const types = names.map((_, column) => result.columnType(column));
+  const rows: Row[] = [];
+  for (let index = 0; index < result.chunkCount; index += 1) {
+    const chunk = result.getChunk(index);
+    const count = chunk.rowCount;
+    const first = rows.length;
+    for (let row = 0; row < count; row += 1) rows.push({});
+    for (let column = 0; column < names.length; column += 1) {
+      const name = names[column]!;
+      const type = types[column]!;
+      if (type.typeId === DuckDBTypeId.VARCHAR) {
+        const texts = readText(duckdb.data_chunk_get_vector(chunk.chunk, column), count);
+        for (let row = 0; row < count; row += 1) rows[first + row]![name] = texts[row]!;
+        continue;
+      }
+      const vector = chunk.getColumnVector(column);
+      const read = readerOf(type);
+      for (let row = 0; row < count; row += 1) {
+        rows[first + row]![name] = read(vector.getItem(row));
+      }
+    }
+  }
+  return rows;
+}
+
+// Keeps a leading U+FEFF, as connection.ts's keepLeadingByteOrderMarks makes the library do.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const TWO_TO_THE_32 = 4_294_967_296;
+/**
+ * Two strings whose bytes are at most this far apart are read through one view: the bytes
+ * between them are then on the page of one of the two or on the next, so mapped memory.
+ */
+const NEAR = 16;
+
+/**
+ * A VARCHAR vector's strings. The library asks the native side for a new Buffer for every
+ * string over 12 bytes (the shorter ones are inside the vector) — ~1.3 µs of CPU each here,
+ * ~2,750 of them to open a 500-message conversation (docs/benchmarks.md, Findings 20). DuckDB
+ * keeps a result's strings next to one another, so this asks for one view per run of adjacent
+ * strings and decodes each string from its part of the view; a string elsewhere starts a run
+ * of its own. Only the strings' own bytes are decoded, never what lies between two of them.
+ *
+ * A `duckdb_string_t` is 16 bytes: its length (uint32), then either the string inline (up to
+ * 12 bytes) or a 4-byte prefix and a pointer to the bytes (little-endian, as on every platform
+ * DuckDB ships a build of). The validity mask has a bit per row, set when the value is not NULL.
+ */
+function readText(vector: duckdb.Vector, count: number): (string | null)[] {
+  const texts = new Array<string | null>(count);
+  if (count === 0) return texts;
+  const data = duckdb.vector_get_data(vector, count * 16);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const validity = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
+  // The current run: the row of its first string, where its bytes start and end in memory,
+  // and its strings as (row, address, length) triples from `firstPending` on.
+  const pending: number[] = [];
+  let runRow = -1;
+  let runStart = 0;
+  let runEnd = 0;
+  let firstPending = 0;
+  const readRun = () => {
+    const bytes = duckdb.get_data_from_pointer(
+      data.buffer as ArrayBuffer,
+      data.byteOffset + runRow * 16 + 8,
+      runEnd - runStart,
+    );
+    for (let k = firstPending; k < pending.length; k += 3) {
+      const at = pending[k + 1]! - runStart;
+      texts[pending[k]!] = utf8.decode(bytes.subarray(at, at + pending[k + 2]!));
+    }
+    firstPending = pending.length;
+  };
+  for (let row = 0; row < count; row += 1) {
+    if (validity !== null && (validity[row >> 3]! & (1 << (row & 7))) === 0) {
+      texts[row] = null;
+      continue;
+    }
+    const offset = row * 16;
+    const length = view.getUint32(offset, true);
+    if (length <= 12) {
+      texts[row] = utf8.decode(data.subarray(offset + 4, offset + 4 + length));
+      continue;
+    }
+    const address =
+      view.getUint32(offset + 12, true) * TWO_TO_THE_32 + view.getUint32(offset + 8, true);
+    const end = address + length;
+    if (runRow >= 0 && address >= runStart && end <= runEnd) {
+      // Inside the run already (the same string again, or part of one).
+    } else if (runRow >= 0 && address >= runEnd && address - runEnd <= NEAR) {
+      runEnd = end;
+    } else {
+      if (runRow >= 0) readRun();
+      runRow = row;
+      runStart = address;
+      runEnd = end;
+    }
+    pending.push(row, address, length);
+  }
+  if (runRow >= 0) readRun();
+  return texts;
+}
+
+type ValueReader = (value: DuckDBValue) => string | number | boolean | null;
+
+const asIs: ValueReader = (value) => value as string | number | boolean | null;
+const bigintAsNumber: ValueReader = (value) => (value === null ? null : Number(value));
+/** The library's conversion, made JSON-ready: for the types read rarely. */
+const viaLibrary =
+  (type: DuckDBType): ValueReader =>
+  (value) =>
+    plain(JSDuckDBValueConverter(value, type, JSDuckDBValueConverter));
+/** A timestamp as ISO 8601 in UTC with milliseconds, as `Date.toISOString()` writes it. */
+const timestampAsIso = (type: DuckDBType): ValueReader => {
+  const beyondDate = viaLibrary(type);
+  return (value) => {
+    if (value === null) return null;
+    const millis = Number((value as DuckDBTimestampTZValue).micros / 1000n);
+    // Beyond what a Date holds (±8.64e15 ms) the library's conversion decides.
+    return Math.abs(millis) <= 8.64e15 ? new Date(millis).toISOString() : beyondDate(value);
+  };
+};
+
+function readerOf(type: DuckDBType): ValueReader {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return asIs;
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+      return bigintAsNumber;
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return timestampAsIso(type);
+    default:
+      return viaLibrary(type);
+  }
+}
+
+/** BIGINT and counts come back as bigint, timestamps as Date: turn them into JSON-ready values. */
+export function plain(value: unknown): string | number | boolean | null {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value === undefined) return null;
+  return value as string | number | boolean | null;
+}
