@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import duckdb from '@duckdb/node-bindings';
 import { openDatabase, type Database } from './connection.js';
 
 /** Text of every kind a reader can trip on: lengths around the 12 bytes kept inline, UTF-8 of
@@ -180,5 +182,13 @@ describe('rows read from DuckDB', () => {
       await file.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('use the very bindings the library loaded (package.json pins both to one version)', () => {
+    const require = createRequire(import.meta.url);
+    const librarysOwn: unknown = createRequire(require.resolve('@duckdb/node-api'))(
+      '@duckdb/node-bindings',
+    );
+    expect(librarysOwn).toBe(duckdb);
   });
 });
