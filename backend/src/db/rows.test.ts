@@ -89,6 +89,39 @@ describe('rows read from DuckDB', () => {
     });
   });
 
+  it('read timestamps as the millisecond they fall in, near 1970 and far from it', async () => {
+    const row = await db.one(
+      `SELECT CAST('1969-12-31 23:59:59.9985' AS TIMESTAMP) AS before_1970,
+              CAST('2112-09-17 23:53:47.370495' AS TIMESTAMP) AS late,
+              CAST('2200-01-01 00:00:00.123456' AS TIMESTAMP) AS far,
+              CAST('1700-06-01 12:00:00.5+00' AS TIMESTAMPTZ) AS early`,
+    );
+    expect(row).toEqual({
+      before_1970: '1969-12-31T23:59:59.998Z',
+      late: '2112-09-17T23:53:47.370Z',
+      far: '2200-01-01T00:00:00.123Z',
+      early: '1700-06-01T12:00:00.500Z',
+    });
+    // Microseconds from 1500 to 2500, NULLs among them, against Date's own ISO text.
+    const millis: (number | null)[] = [];
+    for (let i = 0; i < 3000; i++) {
+      millis.push(
+        i % 97 === 0 ? null : Math.round((((i * 7919) % 3000) / 3000) * 3.16e13 - 1.58e13),
+      );
+    }
+    const rows = await db.all<{ at: string | null }>(
+      `SELECT make_timestamp(CAST(m AS BIGINT) * 1000 + CAST(n AS BIGINT) % 1000) AS at
+       FROM (SELECT unnest(CAST($1 AS DOUBLE[])) AS m, unnest(CAST($2 AS DOUBLE[])) AS n)`,
+      [
+        { list: millis, items: 'number' },
+        { list: millis.map((_, n) => n), items: 'number' },
+      ],
+    );
+    expect(rows.map((r) => r.at)).toEqual(
+      millis.map((m) => (m === null ? null : new Date(m).toISOString())),
+    );
+  });
+
   it('leave the rarer types to the library: decimals as numbers, lists as arrays', async () => {
     const row = await db.one(
       `SELECT CAST(1.25 AS DECIMAL(10, 2)) AS price, ['a', NULL, 'c'] AS letters,
