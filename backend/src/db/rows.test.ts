@@ -94,9 +94,15 @@ describe('rows read from DuckDB', () => {
       `SELECT CAST('1969-12-31 23:59:59.9985' AS TIMESTAMP) AS before_1970,
               CAST('2112-09-17 23:53:47.370495' AS TIMESTAMP) AS late,
               CAST('2200-01-01 00:00:00.123456' AS TIMESTAMP) AS far,
-              CAST('1700-06-01 12:00:00.5+00' AS TIMESTAMPTZ) AS early`,
+              CAST('1700-06-01 12:00:00.5+00' AS TIMESTAMPTZ) AS early,
+              CAST('0001-01-01 00:00:00' AS TIMESTAMP) AS first_year,
+              CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP) AS last_of_9999,
+              CAST('12345-06-07 08:09:10.011' AS TIMESTAMP) AS five_digit_year`,
     );
     expect(row).toEqual({
+      first_year: '0001-01-01T00:00:00.000Z',
+      last_of_9999: '9999-12-31T23:59:59.999Z',
+      five_digit_year: '+012345-06-07T08:09:10.011Z',
       before_1970: '1969-12-31T23:59:59.998Z',
       late: '2112-09-17T23:53:47.370Z',
       far: '2200-01-01T00:00:00.123Z',

@@ -148,6 +148,7 @@ function readTimestamps(
   const data = duckdb.vector_get_data(vector, count * 8);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const validity = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
+  const iso = isoFormatter();
   let library: DuckDBVector | undefined;
   let beyond: ValueReader | undefined;
   for (let row = 0; row < count; row += 1) {
@@ -158,13 +159,13 @@ function readTimestamps(
     const high = view.getInt32(row * 8 + 4, true);
     if (high >= -1_048_576 && high < 1_048_576) {
       const micros = high * TWO_TO_THE_32 + view.getUint32(row * 8, true);
-      times[row] = new Date(Math.floor(micros / 1000)).toISOString();
+      times[row] = iso(Math.floor(micros / 1000));
       continue;
     }
     const micros = view.getBigInt64(row * 8, true);
     const millis = Number(micros >= 0n ? micros / 1000n : -((999n - micros) / 1000n));
     if (Math.abs(millis) <= 8.64e15) {
-      times[row] = new Date(millis).toISOString();
+      times[row] = iso(millis);
     } else {
       library ??= libraryVector();
       beyond ??= viaLibrary(type);
@@ -172,6 +173,35 @@ function readTimestamps(
     }
   }
   return times;
+}
+
+const DAY = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+
+/**
+ * `new Date(millis).toISOString()` for times a Date holds, ~3 times cheaper here when many fall
+ * on one day, as a conversation's do (Findings 20): Date writes the date part once per day, the
+ * time of day comes from tables of digits.
+ */
+function isoFormatter(): (millis: number) => string {
+  let day = Number.NaN;
+  let datePart = '';
+  return (millis) => {
+    const days = Math.floor(millis / DAY);
+    if (days !== day) {
+      day = days;
+      const midnight = new Date(days * DAY).toISOString();
+      datePart = midnight.slice(0, midnight.indexOf('T') + 1);
+    }
+    let rest = millis - days * DAY;
+    const hours = Math.floor(rest / 3_600_000);
+    rest -= hours * 3_600_000;
+    const minutes = Math.floor(rest / 60_000);
+    rest -= minutes * 60_000;
+    const seconds = Math.floor(rest / 1000);
+    return `${datePart}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[rest - seconds * 1000]}Z`;
+  };
 }
 
 type ValueReader = (value: DuckDBValue) => string | number | boolean | null;
