@@ -77,7 +77,13 @@ export async function waitUntilUp(url: string, timeoutMs = 45_000): Promise<void
   throw new Error(`backend at ${url} did not start`);
 }
 
-export const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
+/**
+ * A port for a backend process, below Linux's ephemeral range (32768–60999 by default): the
+ * tests running beside listen on port 0 (the fake upstream) and connect out, and the system
+ * hands out ports from that range for both. A backend that cannot listen never comes up: the
+ * likely cause of one CI run's 45 s wait in ops.test.ts (12-06).
+ */
+export const randomPort = () => 20_000 + Math.floor(Math.random() * 12_768);
 
 /** First-run setup over HTTP, then a conversation with `model`. */
 export async function setupWithConversation(
