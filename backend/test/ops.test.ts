@@ -7,13 +7,7 @@ import {
   type FakeOpenRouter,
 } from '../../tools/fake-openrouter/src/server.js';
 import { collect, postMessage } from '../src/test-support/sse-client.js';
-import {
-  messagesOf,
-  Processes,
-  randomPort,
-  setupWithConversation,
-  waitUntilUp,
-} from './processes.js';
+import { messagesOf, Processes, randomPort, setupWithConversation } from './processes.js';
 
 // The `ops` CLI as an operator runs it, next to a real backend process.
 let dir: string;
@@ -50,8 +44,7 @@ async function signIn(password: string): Promise<number> {
 
 describe('npm run ops', () => {
   it('with the backend running: backup and reset-password go through it, restore refuses', async () => {
-    processes.backend(port);
-    await waitUntilUp(url);
+    await processes.backend(port).up();
     const { cookie, conversationId } = await setupWithConversation(url, 'fake/echo');
     await collect(postMessage(url, cookie, conversationId, { content: 'keep me' }));
 
@@ -88,8 +81,7 @@ describe('npm run ops', () => {
   it('restore refuses while another process holds the database file', async () => {
     // The backend runs on another port than the CLI is told: only the file lock shows it.
     const other = randomPort();
-    processes.backend(other);
-    await waitUntilUp(`http://127.0.0.1:${other}`);
+    await processes.backend(other).up();
     const target = path.join(dir, 'backup');
     const backup = await processes.ops(['backup', target], { env: { PORT: String(other) } });
     expect(backup.code).toBe(0);
@@ -108,7 +100,7 @@ describe('npm run ops', () => {
 
   it('with the backend stopped: opens the file itself; the backend starts on the restored file', async () => {
     const first = processes.backend(port);
-    await waitUntilUp(url);
+    await first.up();
     const { cookie, conversationId } = await setupWithConversation(url, 'fake/echo');
     await collect(postMessage(url, cookie, conversationId, { content: 'before the backup' }));
     first.child.kill('SIGTERM');
@@ -121,7 +113,7 @@ describe('npm run ops', () => {
 
     // Changes after the backup, which the restore takes back.
     const second = processes.backend(port);
-    await waitUntilUp(url);
+    await second.up();
     await collect(postMessage(url, cookie, conversationId, { content: 'after the backup' }));
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
@@ -138,8 +130,7 @@ describe('npm run ops', () => {
     expect(files).toContain('app.db');
     expect(files.some((f) => f.startsWith('app.db.before-restore-'))).toBe(true);
 
-    processes.backend(port);
-    await waitUntilUp(url);
+    await processes.backend(port).up();
     // The backup predates the reset: the old password and session are back.
     expect(await signIn('correct horse battery')).toBe(200);
     const messages = await messagesOf(url, cookie, conversationId);

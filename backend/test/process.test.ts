@@ -7,13 +7,7 @@ import {
   type FakeOpenRouter,
 } from '../../tools/fake-openrouter/src/server.js';
 import { postMessage, type ReceivedEvent } from '../src/test-support/sse-client.js';
-import {
-  messagesOf,
-  Processes,
-  randomPort,
-  setupWithConversation,
-  waitUntilUp,
-} from './processes.js';
+import { messagesOf, Processes, randomPort, setupWithConversation } from './processes.js';
 
 let dir: string;
 let fake: FakeOpenRouter;
@@ -39,12 +33,11 @@ const deltas = (events: ReceivedEvent[]) =>
     .map((e) => e.data.content as string)
     .join('');
 
-// Each test starts one or two backend processes (see waitUntilUp): more time than the default.
+// Each test starts one or two backend processes (see `up` in processes.ts): more time than the default.
 describe('the backend process', { timeout: 90_000 }, () => {
   it('refuses at once to open a database file another backend holds', async () => {
     const p = randomPort();
-    processes.backend(p);
-    await waitUntilUp(`http://127.0.0.1:${p}`);
+    await processes.backend(p).up();
     const second = processes.backend(randomPort());
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain('already opened by another process');
@@ -54,7 +47,7 @@ describe('the backend process', { timeout: 90_000 }, () => {
     const p = randomPort();
     const url = `http://127.0.0.1:${p}`;
     const first = processes.backend(p);
-    await waitUntilUp(url);
+    await first.up();
     const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
 
     let received = 0;
@@ -78,8 +71,7 @@ describe('the backend process', { timeout: 90_000 }, () => {
     }
     await first.exited;
 
-    processes.backend(p);
-    await waitUntilUp(url);
+    await processes.backend(p).up();
     const messages = await messagesOf(url, cookie, conversationId);
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatchObject({
@@ -96,7 +88,7 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     const p = randomPort();
     const url = `http://127.0.0.1:${p}`;
     const first = processes.backend(p, { SHUTDOWN_GRACE_MS: '5000' });
-    await waitUntilUp(url);
+    await first.up();
     const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
 
     const events: ReceivedEvent[] = [];
@@ -114,8 +106,7 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     expect(await first.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(5000 + 3000);
 
-    processes.backend(p);
-    await waitUntilUp(url);
+    await processes.backend(p).up();
     const messages = await messagesOf(url, cookie, conversationId);
     expect(messages[1]).toMatchObject({ status: 'complete', content: deltas(events) });
   });
@@ -124,7 +115,7 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     const p = randomPort();
     const url = `http://127.0.0.1:${p}`;
     const first = processes.backend(p, { SHUTDOWN_GRACE_MS: '500' });
-    await waitUntilUp(url);
+    await first.up();
     const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
 
     const events: ReceivedEvent[] = [];
@@ -146,8 +137,7 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     expect(await first.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(3000);
 
-    processes.backend(p);
-    await waitUntilUp(url);
+    await processes.backend(p).up();
     const messages = await messagesOf(url, cookie, conversationId);
     const partial = deltas(events);
     expect(partial.length).toBeGreaterThan(0);
@@ -159,7 +149,7 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     const p = randomPort();
     const url = `http://127.0.0.1:${p}`;
     const first = processes.backend(p, { SHUTDOWN_GRACE_MS: '60000' });
-    await waitUntilUp(url);
+    await first.up();
     const { cookie, conversationId } = await setupWithConversation(url, 'fake/slow');
 
     let received = 0;
@@ -182,8 +172,7 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     expect(await first.exited).toBe(1);
     expect(Date.now() - signalledAt).toBeLessThan(3000);
 
-    processes.backend(p);
-    await waitUntilUp(url);
+    await processes.backend(p).up();
     const messages = await messagesOf(url, cookie, conversationId);
     expect(messages[1].status).toBe('interrupted');
     expect(messages[1].content).toContain('You said: forever');

@@ -12,6 +12,12 @@ export interface Spawned {
   output(): string;
 }
 
+export interface SpawnedBackend extends Spawned {
+  url: string;
+  /** Resolves once `/api/health` answers; rejects with the process's output if it exits first. */
+  up(timeoutMs?: number): Promise<void>;
+}
+
 /** Tracks every child so a test's afterEach can kill what is left. */
 export class Processes {
   private readonly children: ChildProcess[] = [];
@@ -19,13 +25,15 @@ export class Processes {
   constructor(private readonly env: () => Record<string, string>) {}
 
   /** The backend on `port`, with the shared environment plus `env`. */
-  backend(port: number, env: Record<string, string> = {}): Spawned {
-    return this.spawn(['src/main.ts'], {
+  backend(port: number, env: Record<string, string> = {}): SpawnedBackend {
+    const spawned = this.spawn(['src/main.ts'], {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       ...env,
     });
+    const url = `http://127.0.0.1:${port}`;
+    return { ...spawned, url, up: (timeoutMs) => waitUntilUp(spawned, url, timeoutMs) };
   }
 
   /** The ops CLI; resolves once it exits. */
@@ -53,8 +61,9 @@ export class Processes {
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d));
     child.stderr?.on('data', (d: Buffer) => (output += d));
+    // 'close', not 'exit': by then the output is all read.
     const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
+      child.on('close', (code) => resolve(code)),
     );
     return { child, exited, output: () => output };
   }
@@ -62,19 +71,26 @@ export class Processes {
 
 /**
  * The backend runs from source through tsx here: a cold start under a full parallel test run
- * on 2 cores has taken over 15 s, so the wait is generous (a healthy start takes ~1.5 s).
+ * on 2 cores has taken over 15 s, so the wait is generous (a healthy start takes ~1.5 s). A
+ * process that exits instead (a port taken, a bad setting) fails the wait at once, with its
+ * output: a bare timeout once hid the cause of a CI failure (12-06).
  */
-export async function waitUntilUp(url: string, timeoutMs = 45_000): Promise<void> {
+async function waitUntilUp(backend: Spawned, url: string, timeoutMs = 45_000): Promise<void> {
+  let exitCode: number | null | undefined;
+  void backend.exited.then((code) => (exitCode = code));
+  const failure = (what: string) =>
+    new Error(`backend at ${url} ${what}; its output:\n${backend.output().slice(-4000)}`);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw failure(`exited with code ${exitCode} before it was up`);
     try {
-      if ((await fetch(`${url}/api/health`)).ok) return;
+      if ((await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or not answering within 2 s.
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`backend at ${url} did not start`);
+  throw failure(`did not start within ${timeoutMs} ms`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { hashPassword } from '../../src/auth/password.js';
 import { createAuthRepo } from '../../src/auth/repo.js';
 import { openDatabase } from '../../src/db/connection.js';
 import { sessionCookie } from '../../src/test-support/factories.js';
-import { Processes, randomPort, waitUntilUp, type Spawned } from '../../test/processes.js';
+import { Processes, randomPort, type Spawned } from '../../test/processes.js';
 import {
   checkpointUnfinished,
   databaseFiles,
@@ -182,10 +182,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const at = Date.now();
     const backend = spawn(threshold);
     try {
-      await waitUntilUp(baseUrl, 60_000);
-    } catch {
+      await backend.up(60_000);
+    } catch (error) {
       startFailed = true;
-      failures.push(`${what}: the backend did not start: ${backend.output().slice(-2000)}`);
+      failures.push(`${what}: ${(error as Error).message}`);
       backend.child.kill('SIGKILL');
       await backend.exited;
       return null;
