@@ -201,9 +201,9 @@ export async function waitForHttp(
       throw new Error(`${service.name} exited (${service.child.exitCode}):\n${service.tail()}`);
     }
     try {
-      if ((await fetch(url)).ok) return;
+      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or not answering within 2 s.
     }
     await sleep(100);
   }

@@ -176,9 +176,9 @@ export async function waitForHttp(url: string, service: Service, timeoutMs = 20_
       throw new Error(`${service.name} exited: ${service.output()}`);
     }
     try {
-      if ((await fetch(url)).ok) return;
+      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or not answering within 2 s.
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
