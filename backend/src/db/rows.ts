@@ -2,13 +2,15 @@ import duckdb from '@duckdb/node-bindings';
 import {
   DuckDBTypeId,
   JSDuckDBValueConverter,
+  type DuckDBDataChunk,
   type DuckDBMaterializedResult,
   type DuckDBType,
   type DuckDBVector,
   type DuckDBValue,
 } from '@duckdb/node-api';
 
-export type Row = Record<string, string | number | boolean | null>;
+export type Value = string | number | boolean | null;
+export type Row = Record<string, Value>;
 
 /**
  * The rows of a result, read synchronously: a materialized result already holds all of its
@@ -30,26 +32,32 @@ export function rowsOf(result: DuckDBMaterializedResult): Row[] {
     for (let row = 0; row < count; row += 1) rows.push({});
     for (let column = 0; column < names.length; column += 1) {
       const name = names[column]!;
-      const type = types[column]!;
-      if (type.typeId === DuckDBTypeId.VARCHAR) {
-        const texts = readText(duckdb.data_chunk_get_vector(chunk.chunk, column), count);
-        for (let row = 0; row < count; row += 1) rows[first + row]![name] = texts[row]!;
-        continue;
-      }
-      if (type.typeId === DuckDBTypeId.TIMESTAMP || type.typeId === DuckDBTypeId.TIMESTAMP_TZ) {
-        const raw = duckdb.data_chunk_get_vector(chunk.chunk, column);
-        const times = readTimestamps(raw, count, () => chunk.getColumnVector(column), type);
-        for (let row = 0; row < count; row += 1) rows[first + row]![name] = times[row]!;
-        continue;
-      }
-      const vector = chunk.getColumnVector(column);
-      const read = readerOf(type);
-      for (let row = 0; row < count; row += 1) {
-        rows[first + row]![name] = read(vector.getItem(row));
-      }
+      const values = columnValues(chunk, column, types[column]!, count);
+      for (let row = 0; row < count; row += 1) rows[first + row]![name] = values[row]!;
     }
   }
   return rows;
+}
+
+/** One column of a chunk: text and timestamps straight from the vector, the rest by the library. */
+function columnValues(
+  chunk: DuckDBDataChunk,
+  column: number,
+  type: DuckDBType,
+  count: number,
+): Value[] {
+  if (type.typeId === DuckDBTypeId.VARCHAR) {
+    return readText(duckdb.data_chunk_get_vector(chunk.chunk, column), count);
+  }
+  if (type.typeId === DuckDBTypeId.TIMESTAMP || type.typeId === DuckDBTypeId.TIMESTAMP_TZ) {
+    const raw = duckdb.data_chunk_get_vector(chunk.chunk, column);
+    return readTimestamps(raw, count, () => chunk.getColumnVector(column), type);
+  }
+  const vector = chunk.getColumnVector(column);
+  const read = readerOf(type);
+  const values = new Array<Value>(count);
+  for (let row = 0; row < count; row += 1) values[row] = read(vector.getItem(row));
+  return values;
 }
 
 /** A vector's validity mask has a bit per row, set when the value is not NULL; none: no NULLs. */
@@ -146,8 +154,8 @@ function readTimestamps(
   count: number,
   libraryVector: () => DuckDBVector,
   type: DuckDBType,
-): (string | number | boolean | null)[] {
-  const times = new Array<string | number | boolean | null>(count);
+): Value[] {
+  const times = new Array<Value>(count);
   if (count === 0) return times;
   const data = duckdb.vector_get_data(vector, count * 8);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -208,9 +216,9 @@ function isoFormatter(): (millis: number) => string {
   };
 }
 
-type ValueReader = (value: DuckDBValue) => string | number | boolean | null;
+type ValueReader = (value: DuckDBValue) => Value;
 
-const asIs: ValueReader = (value) => value as string | number | boolean | null;
+const asIs: ValueReader = (value) => value as Value;
 const bigintAsNumber: ValueReader = (value) => (value === null ? null : Number(value));
 /** The library's conversion, made JSON-ready: for the types read rarely. */
 const viaLibrary =
@@ -239,9 +247,9 @@ function readerOf(type: DuckDBType): ValueReader {
 }
 
 /** BIGINT and counts come back as bigint, timestamps as Date: turn them into JSON-ready values. */
-export function plain(value: unknown): string | number | boolean | null {
+export function plain(value: unknown): Value {
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return value.toISOString();
   if (value === undefined) return null;
-  return value as string | number | boolean | null;
+  return value as Value;
 }
