@@ -197,8 +197,9 @@ export async function waitForHttp(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) {
-      throw new Error(`${service.name} exited (${service.child.exitCode}):\n${service.tail()}`);
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      const how = service.child.exitCode ?? service.child.signalCode;
+      throw new Error(`${service.name} exited (${how}):\n${service.tail()}`);
     }
     try {
       if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;

@@ -172,8 +172,9 @@ export function startProcess(
 export async function waitForHttp(url: string, service: Service, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) {
-      throw new Error(`${service.name} exited: ${service.output()}`);
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      const how = service.child.exitCode ?? service.child.signalCode;
+      throw new Error(`${service.name} exited (${how}): ${service.output()}`);
     }
     try {
       if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
