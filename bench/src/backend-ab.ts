@@ -8,11 +8,9 @@
  *   cd bench && npx tsx src/backend-ab.ts --variant NAME[:OPTION;OPTION…]… [--levels 100x6,1000x2]
  *                                         [--rounds 3]
  *
- * Options of a variant: `dist=DIR` (a backend/dist built elsewhere, e.g. in a worktree of another
- * commit, run with this release's node_modules), `node=BIN` (the Node binary), `flag=--x` (a Node
- * flag; repeatable), `root=DIR` (a backend directory of its own: package.json, whose `start`
- * gives the Node flags, node_modules and dist/, e.g. the release's with another start command),
- * `KEY=VALUE` (an environment variable of the backend, e.g. a config setting).
+ * Options of a variant (variants.ts): `dist=DIR` (another build), `node=BIN`, `flag=--x`,
+ * `root=DIR` (a backend directory of its own, e.g. the release's with another start command),
+ * `KEY=VALUE` (an environment variable of the backend).
  * Example: `--variant main --variant semi8:flag=--max-semi-space-size=8`.
  *
  * Each variant of each round starts the fake and a backend on a fresh database file with 1,000
@@ -20,51 +18,18 @@
  * alike. Levels are as in relay.ts (`concurrency x answers per slot`, 50 chunks 10 ms apart).
  * Reported: every run, then the median over rounds (CPU also as a ratio to the first variant).
  */
-import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConversations, setupAdmin } from './api.js';
 import { PhaseMeter, memoryKb } from './procs.js';
-import {
-  prepareRelease,
-  releaseRoot,
-  startBackend,
-  startFake,
-  stopService,
-  type BackendOptions,
-} from './services.js';
+import { prepareRelease, startBackend, startFake, stopService } from './services.js';
 import { loadAgent, openConnections, runLoad, type StreamTarget } from './stream.js';
-import { fmt, log, percentile, sleep, table } from './util.js';
+import { fmt, log, optionValues, percentile, sleep, table } from './util.js';
+import { parseVariant, variantBackendOptions, type Variant } from './variants.js';
 
-const args = process.argv.slice(2);
-const values = (name: string): string[] =>
-  args.flatMap((arg, i) => (arg === name && i + 1 < args.length ? [args[i + 1]!] : []));
+const values = (name: string): string[] => optionValues(name);
 const value = (name: string): string | undefined => values(name)[0];
-
-interface Variant {
-  name: string;
-  options: Pick<BackendOptions, 'env' | 'nodeArgs' | 'node' | 'root'> & { dist?: string };
-}
-
-function parseVariant(spec: string): Variant {
-  const colon = spec.indexOf(':');
-  const name = colon === -1 ? spec : spec.slice(0, colon);
-  const env: Record<string, string> = {};
-  const nodeArgs: string[] = [];
-  const options: Variant['options'] = { env, nodeArgs };
-  for (const option of colon === -1 ? [] : spec.slice(colon + 1).split(';')) {
-    const eq = option.indexOf('=');
-    if (eq === -1) throw new Error(`variant ${name}: "${option}" is not KEY=VALUE`);
-    const key = option.slice(0, eq);
-    const val = option.slice(eq + 1);
-    if (key === 'dist') options.dist = path.resolve(val);
-    else if (key === 'node') options.node = val;
-    else if (key === 'root') options.root = path.resolve(val);
-    else if (key === 'flag') nodeArgs.push(val);
-    else env[key] = val;
-  }
-  return { name, options };
-}
 
 const variants = values('--variant').map(parseVariant);
 if (variants.length === 0) variants.push({ name: 'release', options: {} });
@@ -91,20 +56,6 @@ interface Run {
   }>;
 }
 
-/**
- * A backend directory whose dist/ is a copy of `dist`, with the release's package.json and
- * node_modules. A copy, not a link: Node resolves a linked main.js to its real path and would
- * look for the packages beside the original (none, outside a checkout).
- */
-async function backendRoot(dir: string, dist: string): Promise<string> {
-  const root = path.join(dir, 'backend');
-  await mkdir(root, { recursive: true });
-  await cp(path.join(releaseRoot, 'backend', 'package.json'), path.join(root, 'package.json'));
-  await symlink(path.join(releaseRoot, 'backend', 'node_modules'), path.join(root, 'node_modules'));
-  await cp(dist, path.join(root, 'dist'), { recursive: true });
-  return root;
-}
-
 async function runVariant(variant: Variant, round: number): Promise<Run> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ai-backend-ab-'));
   const fake = await startFake(dir);
@@ -112,12 +63,7 @@ async function runVariant(variant: Variant, round: number): Promise<Run> {
     dir,
     databasePath: path.join(dir, 'app.db'),
     upstreamUrl: fake.url,
-    env: variant.options.env,
-    nodeArgs: variant.options.nodeArgs,
-    node: variant.options.node,
-    root: variant.options.dist
-      ? await backendRoot(dir, variant.options.dist)
-      : variant.options.root,
+    ...(await variantBackendOptions(variant, dir)),
   });
   const agent = loadAgent();
   try {

@@ -106,9 +106,9 @@ function idMacro(ids: DbOptions['ids']): string {
 }
 
 /** Generated conversation k's id, read back from the file (`Conversation k` is its title). */
-type ConversationIds = (k: number) => string;
+export type ConversationIds = (k: number) => string;
 
-async function conversationIds(c: DuckDBConnection): Promise<ConversationIds> {
+export async function conversationIds(c: DuckDBConnection): Promise<ConversationIds> {
   const rows = (
     await c.runAndReadAll(
       "SELECT CAST(substr(title, 14) AS INTEGER), id FROM conversations WHERE title LIKE 'Conversation %'",

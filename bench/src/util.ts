@@ -52,6 +52,11 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** Every value given for a command-line option (`--name value`; the option may repeat). */
+export function optionValues(name: string, args = process.argv.slice(2)): string[] {
+  return args.flatMap((arg, i) => (arg === name && i + 1 < args.length ? [args[i + 1]!] : []));
+}
+
 export function log(message: string): void {
   const t = new Date().toISOString().slice(11, 19);
   process.stdout.write(`[bench ${t}] ${message}\n`);
