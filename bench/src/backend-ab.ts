@@ -18,15 +18,13 @@
  * alike. Levels are as in relay.ts (`concurrency x answers per slot`, 50 chunks 10 ms apart).
  * Reported: every run, then the median over rounds (CPU also as a ratio to the first variant).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConversations, setupAdmin } from './api.js';
 import { PhaseMeter, memoryKb } from './procs.js';
-import { prepareRelease, startBackend, startFake, stopService } from './services.js';
+import { prepareRelease } from './services.js';
 import { loadAgent, openConnections, runLoad, type StreamTarget } from './stream.js';
 import { fmt, log, optionValues, percentile, sleep, table } from './util.js';
-import { parseVariant, variantBackendOptions, type Variant } from './variants.js';
+import { parseVariant, withVariantBackend, type Variant } from './variants.js';
 
 const values = (name: string): string[] => optionValues(name);
 const value = (name: string): string | undefined => values(name)[0];
@@ -57,69 +55,64 @@ interface Run {
 }
 
 async function runVariant(variant: Variant, round: number): Promise<Run> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'ai-backend-ab-'));
-  const fake = await startFake(dir);
-  const backend = await startBackend({
-    dir,
-    databasePath: path.join(dir, 'app.db'),
-    upstreamUrl: fake.url,
-    ...(await variantBackendOptions(variant, dir)),
-  });
-  const agent = loadAgent();
-  try {
-    const { cookie } = await setupAdmin(backend.url);
-    const conversations = await createConversations(backend.url, cookie, 1000, 'fake/slow');
-    const target: StreamTarget = {
-      name: 'backend',
-      format: 'app',
-      dispatcher: agent,
-      warmUrl: `${backend.url}/api/health`,
-      request: (i) => ({
-        url: `${backend.url}/api/conversations/${conversations[i % conversations.length]}/messages`,
-        headers: { cookie },
-        body: JSON.stringify({
-          content: `Bench stream ${i} [fake chunks=${CHUNKS} delay=${DELAY_MS}]`,
-        }),
-      }),
-    };
-    const idleMb = memoryKb(backend.service.pid).rss / 1024;
-    const results: Run['levels'] = [];
-    let index = 0;
-    for (const level of levels) {
-      await openConnections(target, level.concurrency);
-      const meter = new PhaseMeter([backend.service.group()]);
-      const load = await runLoad(target, {
-        ...level,
-        rampMs: CHUNKS * DELAY_MS + 50,
-        expectedChunks: CHUNKS,
-        firstIndex: index,
-      });
-      index += level.concurrency * level.perSlot;
-      const group = Object.values(meter.stop().groups)[0]!;
-      await sleep(3000); // the final saves and the sockets settle
-      const ok = load.results.filter((r) => r.ok);
-      results.push({
-        ttftP50: percentile(
-          ok.map((r) => (r.chunks[0] ?? NaN) - r.startedAt),
-          50,
-        ),
-        gapP99: percentile(
-          ok.flatMap((r) => r.chunks.slice(1).map((at, k) => at - r.chunks[k]! - DELAY_MS)),
-          99,
-        ),
-        cpuMs: group.cpuMs / load.results.length,
-        peakMb: group.peakKb / 1024,
-        afterMb: memoryKb(backend.service.pid).rss / 1024,
-        errors: load.results.filter((r) => !r.ok).length,
-      });
-    }
-    return { variant: variant.name, round, idleMb, levels: results };
-  } finally {
-    await agent.close();
-    await stopService(backend.service);
-    await stopService(fake.service);
-    await rm(dir, { recursive: true, force: true });
-  }
+  return withVariantBackend(
+    variant,
+    (dir) => path.join(dir, 'app.db'),
+    async (backend) => {
+      const agent = loadAgent();
+      try {
+        const { cookie } = await setupAdmin(backend.url);
+        const conversations = await createConversations(backend.url, cookie, 1000, 'fake/slow');
+        const target: StreamTarget = {
+          name: 'backend',
+          format: 'app',
+          dispatcher: agent,
+          warmUrl: `${backend.url}/api/health`,
+          request: (i) => ({
+            url: `${backend.url}/api/conversations/${conversations[i % conversations.length]}/messages`,
+            headers: { cookie },
+            body: JSON.stringify({
+              content: `Bench stream ${i} [fake chunks=${CHUNKS} delay=${DELAY_MS}]`,
+            }),
+          }),
+        };
+        const idleMb = memoryKb(backend.service.pid).rss / 1024;
+        const results: Run['levels'] = [];
+        let index = 0;
+        for (const level of levels) {
+          await openConnections(target, level.concurrency);
+          const meter = new PhaseMeter([backend.service.group()]);
+          const load = await runLoad(target, {
+            ...level,
+            rampMs: CHUNKS * DELAY_MS + 50,
+            expectedChunks: CHUNKS,
+            firstIndex: index,
+          });
+          index += level.concurrency * level.perSlot;
+          const group = Object.values(meter.stop().groups)[0]!;
+          await sleep(3000); // the final saves and the sockets settle
+          const ok = load.results.filter((r) => r.ok);
+          results.push({
+            ttftP50: percentile(
+              ok.map((r) => (r.chunks[0] ?? NaN) - r.startedAt),
+              50,
+            ),
+            gapP99: percentile(
+              ok.flatMap((r) => r.chunks.slice(1).map((at, k) => at - r.chunks[k]! - DELAY_MS)),
+              99,
+            ),
+            cpuMs: group.cpuMs / load.results.length,
+            peakMb: group.peakKb / 1024,
+            afterMb: memoryKb(backend.service.pid).rss / 1024,
+            errors: load.results.filter((r) => !r.ok).length,
+          });
+        }
+        return { variant: variant.name, round, idleMb, levels: results };
+      } finally {
+        await agent.close();
+      }
+    },
+  );
 }
 
 async function main(): Promise<void> {

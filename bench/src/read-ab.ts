@@ -14,16 +14,14 @@
  * and then `calls` timed ones, one after another. Reported: every run, then per variant and
  * read the medians over rounds and the median of the rounds' CPU ratios to the first variant.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Agent, request } from 'undici';
 import { conversationIds, sessionToken } from './db.js';
 import { cpuMs } from './procs.js';
-import { prepareRelease, root, startBackend, startFake, stopService } from './services.js';
+import { prepareRelease, root } from './services.js';
 import { fmt, log, optionValues, percentile, summarize, table } from './util.js';
-import { parseVariant, variantBackendOptions, type Variant } from './variants.js';
+import { parseVariant, withVariantBackend, type Variant } from './variants.js';
 
 const option = (name: string): string | undefined => optionValues(name)[0];
 const variants = optionValues('--variant').map(parseVariant);
@@ -69,44 +67,40 @@ async function readsOf(): Promise<Read[]> {
 }
 
 async function runVariant(variant: Variant, round: number, reads: Read[]): Promise<Run> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'ai-read-ab-'));
-  const fake = await startFake(dir);
-  const backend = await startBackend({
-    dir,
-    databasePath: file,
-    upstreamUrl: fake.url,
-    ...(await variantBackendOptions(variant, dir)),
-  });
-  const agent = new Agent({ connections: 1 });
-  const cookie = `ai_session=${sessionToken(0)}`;
-  const call = async (read: Read): Promise<number> => {
-    const started = performance.now();
-    const response = await request(`${backend.url}${read.path}`, {
-      headers: { cookie },
-      dispatcher: agent,
-    });
-    await response.body.arrayBuffer();
-    if (response.statusCode !== 200) throw new Error(`${read.path}: HTTP ${response.statusCode}`);
-    return performance.now() - started;
-  };
-  try {
-    const run: Run = { variant: variant.name, round, reads: {} };
-    for (const read of reads) {
-      for (let i = 0; i < WARM_UP; i++) await call(read);
-      const before = cpuMs(backend.service.pid);
-      const ms: number[] = [];
-      for (let i = 0; i < calls; i++) ms.push(await call(read));
-      const cpu = (cpuMs(backend.service.pid) - before) / calls;
-      const { p50, p99 } = summarize(ms);
-      run.reads[read.name] = { cpuMs: cpu, p50, p99 };
-    }
-    return run;
-  } finally {
-    await agent.close();
-    await stopService(backend.service);
-    await stopService(fake.service);
-    await rm(dir, { recursive: true, force: true });
-  }
+  return withVariantBackend(
+    variant,
+    () => file,
+    async (backend) => {
+      const agent = new Agent({ connections: 1 });
+      const cookie = `ai_session=${sessionToken(0)}`;
+      const call = async (read: Read): Promise<number> => {
+        const started = performance.now();
+        const response = await request(`${backend.url}${read.path}`, {
+          headers: { cookie },
+          dispatcher: agent,
+        });
+        await response.body.arrayBuffer();
+        if (response.statusCode !== 200)
+          throw new Error(`${read.path}: HTTP ${response.statusCode}`);
+        return performance.now() - started;
+      };
+      try {
+        const run: Run = { variant: variant.name, round, reads: {} };
+        for (const read of reads) {
+          for (let i = 0; i < WARM_UP; i++) await call(read);
+          const before = cpuMs(backend.service.pid);
+          const ms: number[] = [];
+          for (let i = 0; i < calls; i++) ms.push(await call(read));
+          const cpu = (cpuMs(backend.service.pid) - before) / calls;
+          const { p50, p99 } = summarize(ms);
+          run.reads[read.name] = { cpuMs: cpu, p50, p99 };
+        }
+        return run;
+      } finally {
+        await agent.close();
+      }
+    },
+  );
 }
 
 async function main(): Promise<void> {

@@ -6,9 +6,17 @@
  * package.json, whose `start` gives the Node flags, node_modules and dist/) or `KEY=VALUE` (an
  * environment variable of the backend, e.g. a config setting).
  */
-import { cp, mkdir, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { releaseRoot, type BackendOptions } from './services.js';
+import {
+  releaseRoot,
+  startBackend,
+  startFake,
+  stopService,
+  type BackendOptions,
+  type Service,
+} from './services.js';
 
 export interface Variant {
   name: string;
@@ -35,8 +43,41 @@ export function parseVariant(spec: string): Variant {
   return { name, options };
 }
 
+/**
+ * Runs `work` against the variant's backend, with a fake upstream, in a temporary directory;
+ * then stops both and removes the directory. `databasePath` gets that directory (a fresh file
+ * in it, or a file elsewhere).
+ */
+export async function withVariantBackend<T>(
+  variant: Variant,
+  databasePath: (dir: string) => string,
+  work: (backend: { service: Service; url: string }) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ai-variant-'));
+  try {
+    const fake = await startFake(dir);
+    try {
+      const backend = await startBackend({
+        dir,
+        databasePath: databasePath(dir),
+        upstreamUrl: fake.url,
+        ...(await variantBackendOptions(variant, dir)),
+      });
+      try {
+        return await work(backend);
+      } finally {
+        await stopService(backend.service);
+      }
+    } finally {
+      await stopService(fake.service);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** What startBackend needs to run `variant`; a `dist=` variant gets a directory in `dir`. */
-export async function variantBackendOptions(
+async function variantBackendOptions(
   variant: Variant,
   dir: string,
 ): Promise<Pick<BackendOptions, 'env' | 'nodeArgs' | 'node' | 'root'>> {
