@@ -82,7 +82,10 @@ async function waitUntilUp(backend: Spawned, url: string, timeoutMs = 45_000): P
     new Error(`backend at ${url} ${what}; its output:\n${backend.output().slice(-4000)}`);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw failure(`exited with code ${exitCode} before it was up`);
+    if (exitCode !== undefined) {
+      const how = exitCode ?? backend.child.signalCode;
+      throw failure(`exited (${how}) before it was up`);
+    }
     try {
       if ((await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
