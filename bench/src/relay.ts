@@ -100,7 +100,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
   const crashes: string[] = [];
   let peakResetWorked = true;
   const results: VariantResult[] = [];
-  const agents: Array<{ close(): Promise<void> }> = [];
+  let targets: StreamTarget[] = [];
   try {
     const fake = await startFake(o.dir);
     services.push(fake.service);
@@ -134,13 +134,17 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
     );
 
     const directive = `[fake chunks=${o.chunks} delay=${o.delayMs}]`;
-    const plain = loadAgent();
-    const tls = loadAgent({ ca: await readFile(nginx.certFile, 'utf8') });
-    agents.push(plain, tls);
-    const appTarget = (name: Variant, base: string, dispatcher = plain): StreamTarget => ({
+    const ca = await readFile(nginx.certFile, 'utf8');
+    // Each variant has a load client of its own, closed when its phase ends. With one shared
+    // client, a variant's keep-alive connections stayed open (30 s) in the services it went
+    // through, and the next variant's figures counted them: the backend held 1,000 idle sockets
+    // of the backend variant while the frontend's 1,000 streamed through it.
+    const agentFor = (name: Variant) =>
+      loadAgent(name === 'nginx+frontend+backend' ? { ca } : undefined);
+    const appTarget = (name: Variant, base: string): StreamTarget => ({
       name,
       format: 'app',
-      dispatcher,
+      dispatcher: agentFor(name),
       warmUrl: `${base}/api/health`,
       request: (i) => ({
         url: `${base}/api/conversations/${conversations[i % conversations.length]}/messages`,
@@ -151,7 +155,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
     const upstreamTarget = (name: Variant, base: string, warmUrl: string): StreamTarget => ({
       name,
       format: 'openrouter',
-      dispatcher: plain,
+      dispatcher: agentFor(name),
       warmUrl,
       request: (i) => ({
         url: `${base}/chat/completions`,
@@ -163,12 +167,17 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
         }),
       }),
     });
-    const targets: StreamTarget[] = [
+    /** Closes the target's connections (in every service on its path) for a fresh client. */
+    const renewClient = async (target: StreamTarget): Promise<void> => {
+      await target.dispatcher.close();
+      target.dispatcher = agentFor(target.name as Variant);
+    };
+    targets = [
       upstreamTarget('direct', fake.url, `${fake.url}/models`),
       upstreamTarget('bare hops', bareOuter.url, `${bareOuter.url}/health`),
       appTarget('backend', backend.url),
       appTarget('frontend+backend', frontend.url),
-      appTarget('nginx+frontend+backend', nginx.url, tls),
+      appTarget('nginx+frontend+backend', nginx.url),
     ];
     const groups = [
       backend.service.group(),
@@ -193,6 +202,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
       index += 10;
       const bad = warm.results.find((r) => !r.ok);
       if (bad) throw new Error(`warm-up through ${target.name} failed: ${bad.error}`);
+      await renewClient(target);
     }
 
     for (const level of o.levels) {
@@ -221,6 +231,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
           index += level.concurrency * perRound;
           const phase = meter.stop();
           const mainCpuMs = threadCpuMs(backend.service.pid, backend.service.pid) - mainBefore;
+          await renewClient(target);
           const dbAfter = await dbCalls(backend.url);
           peakResetWorked &&= meter.peakResetWorked;
           const variant = target.name as Variant;
@@ -261,7 +272,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
       }
     }
   } finally {
-    for (const agent of agents) await agent.close().catch(() => undefined);
+    for (const target of targets) await target.dispatcher.close().catch(() => undefined);
     for (const s of services.reverse()) {
       if (crashed(s)) crashes.push(`${s.name} exited: ${s.tail(10)}`);
       await stopService(s);
