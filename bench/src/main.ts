@@ -3,7 +3,8 @@
  * timings) or `--full` (the figures in docs/benchmarks.md).
  *
  *   tsx src/main.ts [--short | --full] [--only relay,db,ui,soak,usage] [--no-build]
- *                   [--relay-levels 1x60/6,100x5,1000x2] [--soak-seconds N] [--soak-streams N]
+ *                   [--relay-levels 1x60/6,100x5,1000x2] [--relay-variants direct,backend,…]
+ *                   [--soak-seconds N] [--soak-streams N]
  *                   [--soak-answer CHUNKSxMS] [--soak-backend-env KEY=VALUE,…]
  *                   [--node BIN] [--backend-env KEY=VALUE,…] [--db-ids time|random]
  *                   [--json FILE] [--report-json FILE]
@@ -23,7 +24,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dbBench, dbMarkdown, type DbOptions, type DbReport } from './db.js';
 import { machineInfo, machineMarkdown } from './machine.js';
-import { relayBench, relayMarkdown, type RelayOptions, type RelayReport } from './relay.js';
+import {
+  relayBench,
+  relayMarkdown,
+  VARIANTS,
+  type RelayOptions,
+  type RelayReport,
+  type Variant,
+} from './relay.js';
 import {
   benchRoot,
   buildAll,
@@ -62,6 +70,19 @@ const envList = (list: string | undefined): Record<string, string> =>
 /** `--backend-env KEY=VALUE,…`: every backend's (run.sh passes the container's allocator). */
 useBackendEnv(envList(value('--backend-env')));
 
+/** `--relay-variants direct,frontend+backend`: a subset of relay.ts's VARIANTS, in their order. */
+function relayVariants(flag: string | undefined): Variant[] | undefined {
+  if (flag === undefined) return undefined;
+  const names = flag.split(',');
+  const unknown = names.filter((name) => !(VARIANTS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `--relay-variants: unknown ${unknown.join(', ')} (one of ${VARIANTS.join(', ')})`,
+    );
+  }
+  return VARIANTS.filter((variant) => names.includes(variant));
+}
+
 // e.g. 1x60/6,100x5: concurrency x streams per slot [/ interleaved rounds] (RelayLevel)
 const levelsFlag = value('--relay-levels');
 const relayOptions: Omit<RelayOptions, 'dir'> = {
@@ -87,6 +108,7 @@ const relayOptions: Omit<RelayOptions, 'dir'> = {
         ],
   chunks: 50,
   delayMs: 10,
+  variants: relayVariants(value('--relay-variants')),
 };
 const dbIds = value('--db-ids') ?? 'time';
 if (dbIds !== 'time' && dbIds !== 'random') throw new Error('--db-ids: time or random');

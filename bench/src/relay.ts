@@ -52,6 +52,12 @@ export interface RelayLevel {
 export interface RelayOptions {
   dir: string;
   levels: RelayLevel[];
+  /**
+   * The variants to run (default: all five). The variants run one after another on one backend,
+   * which keeps the memory it took in each: a variant's peak RSS starts from where the one
+   * before it ended. Running one app variant alone gives its peak on a fresh backend.
+   */
+  variants?: readonly Variant[];
   chunks: number;
   delayMs: number;
 }
@@ -178,7 +184,7 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
       appTarget('backend', backend.url),
       appTarget('frontend+backend', frontend.url),
       appTarget('nginx+frontend+backend', nginx.url),
-    ];
+    ].filter((target) => (o.variants ?? VARIANTS).includes(target.name as Variant));
     const groups = [
       backend.service.group(),
       frontend.service.group(),
