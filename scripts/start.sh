@@ -26,7 +26,7 @@ trap cleanup EXIT INT TERM
   if service_allocator 2>/dev/null; then
     export LD_PRELOAD="$SERVICE_LD_PRELOAD" MALLOC_CONF="$SERVICE_MALLOC_CONF"
   fi
-  NODE_ENV=production PORT="$BACKEND_PORT" exec node --max-semi-space-size=8 dist/main.js
+  NODE_ENV=production PORT="$BACKEND_PORT" exec node --max-semi-space-size=16 dist/main.js
 ) &
 pids+=($!)
 (cd "$ROOT/frontend" && NODE_ENV=production PORT="$FRONTEND_PORT" BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" exec node --max-semi-space-size=16 dist/server/main.js) &

@@ -32,10 +32,8 @@ describe.each(['backend', 'frontend'])('%s start command', (name) => {
     expect(read('scripts', 'start.sh')).toContain(`exec ${command}`);
   });
 
-  // The backend's young generation is held to half of Node 20's size for its memory at 1,000
-  // streams, the frontend's to Node 20's size (docs/benchmarks.md, Findings 9 and 22).
-  it("holds V8's young generation to its measured size, whichever Node runs it", () => {
-    expect(command).toContain(`--max-semi-space-size=${name === 'backend' ? 8 : 16}`);
+  it("holds V8's young generation to Node 20's size, whichever Node runs it", () => {
+    expect(command).toContain('--max-semi-space-size=16');
   });
 });
 
