@@ -178,13 +178,14 @@ export async function relayBench(o: RelayOptions): Promise<RelayReport> {
       await target.dispatcher.close();
       target.dispatcher = agentFor(target.name as Variant);
     };
-    targets = [
-      upstreamTarget('direct', fake.url, `${fake.url}/models`),
-      upstreamTarget('bare hops', bareOuter.url, `${bareOuter.url}/health`),
-      appTarget('backend', backend.url),
-      appTarget('frontend+backend', frontend.url),
-      appTarget('nginx+frontend+backend', nginx.url),
-    ].filter((target) => (o.variants ?? VARIANTS).includes(target.name as Variant));
+    const makeTarget: Record<Variant, () => StreamTarget> = {
+      direct: () => upstreamTarget('direct', fake.url, `${fake.url}/models`),
+      'bare hops': () => upstreamTarget('bare hops', bareOuter.url, `${bareOuter.url}/health`),
+      backend: () => appTarget('backend', backend.url),
+      'frontend+backend': () => appTarget('frontend+backend', frontend.url),
+      'nginx+frontend+backend': () => appTarget('nginx+frontend+backend', nginx.url),
+    };
+    targets = (o.variants ?? VARIANTS).map((variant) => makeTarget[variant]());
     const groups = [
       backend.service.group(),
       frontend.service.group(),
